@@ -1,0 +1,217 @@
+"""Unsigned botocore clients for Cognito and STS, and one place that turns their
+exceptions into ours.
+
+botocore is imported inside the functions: this module is loaded on every run,
+and the cache-hit path must not pay for botocore.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .config import Profile
+from .errors import AuthFailed, CredprocError, ServiceError
+
+log = logging.getLogger("cognito_credproc")
+
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 10
+# botocore's "standard" mode retries throttling, 5xx and connection errors with
+# exponential backoff; three attempts keep a dead service under about 30 s in all.
+MAX_ATTEMPTS = 3
+SKEW_REPORT_SECONDS = 5 * 60
+
+
+class Skew:
+    """Clock skew between this machine and the service, from HTTP Date headers."""
+
+    def __init__(self) -> None:
+        self.seconds: float = 0.0
+        self.measured = False
+
+    def observe(self, date_header: str | None, local_now: float) -> None:
+        if not date_header:
+            return
+        try:
+            server = parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        self.seconds = server - local_now
+        self.measured = True
+        if abs(self.seconds) > SKEW_REPORT_SECONDS:
+            log.debug("clock skew: this machine is %+.0f s off the service's clock", -self.seconds)
+
+
+class Clients:
+    """Creates and keeps the clients one run needs, all unsigned."""
+
+    def __init__(self, profile: Profile, now: Callable[[], float] = time.time) -> None:
+        self.profile = profile
+        self.now = now
+        self.skew = Skew()
+        self._clients: dict[str, Any] = {}
+        self._session: Any = None
+
+    def _make(self, service: str, region: str) -> Any:
+        import botocore.session
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        if self._session is None:
+            # The helper's own AWS_PROFILE may name a profile whose credential_process is
+            # this very command: keep botocore away from it. Calls are unsigned anyway.
+            self._session = botocore.session.Session(
+                session_vars={"profile": (None, None, None, None)}
+            )
+        config = Config(
+            signature_version=UNSIGNED,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            user_agent_extra="cognito-credproc",
+        )
+        client = self._session.create_client(
+            service, region_name=region, endpoint_url=self.profile.endpoint_url, config=config
+        )
+
+        def record_date(http_response: Any = None, **_: Any) -> None:
+            if http_response is not None:
+                self.skew.observe(http_response.headers.get("Date"), self.now())
+
+        client.meta.events.register("after-call", record_date)
+        return client
+
+    def get(self, service: str, region: str) -> Any:
+        key = f"{service}/{region}"
+        if key not in self._clients:
+            self._clients[key] = self._make(service, region)
+        return self._clients[key]
+
+    @property
+    def idp(self) -> Any:
+        return self.get("cognito-idp", self.profile.region)
+
+    @property
+    def identity(self) -> Any:
+        return self.get("cognito-identity", self.profile.identity_region)
+
+    @property
+    def sts(self) -> Any:
+        return self.get("sts", self.profile.region)
+
+
+class CognitoError(CredprocError):
+    """A service answered with an error code (kept for callers that branch on it)."""
+
+    def __init__(self, code: str, message: str, *, profile: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code, profile=profile, hint=hint)
+        self.code = code
+        self.detail = message
+
+
+def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[str, Any]:
+    """Call one API operation; map every failure to a CredprocError."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    log.debug("calling %s.%s", client.meta.service_model.service_name, operation)
+    try:
+        response: dict[str, Any] = getattr(client, operation)(**params)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "Unknown")
+        message = str(error.get("Message") or "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        log.debug("%s failed: %s (HTTP %s)", operation, code, status)
+        raise _client_error(code, message, status, operation, profile) from None
+    except (EndpointConnectionError, ConnectionError, ReadTimeoutError) as exc:
+        url = client.meta.endpoint_url
+        log.debug("%s failed: %s", operation, type(exc).__name__)
+        raise ServiceError(
+            f"cannot reach {url} ({type(exc).__name__})",
+            profile=profile.name,
+            hint="check the network, a proxy (HTTPS_PROXY) or endpoint_url",
+        ) from None
+    except BotoCoreError as exc:
+        log.debug("%s failed: %s", operation, type(exc).__name__)
+        raise ServiceError(
+            f"{operation} failed: {_one_line(str(exc))}",
+            profile=profile.name,
+            hint="retry with --debug for details",
+        ) from None
+    return response
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+AUTH_CODES = {
+    "NotAuthorizedException",
+    "UserNotFoundException",
+    "CodeMismatchException",
+    "ExpiredCodeException",
+    "PasswordResetRequiredException",
+    "UserNotConfirmedException",
+    "InvalidPasswordException",
+}
+
+
+def _client_error(
+    code: str, message: str, status: object, operation: str, profile: Profile
+) -> CredprocError:
+    detail = _one_line(message) if message else ""
+    if code in AUTH_CODES:
+        err: CognitoError = _AuthCognitoError(code, detail, profile=profile.name)
+        return err
+    if code in ("ResourceNotFoundException",):
+        return _ServiceCognitoError(
+            code, detail or "not found", profile=profile.name,
+            hint=f"check the pool and client ids in [{profile.name}] of {profile.source}",
+        )
+    if code == "InvalidParameterException" and "flow not enabled" in message:
+        return _ServiceCognitoError(
+            code, detail, profile=profile.name,
+            hint="set auth_flow = USER_SRP_AUTH, or allow this flow on the app client",
+        )
+    if code in ("TooManyRequestsException", "ThrottlingException", "LimitExceededException"):
+        return _ServiceCognitoError(code, detail or "throttled", profile=profile.name,
+                                    hint="wait a minute and try again")
+    if isinstance(status, int) and status >= 500:
+        return _ServiceCognitoError(
+            code, detail or f"HTTP {status}", profile=profile.name,
+            hint=f"the service failed on {operation}; try again later",
+        )
+    return _ServiceCognitoError(code, detail, profile=profile.name)
+
+
+class _AuthCognitoError(CognitoError, AuthFailed):
+    pass
+
+
+class _ServiceCognitoError(CognitoError, ServiceError):
+    pass
+
+
+def to_epoch(value: object) -> float:
+    """Expiration as botocore returns it (datetime) or as JSON numbers, to epoch seconds."""
+    from datetime import datetime, timezone
+
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"not a timestamp: {type(value).__name__}")

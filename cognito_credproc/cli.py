@@ -1,0 +1,200 @@
+"""The command line: argparse, subcommands, and the only place that turns errors into
+exit codes and messages.
+
+With no subcommand the tool is a credential_process: exactly one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .cache import FileCache, default_cache_dir
+from .config import Profile, load_profile, resolve_config_path, resolve_profile_name
+from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, CredprocError
+
+PROG = "cognito-credproc"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{message} (see {PROG} --help)")
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--profile", "-p", metavar="NAME", default=default,
+                        help="profile (section) to use [env COGNITO_CREDPROC_PROFILE, else 'default']")
+    parser.add_argument("--config", metavar="PATH", default=default,
+                        help="settings file [env COGNITO_CREDPROC_CONFIG, else the user config dir]")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="log each step on stderr (secrets redacted)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="AWS credential_process helper for Amazon Cognito. With no command, "
+        "prints credentials as credential_process JSON.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, top=False)
+        return p
+
+    add("credentials", "print credential_process JSON (the default)")
+    add("login", "sign in on the terminal, answering MFA and other challenges")
+    p = add("logout", "revoke the refresh token and delete the profile's cache")
+    p.add_argument("--global", dest="global_", action="store_true",
+                   help="sign out every device (GlobalSignOut)")
+    p = add("status", "show what is cached (never a secret)")
+    p.add_argument("--all", action="store_true", help="every profile in the settings file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("token", "print a valid JWT, refreshing it when needed")
+    p.add_argument("--type", choices=("id", "access"), default="id")
+    p = add("env", "print credentials as environment variable assignments")
+    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
+    p = add("exec", "run a command with the credentials in its environment")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    p = add("clear", "delete cached data without contacting Cognito")
+    p.add_argument("--all", action="store_true", help="the whole cache")
+    p = add("configure", "write a profile and the matching ~/.aws/config entry")
+    for flag in ("user-pool-id", "app-client-id", "identity-pool-id", "username", "region",
+                 "auth-flow", "role-arn", "endpoint-url", "aws-config"):
+        p.add_argument(f"--{flag}")
+    p.add_argument("--app-client-secret-stdin", action="store_true",
+                   help="read the app client secret from stdin")
+    p.add_argument("--force", action="store_true", help="replace existing profiles")
+    p.add_argument("--no-validate", action="store_true", help="do not call Cognito to check the ids")
+    add("doctor", "check the setup the way the AWS CLI runs the helper")
+    p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
+    p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+class Context:
+    """What every command needs: the parsed arguments, the profile, the cache."""
+
+    def __init__(self, args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]) -> None:
+        self.args = args
+        self.environ = environ
+        self.profile_name = resolve_profile_name(args.profile, environ)
+        self._config_path: str | None = None
+        self._profile: Profile | None = None
+        self._cache: FileCache | None = None
+
+    @property
+    def config_path(self) -> str:
+        if self._config_path is None:
+            self._config_path = resolve_config_path(self.args.config, self.environ)
+        return self._config_path
+
+    @property
+    def profile(self) -> Profile:
+        if self._profile is None:
+            self._profile = load_profile(self.config_path, self.profile_name, self.environ)
+        return self._profile
+
+    @property
+    def cache(self) -> FileCache:
+        if self._cache is None:
+            self._cache = FileCache(default_cache_dir(self.environ))
+        return self._cache
+
+    def provider(self):  # type: ignore[no-untyped-def]
+        from .provider import Provider
+
+        return Provider(self.profile, self.cache, environ=self.environ)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def cmd_credentials(ctx: Context) -> int:
+    from .output import credential_process_json
+    from .provider import cached_credentials
+
+    # The hot path: a fresh cache entry is printed without the lock or botocore.
+    creds = cached_credentials(ctx.profile, ctx.cache)
+    if creds is None:
+        creds = ctx.provider().credentials()
+    _write(credential_process_json(creds))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list[: args_list.index("--") if "--" in args_list else None]
+    try:
+        try:
+            args = build_parser().parse_args(args_list)
+        except SystemExit as exc:  # --help and --version
+            return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+        if args.debug:
+            from .redact import enable_debug
+
+            enable_debug()
+        ctx = Context(args, os.environ)
+        handler = COMMANDS[args.command or "credentials"]
+        return handler(ctx)
+    except CredprocError as exc:
+        return _fail(exc, exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        if debug:
+            import traceback
+
+            from .redact import redact
+
+            sys.stderr.write(redact(traceback.format_exc()))
+        name = type(exc).__name__
+        sys.stderr.write(f"{PROG}: unexpected error ({name}); run again with --debug for details\n")
+        return EXIT_FAILURE
+
+
+def _fail(exc: CredprocError, code: int) -> int:
+    from .redact import redact
+
+    sys.stderr.write(f"{PROG}: {redact(str(exc))}\n")
+    sys.stderr.flush()
+    return code
+
+
+def _lazy(module: str, name: str) -> Callable[[Context], int]:
+    def run(ctx: Context) -> int:
+        import importlib
+
+        handler: Callable[[Context], int] = getattr(
+            importlib.import_module(f"cognito_credproc.{module}"), name)
+        return handler(ctx)
+
+    return run
+
+
+COMMANDS: dict[str, Callable[[Context], int]] = {
+    "credentials": cmd_credentials,
+    "login": _lazy("commands", "cmd_login"),
+    "logout": _lazy("commands", "cmd_logout"),
+    "status": _lazy("commands", "cmd_status"),
+    "token": _lazy("commands", "cmd_token"),
+    "env": _lazy("commands", "cmd_env"),
+    "exec": _lazy("commands", "cmd_exec"),
+    "clear": _lazy("commands", "cmd_clear"),
+    "configure": _lazy("configure", "cmd_configure"),
+    "doctor": _lazy("doctor", "cmd_doctor"),
+    "demo": _lazy("demo", "cmd_demo"),
+}
+

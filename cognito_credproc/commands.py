@@ -1,0 +1,257 @@
+"""The everyday commands besides the credential_process run itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from .config import Profile, load_profile, read_config_file
+from .errors import EXIT_OK, ConfigError, CredprocError, SignInRequired
+from .output import env_lines, env_variables, iso_utc
+from .store import Store
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+
+def _say(text: str) -> None:
+    """Messages for a person: the terminal when there is one, else stderr."""
+    from .prompt import Terminal
+
+    terminal = Terminal.open()
+    if terminal is None:
+        sys.stderr.write(text + "\n")
+        return
+    try:
+        terminal.say(text)
+    finally:
+        terminal.close()
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def cmd_login(ctx: Context) -> int:
+    from .prompt import Terminal
+    from .provider import Provider
+
+    profile = ctx.profile
+    if profile.unauthenticated:
+        raise ConfigError("this profile uses guest (unauthenticated) access; there is no sign-in",
+                          profile=profile.name)
+    terminal = Terminal.open()
+    if terminal is None and not (profile.password_command or ctx.environ.get("COGNITO_CREDPROC_PASSWORD")):
+        raise SignInRequired("login needs a terminal to ask for the password on",
+                             profile=profile.name,
+                             hint="run it in a terminal, or set password_command")
+    try:
+        provider = Provider(profile, ctx.cache, environ=ctx.environ, interaction=terminal)
+        tokens = provider.login()
+        say = terminal.say if terminal else (lambda text: sys.stderr.write(text + "\n"))
+        try:
+            provider.credentials()
+            creds_note = "; AWS credentials cached"
+        except CredprocError as exc:
+            creds_note = f"; but fetching AWS credentials failed: {exc.message}"
+        user = tokens.internal_username or profile.username
+        say(f"Signed in as {user} (profile {profile.name}): ID token valid until "
+            f"{iso_utc(tokens.id_expiry)}, refresh token issued just now{creds_note}.")
+    finally:
+        if terminal is not None:
+            terminal.close()
+    return EXIT_OK
+
+
+def sharing_profiles(ctx: Context, profile: Profile) -> list[str]:
+    """Every profile in the settings file that uses the same sign-in."""
+    names = []
+    for name, other in _all_profiles(ctx):
+        if other is not None and other.signin_key and other.signin_key == profile.signin_key:
+            names.append(name)
+    return names
+
+
+def cmd_logout(ctx: Context) -> int:
+    from .aws import Clients
+    from .userpool import UserPool
+
+    profile = ctx.profile
+    store = Store(profile, ctx.cache)
+    tokens = store.tokens()
+    note = ""
+    if tokens is not None and not profile.unauthenticated:
+        from .prompt import NoTerminal
+
+        pool = UserPool(profile, Clients(profile), NoTerminal(profile.name), environ=ctx.environ)
+        try:
+            if ctx.args.global_:
+                pool.global_sign_out(tokens)
+                note = "signed out of every device"
+            elif tokens.refresh_token:
+                pool.revoke(tokens)
+                note = "refresh token revoked"
+        except CredprocError as exc:
+            note = f"could not reach Cognito to revoke the token ({exc.message}); local cache deleted anyway"
+    with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
+        removed = store.clear()
+        shared = [n for n in sharing_profiles(ctx, profile) if n != profile.name]
+        for name, other in _all_profiles(ctx):
+            if other is not None and name in shared:
+                Store(other, ctx.cache).clear(tokens=False)
+    message = f"profile {profile.name}: signed out"
+    if note:
+        message += f" ({note})"
+    message += "; cache entries deleted" if removed else "; nothing was cached"
+    if shared:
+        message += f"; this also signed out {', '.join(shared)}"
+    sys.stderr.write(message + "\n")
+    return EXIT_OK
+
+
+def _all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:
+    parser = read_config_file(ctx.config_path)
+    result: list[tuple[str, Profile | None]] = []
+    for name in parser.sections():
+        try:
+            result.append((name, load_profile(ctx.config_path, name, ctx.environ)))
+        except ConfigError:
+            result.append((name, None))
+    return result
+
+
+def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]:
+    store = Store(profile, ctx.cache)
+    tokens = store.tokens()
+    found = store.credentials()
+    row: dict[str, Any] = {
+        "profile": profile.name,
+        "user": profile.username or "(guest)",
+        "identity_id": store.identity_id(),
+        "id_token_expires": None,
+        "credentials_expire": None,
+        "refresh_token_age_seconds": None,
+        "refresh_token": bool(tokens and tokens.refresh_token),
+        "device_remembered": bool(tokens and tokens.has_device),
+        "token_storage": profile.token_storage,
+        "shared_with": [n for n in sharing_profiles(ctx, profile) if n != profile.name],
+        "cache_files": [ctx.cache.path(k) for k in
+                        (profile.signin_key, profile.identity_key, profile.credentials_key)
+                        if k and k in ctx.cache],
+    }
+    if tokens is not None:
+        row["id_token_expires"] = iso_utc(tokens.id_expiry)
+        if tokens.refresh_issued_at:
+            row["refresh_token_age_seconds"] = int(now - tokens.refresh_issued_at)
+    if found is not None:
+        row["credentials_expire"] = iso_utc(found[0].expiration)
+        row["credentials_valid"] = found[0].expiration > now + found[1]
+    return row
+
+
+def cmd_status(ctx: Context) -> int:
+    now = time.time()
+    if ctx.args.all:
+        rows = []
+        for name, profile in _all_profiles(ctx):
+            if profile is None:
+                rows.append({"profile": name, "error": "invalid settings"})
+            else:
+                rows.append(profile_status(ctx, profile, now))
+    else:
+        rows = [profile_status(ctx, ctx.profile, now)]
+    if ctx.args.json:
+        sys.stdout.write(json.dumps({"cache_dir": ctx.cache.directory, "profiles": rows}, indent=2) + "\n")
+        return EXIT_OK
+    headers = ("PROFILE", "USER", "IDENTITY ID", "ID TOKEN UNTIL", "CREDENTIALS UNTIL",
+               "REFRESH TOKEN", "SHARED WITH")
+    table = [headers]
+    for row in rows:
+        if "error" in row:
+            table.append((row["profile"], "(invalid settings)", "", "", "", "", ""))
+            continue
+        age = row["refresh_token_age_seconds"]
+        refresh = ("none" if not row["refresh_token"]
+                   else f"{_age(age)} old" if age is not None else "present")
+        table.append((row["profile"], row["user"], row["identity_id"] or "-",
+                      row["id_token_expires"] or "-", row["credentials_expire"] or "-",
+                      refresh, ",".join(row["shared_with"]) or "-"))
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(headers))]
+    for r in table:
+        sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+    sys.stdout.write(f"cache: {ctx.cache.directory}\n")
+    return EXIT_OK
+
+
+def cmd_token(ctx: Context) -> int:
+    from .provider import TOKEN_MARGIN_SECONDS, Provider
+
+    profile = ctx.profile
+    if profile.unauthenticated:
+        raise ConfigError("guest profiles have no user-pool tokens", profile=profile.name)
+    store = Store(profile, ctx.cache)
+    tokens = store.tokens()
+    if tokens is None or tokens.id_expiry - time.time() <= TOKEN_MARGIN_SECONDS \
+            or tokens.access_expiry - time.time() <= TOKEN_MARGIN_SECONDS:
+        tokens = Provider(profile, ctx.cache, environ=ctx.environ).tokens()
+    sys.stdout.write((tokens.id_token if ctx.args.type == "id" else tokens.access_token) + "\n")
+    return EXIT_OK
+
+
+def _credentials(ctx: Context) -> Any:
+    from .provider import Provider, cached_credentials
+
+    return cached_credentials(ctx.profile, ctx.cache) or Provider(
+        ctx.profile, ctx.cache, environ=ctx.environ).credentials()
+
+
+def cmd_env(ctx: Context) -> int:
+    creds = _credentials(ctx)
+    sys.stdout.write(env_lines(env_variables(creds, ctx.profile.region), ctx.args.format) + "\n")
+    return EXIT_OK
+
+
+def cmd_exec(ctx: Context) -> int:
+    command = list(ctx.args.cmd)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise ConfigError("exec needs a command: cognito-credproc exec -- COMMAND ...")
+    creds = _credentials(ctx)
+    env = dict(os.environ)
+    # The child must use these keys, not re-enter a profile that runs this helper again.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        env.pop(name, None)
+    env.update(env_variables(creds, ctx.profile.region))
+    env["AWS_DEFAULT_REGION"] = ctx.profile.region
+    try:
+        return subprocess.call(command, env=env)
+    except FileNotFoundError:
+        raise CredprocError(f"command not found: {command[0]}") from None
+    except OSError as exc:
+        raise CredprocError(f"cannot run {command[0]}: {exc.strerror}") from None
+
+
+def cmd_clear(ctx: Context) -> int:
+    if ctx.args.all:
+        removed = 0
+        for key in ctx.cache.keys():
+            removed += ctx.cache.discard(key)
+        sys.stderr.write(f"deleted {removed} cache entries from {ctx.cache.directory}\n")
+        return EXIT_OK
+    profile = ctx.profile
+    with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
+        removed_keys = Store(profile, ctx.cache).clear()
+    sys.stderr.write(f"profile {profile.name}: deleted {len(removed_keys)} cache entries\n")
+    return EXIT_OK

@@ -1,0 +1,67 @@
+"""Errors the tool reports, each with the exit code the command line returns.
+
+    CredprocError                 exit 1 unless a subclass says otherwise
+    ├── ConfigError               exit 2: bad or missing settings, bad arguments
+    ├── SignInRequired            exit 1: a person must sign in (no password source, no terminal)
+    ├── AuthFailed                exit 1: Cognito refused the password, code or token
+    ├── ServiceError              exit 1: Cognito or STS failed, or could not be reached
+    ├── LockTimeout               exit 1: another process held the profile's lock too long
+    └── Aborted                   exit 130: the person pressed Ctrl-C at a prompt
+
+Every message names the profile, says what went wrong and, where there is one,
+the next command to run. ``cli.main`` is the only place that prints them.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class CredprocError(Exception):
+    """Base class: a failure the user can act on."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, *, profile: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.profile = profile
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"profile {self.profile}: " if self.profile else ""
+        text = f"{where}{self.message}"
+        if self.hint:
+            text += f"\n  next: {self.hint}"
+        return text
+
+
+class ConfigError(CredprocError):
+    """The settings or the command line are wrong."""
+
+    exit_code = EXIT_USAGE
+
+
+class SignInRequired(CredprocError):
+    """A person has to sign in, and nobody is there to ask."""
+
+
+class AuthFailed(CredprocError):
+    """Cognito refused what was offered (password, code, refresh token)."""
+
+
+class ServiceError(CredprocError):
+    """An AWS service failed, answered nonsense, or could not be reached."""
+
+
+class LockTimeout(CredprocError):
+    """Another process held the lock for longer than lock_timeout."""
+
+
+class Aborted(CredprocError):
+    """The person interrupted a prompt."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,0 +1,186 @@
+"""Talking to a person: only ever through the controlling terminal (/dev/tty).
+
+The SDKs capture the helper's stdout and stderr, so a prompt written there would be
+invisible and the command would look hung. Without a terminal, asking fails at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import subprocess
+from collections.abc import Iterator, Mapping
+from typing import Protocol
+
+from .config import ENV_PASSWORD, Profile
+from .errors import Aborted, AuthFailed, ConfigError, SignInRequired
+
+COMMAND_TIMEOUT_SECONDS = 120
+MAX_ANSWER_BYTES = 4096
+
+
+class Interaction(Protocol):
+    """What sign-in needs from a person."""
+
+    @property
+    def interactive(self) -> bool: ...
+
+    def ask(self, prompt: str, *, secret: bool = False) -> str: ...
+
+    def say(self, text: str) -> None: ...
+
+
+class NoTerminal:
+    """Nobody to ask: any question means the user must run ``login`` in a terminal."""
+
+    interactive = False
+
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+
+    def ask(self, prompt: str, *, secret: bool = False) -> str:
+        what = prompt.strip().rstrip(":").strip()
+        raise SignInRequired(
+            f"sign-in needs an answer ({what}) and there is no terminal to ask on",
+            profile=self.profile,
+            hint=f"run: cognito-credproc login --profile {self.profile}",
+        )
+
+    def say(self, text: str) -> None:
+        pass
+
+
+class Terminal:
+    """The controlling terminal, opened read-write without becoming ours."""
+
+    interactive = True
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    @classmethod
+    def open(cls) -> Terminal | None:
+        try:
+            fd = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
+        except OSError:
+            return None
+        return cls(fd)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+
+    def say(self, text: str) -> None:
+        data = (text + "\n").encode()
+        with contextlib.suppress(OSError):
+            while data:
+                written = os.write(self.fd, data)
+                data = data[written:]
+
+    @contextlib.contextmanager
+    def _no_echo(self) -> Iterator[None]:
+        try:
+            import termios
+        except ImportError:  # pragma: no cover - not on POSIX
+            yield
+            return
+        try:
+            old = termios.tcgetattr(self.fd)
+        except termios.error:
+            yield
+            return
+        new = list(old)
+        new[3] = new[3] & ~termios.ECHO
+        termios.tcsetattr(self.fd, termios.TCSAFLUSH, new)
+        try:
+            yield
+        finally:
+            termios.tcsetattr(self.fd, termios.TCSAFLUSH, old)
+            self.say("")
+
+    def ask(self, prompt: str, *, secret: bool = False) -> str:
+        with contextlib.suppress(OSError):
+            os.write(self.fd, prompt.encode())
+        try:
+            with self._no_echo() if secret else contextlib.nullcontext():
+                return self._read_line()
+        except KeyboardInterrupt:
+            self.say("")
+            raise Aborted("interrupted at a prompt; nothing was changed") from None
+
+    def _read_line(self) -> str:
+        buffer = b""
+        while b"\n" not in buffer:
+            chunk = os.read(self.fd, 1024)
+            if not chunk:
+                raise Aborted("the terminal closed before an answer was given")
+            buffer += chunk
+            if len(buffer) > MAX_ANSWER_BYTES:
+                raise Aborted("answer too long")
+        line = buffer.split(b"\n", 1)[0].rstrip(b"\r")
+        return line.decode("utf-8", errors="replace")
+
+
+def open_interaction(profile: str) -> Terminal | NoTerminal:
+    return Terminal.open() or NoTerminal(profile)
+
+
+def run_secret_command(command: str, key: str, profile: Profile) -> str:
+    """Run password_command / totp_command (no shell) and return its first line."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"{profile.source} [{profile.name}] {key}: cannot parse: {exc}",
+                          profile=profile.name) from None
+    if not argv:
+        raise ConfigError(f"{profile.source} [{profile.name}] {key} is empty", profile=profile.name)
+    try:
+        done = subprocess.run(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            timeout=COMMAND_TIMEOUT_SECONDS, check=False,
+        )
+    except FileNotFoundError:
+        raise AuthFailed(f"{key}: command not found: {argv[0]}", profile=profile.name,
+                         hint=f"fix {key} in {profile.source}") from None
+    except subprocess.TimeoutExpired:
+        raise AuthFailed(f"{key} did not finish within {COMMAND_TIMEOUT_SECONDS}s",
+                         profile=profile.name) from None
+    except OSError as exc:
+        raise AuthFailed(f"{key}: cannot run {argv[0]}: {exc.strerror}", profile=profile.name) from None
+    if done.returncode != 0:
+        last = done.stderr.decode(errors="replace").strip().splitlines()
+        why = f": {last[-1][:200]}" if last else ""
+        raise AuthFailed(f"{key} ({argv[0]}) failed with exit code {done.returncode}{why}",
+                         profile=profile.name, hint=f"run it by hand, or fix {key} in {profile.source}")
+    lines = done.stdout.decode("utf-8", errors="strict").splitlines()
+    if not lines or not lines[0]:
+        raise AuthFailed(f"{key} ({argv[0]}) printed nothing", profile=profile.name)
+    return lines[0]
+
+
+def get_password(profile: Profile, interaction: Interaction, environ: Mapping[str, str]) -> str:
+    """password_command, then COGNITO_CREDPROC_PASSWORD, then the terminal."""
+    if profile.password_command:
+        return run_secret_command(profile.password_command, "password_command", profile)
+    if environ.get(ENV_PASSWORD):
+        return environ[ENV_PASSWORD]
+    if not interaction.interactive:
+        raise SignInRequired(
+            "a password is needed and there is no password_command, "
+            f"no {ENV_PASSWORD} and no terminal to ask on",
+            profile=profile.name,
+            hint=f"run: cognito-credproc login --profile {profile.name} (or set password_command)",
+        )
+    password = interaction.ask(f"Password for {profile.username} (profile {profile.name}): ", secret=True)
+    if not password:
+        raise AuthFailed("no password given", profile=profile.name)
+    return password
+
+
+def get_totp(profile: Profile, interaction: Interaction, label: str) -> str:
+    if profile.totp_command:
+        return run_secret_command(profile.totp_command, "totp_command", profile).strip()
+    return interaction.ask(label).strip()

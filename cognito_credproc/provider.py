@@ -1,0 +1,208 @@
+"""The one place that decides: cached credentials, refresh, or sign in.
+
+    cache hit (no lock, nothing heavy imported) -> lock -> look again ->
+    ID token still good? else refresh token? else sign in -> identity id (cached
+    for ever) -> credentials -> atomic cache writes -> back to the caller
+
+Collaborators (cache, clock, terminal, clients) are parameters so tests can swap them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from .cache import FileCache
+from .config import Profile
+from .store import Store
+
+if TYPE_CHECKING:
+    from .aws import Clients
+    from .identitypool import Credentials
+    from .prompt import Interaction
+    from .tokens import Tokens
+
+log = logging.getLogger("cognito_credproc")
+
+# An ID token with less than this left is renewed rather than sent to the identity pool.
+TOKEN_MARGIN_SECONDS = 5 * 60
+
+Clock = Callable[[], float]
+
+
+def cached_credentials(profile: Profile, cache: FileCache, now: Clock = time.time,
+                       margin: float | None = None) -> Credentials | None:
+    """Cached credentials with more than the refresh margin left, else None."""
+    found = Store(profile, cache).credentials()
+    if found is None:
+        return None
+    creds, skew = found
+    left = creds.expiration - (now() + skew)
+    wanted = profile.refresh_margin if margin is None else margin
+    return creds if left > wanted else None
+
+
+class Provider:
+    """Gets credentials (and tokens) for one profile, signing in only when it must."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        cache: FileCache,
+        *,
+        now: Clock = time.time,
+        interaction: Interaction | None = None,
+        clients: Clients | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        from .redact import register_secret
+
+        self.profile = profile
+        self.cache = cache
+        self.store = Store(profile, cache)
+        self.now = now
+        self.environ = os.environ if environ is None else environ
+        self._interaction = interaction
+        self._clients = clients
+        self.register_secret = register_secret
+        self.calls: list[str] = []
+
+    # collaborators, made on first use ----------------------------------------------------
+
+    @property
+    def clients(self) -> Clients:
+        if self._clients is None:
+            from .aws import Clients
+
+            self._clients = Clients(self.profile, self.now)
+        return self._clients
+
+    @property
+    def interaction(self) -> Interaction:
+        if self._interaction is None:
+            from .prompt import open_interaction
+
+            self._interaction = open_interaction(self.profile.name)
+        return self._interaction
+
+    def server_now(self) -> float:
+        skew = self._clients.skew.seconds if self._clients is not None else 0.0
+        return self.now() + skew
+
+    def _userpool(self):  # type: ignore[no-untyped-def]  # returns UserPool, imported lazily
+        from .userpool import UserPool
+
+        return UserPool(self.profile, self.clients, self.interaction, environ=self.environ,
+                        now=self.now, register_secret=self.register_secret)
+
+    # the public entry points -------------------------------------------------------------
+
+    def credentials(self) -> Credentials:
+        hit = cached_credentials(self.profile, self.cache, self.now)
+        if hit is not None:
+            return hit
+        with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
+            # Another process may have done the work while this one waited.
+            hit = cached_credentials(self.profile, self.cache, self.now)
+            if hit is not None:
+                log.debug("another process refreshed the credentials")
+                return hit
+            return self._renew_credentials()
+
+    def tokens(self, *, fresh_sign_in: bool = False) -> Tokens:
+        """Valid user-pool tokens (for ``token`` and ``login``)."""
+        with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
+            tokens, _ = self._obtain_tokens(force_sign_in=fresh_sign_in)
+            return tokens
+
+    def login(self, attempts: int = 3) -> Tokens:
+        """Sign in afresh, giving a person a few tries at the password."""
+        from .aws import CognitoError
+
+        with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
+            for attempt in range(1, attempts + 1):
+                pool = self._userpool()
+                try:
+                    tokens = pool.sign_in(previous=self.store.tokens())
+                except CognitoError as exc:
+                    if exc.code not in ("NotAuthorizedException", "UserNotFoundException") \
+                            or attempt == attempts or not self.interaction.interactive \
+                            or self.profile.password_command \
+                            or self.environ.get("COGNITO_CREDPROC_PASSWORD"):
+                        raise
+                    self.interaction.say(f"Sign-in failed: {exc.detail or exc.code}. Try again.")
+                    continue
+                self.store.save_tokens(tokens)
+                self.store.cache.discard(self.profile.credentials_key)
+                return tokens
+        raise AssertionError("unreachable")
+
+    # the work --------------------------------------------------------------------------
+
+    def _obtain_tokens(self, *, force_sign_in: bool = False,
+                       distrust_cached: bool = False) -> tuple[Tokens, bool]:
+        """(tokens, came_from_cache_unchanged)."""
+        cached = self.store.tokens()
+        if cached is not None and not force_sign_in and not distrust_cached:
+            try:
+                left = cached.id_expiry - self.server_now()
+            except ValueError:
+                left = 0
+            if left > TOKEN_MARGIN_SECONDS and cached.access_expiry - self.server_now() > 0:
+                log.debug("reusing the cached ID token (%.0f s left)", left)
+                return cached, True
+        pool = self._userpool()
+        if cached is not None and cached.refresh_token and not force_sign_in:
+            self.calls.append("refresh")
+            refreshed = pool.refresh(cached)
+            if refreshed is not None:
+                self.store.save_tokens(refreshed)
+                return refreshed, False
+            log.debug("refresh token refused; signing in again")
+        self.calls.append("sign_in")
+        tokens = pool.sign_in(previous=cached)
+        self.store.save_tokens(tokens)
+        return tokens, False
+
+    def _renew_credentials(self) -> Credentials:
+        from .aws import CognitoError
+        from .errors import ServiceError
+        from .identitypool import IdentityPool
+
+        profile = self.profile
+        tokens: Tokens | None = None
+        from_cache = False
+        if not profile.unauthenticated:
+            tokens, from_cache = self._obtain_tokens()
+        pool = IdentityPool(profile, self.clients, self.register_secret)
+
+        identity_id = self.store.identity_id()
+        identity_cached = identity_id is not None
+        if identity_id is None:
+            identity_id = pool.get_id(tokens.id_token if tokens else None)
+            self.store.save_identity_id(identity_id)
+
+        try:
+            creds = pool.credentials(identity_id, tokens.id_token if tokens else None)
+        except CognitoError as exc:
+            if exc.code == "ResourceNotFoundException" and identity_cached:
+                log.debug("cached identity id unknown to the pool; asking GetId again")
+                identity_id = pool.get_id(tokens.id_token if tokens else None)
+                self.store.save_identity_id(identity_id)
+            elif exc.code == "NotAuthorizedException" and from_cache:
+                log.debug("cached ID token refused; renewing it")
+                tokens, _ = self._obtain_tokens(distrust_cached=True)
+            else:
+                raise
+            creds = pool.credentials(identity_id, tokens.id_token if tokens else None)
+
+        skew = self.clients.skew.seconds
+        if creds.expiration <= self.now() + skew:
+            raise ServiceError("the service handed out credentials that have already expired",
+                               profile=profile.name,
+                               hint="check this machine's clock; retry with --debug")
+        self.store.save_credentials(creds, skew)
+        return creds

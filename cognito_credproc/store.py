@@ -1,0 +1,103 @@
+"""Typed views of the cache: tokens per sign-in, IdentityId per identity, credentials
+per profile definition. A misshapen entry reads as a miss."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .cache import FileCache
+from .config import Profile
+
+if TYPE_CHECKING:
+    from .identitypool import Credentials
+    from .tokens import Tokens
+
+
+class Store:
+    def __init__(self, profile: Profile, cache: FileCache) -> None:
+        self.profile = profile
+        self.cache = cache
+
+    # credentials ---------------------------------------------------------------------------
+
+    def credentials_entry(self) -> dict[str, Any] | None:
+        return self.cache.get(self.profile.credentials_key)
+
+    def credentials(self) -> tuple[Credentials, float] | None:
+        """Cached credentials and the clock skew measured when they were fetched."""
+        from .identitypool import Credentials
+
+        entry = self.credentials_entry()
+        if entry is None:
+            return None
+        try:
+            creds = Credentials.from_json(entry)
+        except ValueError:
+            return None
+        skew = entry.get("skew", 0.0)
+        if not isinstance(skew, (int, float)) or isinstance(skew, bool) or abs(skew) > 86400:
+            skew = 0.0
+        return creds, float(skew)
+
+    def save_credentials(self, creds: Credentials, skew: float) -> None:
+        self.cache[self.profile.credentials_key] = {**creds.to_json(), "skew": skew,
+                                                    "profile": self.profile.name}
+
+    # tokens ------------------------------------------------------------------------------
+
+    def tokens(self) -> Tokens | None:
+        from .tokens import Tokens
+
+        key = self.profile.signin_key
+        if key is None:
+            return None
+        entry = self.cache.get(key)
+        if entry is None:
+            return None
+        if self.profile.token_storage == "keyring":
+            from .keyring_store import load_secrets
+
+            entry = load_secrets(self.profile, entry)
+        try:
+            return Tokens.from_json(entry)
+        except (ValueError, TypeError):
+            return None
+
+    def save_tokens(self, tokens: Tokens) -> None:
+        key = self.profile.signin_key
+        assert key is not None
+        entry = tokens.to_json()
+        if self.profile.token_storage == "keyring":
+            from .keyring_store import store_secrets
+
+            entry = store_secrets(self.profile, entry)
+        entry["username"] = self.profile.username
+        entry["user_pool_id"] = self.profile.user_pool_id
+        entry["app_client_id"] = self.profile.app_client_id
+        self.cache[key] = entry
+
+    # identity ----------------------------------------------------------------------------
+
+    def identity_id(self) -> str | None:
+        entry = self.cache.get(self.profile.identity_key)
+        value = entry.get("identity_id") if entry else None
+        return value if isinstance(value, str) and value else None
+
+    def save_identity_id(self, identity_id: str) -> None:
+        self.cache[self.profile.identity_key] = {
+            "version": 1, "identity_id": identity_id,
+            "identity_pool_id": self.profile.identity_pool_id,
+        }
+
+    # removal -----------------------------------------------------------------------------
+
+    def clear(self, *, tokens: bool = True) -> list[str]:
+        """Delete this profile's entries; returns the keys that were there."""
+        keys = [self.profile.credentials_key, self.profile.identity_key]
+        if tokens and self.profile.signin_key:
+            keys.append(self.profile.signin_key)
+            if self.profile.token_storage == "keyring":
+                from .keyring_store import delete_secrets
+
+                delete_secrets(self.profile)
+        return [key for key in keys if self.cache.discard(key)]
