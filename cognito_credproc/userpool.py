@@ -81,6 +81,7 @@ class UserPool:
         username = self.profile.username
         device = previous if previous is not None and previous.has_device else None
         state = _SignIn(username=username, device=device)
+        self.password()  # ask first: without a password source, fail before any call
         if self.profile.auth_flow == "USER_PASSWORD_AUTH":
             params = {"USERNAME": username, "PASSWORD": self.password()}
             flow = "USER_PASSWORD_AUTH"

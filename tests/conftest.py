@@ -1,0 +1,196 @@
+"""Fixtures: a local Cognito (moto's server on 127.0.0.1, made strict) and helpers
+to run the command the way botocore does: pipes, no terminal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from . import strict_cognito
+from .strict_cognito import BEHAVIOUR
+
+REGION = "us-east-1"
+PASSWORD = "Correct-Horse-9-battery"
+TEST_CONFIG = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    strict_cognito.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
+                        aws_access_key_id="testing", aws_secret_access_key="testing",
+                        config=TEST_CONFIG)
+
+
+@dataclass
+class Cognito:
+    """One provisioned user pool + app client + user + identity pool."""
+
+    endpoint: str
+    user_pool_id: str
+    client_id: str
+    identity_pool_id: str
+    username: str
+    password: str
+    client_secret: str | None = None
+    idp: Any = None
+    identity: Any = None
+    extra_clients: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def calls(self) -> Any:
+        return BEHAVIOUR.calls
+
+    def sign_ins(self) -> int:
+        return sum(n for k, n in BEHAVIOUR.calls.items()
+                   if k in ("InitiateAuth:USER_SRP_AUTH", "InitiateAuth:USER_PASSWORD_AUTH"))
+
+    def profile_section(self, name: str = "dev", **overrides: Any) -> str:
+        values: dict[str, Any] = {
+            "user_pool_id": self.user_pool_id,
+            "app_client_id": self.client_id,
+            "identity_pool_id": self.identity_pool_id,
+            "username": self.username,
+            "endpoint_url": self.endpoint,
+        }
+        if self.client_secret:
+            values["app_client_secret"] = self.client_secret
+        values.update(overrides)
+        lines = [f"[{name}]"] + [f"{k} = {v}" for k, v in values.items() if v is not None]
+        return "\n".join(lines) + "\n"
+
+    def add_user(self, username: str, password: str, *, permanent: bool = True,
+                 attributes: list[dict[str, str]] | None = None) -> None:
+        self.idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username,
+                                   TemporaryPassword=password if not permanent else "Temp-Pass-123",
+                                   UserAttributes=attributes or [], MessageAction="SUPPRESS")
+        if permanent:
+            self.idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username,
+                                             Password=password, Permanent=True)
+
+    def add_client(self, name: str, *, secret: bool = False, flows: list[str] | None = None) -> dict[str, Any]:
+        created = self.idp.create_user_pool_client(
+            UserPoolId=self.user_pool_id, ClientName=name, GenerateSecret=secret,
+            ExplicitAuthFlows=flows or ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH",
+                                        "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]
+        return dict(created)
+
+
+def provision(endpoint: str, *, secret: bool = False, allow_unauthenticated: bool = False) -> Cognito:
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+    BEHAVIOUR.reset()
+    idp = aws_client("cognito-idp", endpoint)
+    identity = aws_client("cognito-identity", endpoint)
+    pool_id = idp.create_user_pool(PoolName="people")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="cli", GenerateSecret=secret,
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]
+    identity_pool_id = identity.create_identity_pool(
+        IdentityPoolName="people_ids",
+        AllowUnauthenticatedIdentities=allow_unauthenticated,
+        CognitoIdentityProviders=[{
+            "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}",
+            "ClientId": client["ClientId"],
+        }],
+    )["IdentityPoolId"]
+    if allow_unauthenticated:
+        BEHAVIOUR.unauth_pools.add(identity_pool_id)
+    cognito = Cognito(endpoint=endpoint, user_pool_id=pool_id, client_id=client["ClientId"],
+                      identity_pool_id=identity_pool_id, username="alice", password=PASSWORD,
+                      client_secret=client.get("ClientSecret"), idp=idp, identity=identity)
+    cognito.add_user("alice", PASSWORD)
+    return cognito
+
+
+@pytest.fixture
+def cognito(moto_endpoint: str) -> Cognito:
+    return provision(moto_endpoint)
+
+
+@pytest.fixture
+def cognito_secret(moto_endpoint: str) -> Cognito:
+    return provision(moto_endpoint, secret=True)
+
+
+@dataclass
+class Workspace:
+    """A temporary home: settings file, cache dir, AWS config, and the environment."""
+
+    root: Path
+    config: Path
+    cache: Path
+    aws_config: Path
+    env: dict[str, str]
+
+    def write_config(self, text: str) -> None:
+        self.config.write_text(text, encoding="utf-8")
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the installed module as botocore would: pipes, no controlling terminal."""
+        return subprocess.run(
+            [sys.executable, "-m", "cognito_credproc", *args],
+            env={**self.env, **(env or {})}, capture_output=True, text=True,
+            timeout=timeout, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+            start_new_session=True, check=False,
+        )
+
+    def cache_files(self) -> list[Path]:
+        return sorted(self.cache.glob("*")) if self.cache.exists() else []
+
+
+def clean_env(root: Path) -> dict[str, str]:
+    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update({
+        "HOME": str(root / "home"),
+        "XDG_CONFIG_HOME": str(root / "home" / ".config"),
+        "XDG_CACHE_HOME": str(root / "home" / ".cache"),
+        "AWS_CONFIG_FILE": str(root / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(root / "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "PYTHONWARNINGS": "error",
+    })
+    return env
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    (tmp_path / "home").mkdir()
+    env = clean_env(tmp_path)
+    env["COGNITO_CREDPROC_CONFIG"] = str(tmp_path / "config.ini")
+    env["COGNITO_CREDPROC_CACHE_DIR"] = str(tmp_path / "cache")
+    return Workspace(root=tmp_path, config=tmp_path / "config.ini", cache=tmp_path / "cache",
+                     aws_config=tmp_path / "aws-config", env=env)
+
+
+def parse_output(stdout: str) -> dict[str, Any]:
+    """The whole of stdout must be one JSON object."""
+    data = json.loads(stdout)
+    assert isinstance(data, dict)
+    return data
