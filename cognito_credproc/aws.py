@@ -107,8 +107,9 @@ class Clients:
 class CognitoError(CredprocError):
     """A service answered with an error code (kept for callers that branch on it)."""
 
-    def __init__(self, code: str, message: str, *, profile: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, profile: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}" if message else code, profile=profile, hint=hint)
         self.code = code
         self.detail = message
@@ -177,20 +178,27 @@ def _client_error(
         return err
     if code in ("ResourceNotFoundException",):
         return _ServiceCognitoError(
-            code, detail or "not found", profile=profile.name,
+            code,
+            detail or "not found",
+            profile=profile.name,
             hint=f"check the pool and client ids in [{profile.name}] of {profile.source}",
         )
     if code == "InvalidParameterException" and "flow not enabled" in message:
         return _ServiceCognitoError(
-            code, detail, profile=profile.name,
+            code,
+            detail,
+            profile=profile.name,
             hint="set auth_flow = USER_SRP_AUTH, or allow this flow on the app client",
         )
     if code in ("TooManyRequestsException", "ThrottlingException", "LimitExceededException"):
-        return _ServiceCognitoError(code, detail or "throttled", profile=profile.name,
-                                    hint="wait a minute and try again")
+        return _ServiceCognitoError(
+            code, detail or "throttled", profile=profile.name, hint="wait a minute and try again"
+        )
     if isinstance(status, int) and status >= 500:
         return _ServiceCognitoError(
-            code, detail or f"HTTP {status}", profile=profile.name,
+            code,
+            detail or f"HTTP {status}",
+            profile=profile.name,
             hint=f"the service failed on {operation}; try again later",
         )
     return _ServiceCognitoError(code, detail, profile=profile.name)

@@ -10,12 +10,14 @@ import contextlib
 import json
 import os
 import stat
-import tempfile
-from collections.abc import Iterator, Mapping
-from typing import Any
 
 from .config import APP_NAME, ENV_CACHE_DIR
 from .errors import CredprocError, LockTimeout
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import Any
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -114,7 +116,9 @@ class FileCache:
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise CacheDirError(f"cannot use cache directory {self.directory}: {exc.strerror}") from None
+            raise CacheDirError(
+                f"cannot use cache directory {self.directory}: {exc.strerror}"
+            ) from None
         if stat.S_ISLNK(info.st_mode):
             raise CacheDirError(
                 f"cache directory {self.directory} is a symbolic link",
@@ -135,6 +139,8 @@ class FileCache:
 
     def __setitem__(self, key: str, value: Mapping[str, Any]) -> None:
         """Write atomically: a private temp file in the same directory, fsync, rename."""
+        import tempfile  # only writes need it
+
         self.ensure_directory()
         data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
@@ -163,12 +169,14 @@ class FileCache:
             return False
         return True
 
-    def keys(self) -> list[str]:
+    def entries(self) -> list[str]:
         try:
             names = os.listdir(self.directory)
         except OSError:
             return []
-        return sorted(n[: -len(".json")] for n in names if n.endswith(".json") and not n.startswith("."))
+        return sorted(
+            n[: -len(".json")] for n in names if n.endswith(".json") and not n.startswith(".")
+        )
 
     # -- locking -------------------------------------------------------------------------
 
@@ -184,9 +192,10 @@ class FileCache:
             lock.acquire()
         except filelock.Timeout:
             raise LockTimeout(
-                f"another cognito-credproc process has held the lock for over {timeout:g}s ({path})",
+                f"another cognito-credproc process held the lock for over {timeout:g}s ({path})",
                 profile=profile,
-                hint="wait for it to finish, or end the stuck process; raise lock_timeout if sign-in is slow",
+                hint="wait for it to finish or end the stuck process; "
+                "raise lock_timeout if sign-in is slow",
             ) from None
         try:
             yield

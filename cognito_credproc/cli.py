@@ -9,12 +9,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
 
 from . import __version__
 from .cache import FileCache, default_cache_dir
 from .config import Profile, load_profile, resolve_config_path, resolve_profile_name
 from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, CredprocError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .provider import Provider
+
 
 PROG = "cognito-credproc"
 
@@ -26,12 +32,25 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--profile", "-p", metavar="NAME", default=default,
-                        help="profile (section) to use [env COGNITO_CREDPROC_PROFILE, else 'default']")
-    parser.add_argument("--config", metavar="PATH", default=default,
-                        help="settings file [env COGNITO_CREDPROC_CONFIG, else the user config dir]")
-    parser.add_argument("--debug", action="store_true", default=default,
-                        help="log each step on stderr (secrets redacted)")
+    parser.add_argument(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        default=default,
+        help="profile (section) to use [env COGNITO_CREDPROC_PROFILE, else 'default']",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="settings file [env COGNITO_CREDPROC_CONFIG, else the user config dir]",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="log each step on stderr (secrets redacted)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,8 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("credentials", "print credential_process JSON (the default)")
     add("login", "sign in on the terminal, answering MFA and other challenges")
     p = add("logout", "revoke the refresh token and delete the profile's cache")
-    p.add_argument("--global", dest="global_", action="store_true",
-                   help="sign out every device (GlobalSignOut)")
+    p.add_argument(
+        "--global",
+        dest="global_",
+        action="store_true",
+        help="sign out every device (GlobalSignOut)",
+    )
     p = add("status", "show what is cached (never a secret)")
     p.add_argument("--all", action="store_true", help="every profile in the settings file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -66,13 +89,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("clear", "delete cached data without contacting Cognito")
     p.add_argument("--all", action="store_true", help="the whole cache")
     p = add("configure", "write a profile and the matching ~/.aws/config entry")
-    for flag in ("user-pool-id", "app-client-id", "identity-pool-id", "username", "region",
-                 "auth-flow", "role-arn", "endpoint-url", "aws-config"):
+    for flag in (
+        "user-pool-id",
+        "app-client-id",
+        "identity-pool-id",
+        "username",
+        "region",
+        "auth-flow",
+        "role-arn",
+        "endpoint-url",
+        "aws-config",
+    ):
         p.add_argument(f"--{flag}")
-    p.add_argument("--app-client-secret-stdin", action="store_true",
-                   help="read the app client secret from stdin")
+    p.add_argument(
+        "--app-client-secret-stdin",
+        action="store_true",
+        help="read the app client secret from stdin",
+    )
     p.add_argument("--force", action="store_true", help="replace existing profiles")
-    p.add_argument("--no-validate", action="store_true", help="do not call Cognito to check the ids")
+    p.add_argument(
+        "--no-validate", action="store_true", help="do not call Cognito to check the ids"
+    )
     add("doctor", "check the setup the way the AWS CLI runs the helper")
     p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
     p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
@@ -82,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 class Context:
     """What every command needs: the parsed arguments, the profile, the cache."""
 
-    def __init__(self, args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]) -> None:
+    def __init__(
+        self, args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]
+    ) -> None:
         self.args = args
         self.environ = environ
         self.profile_name = resolve_profile_name(args.profile, environ)
@@ -108,7 +147,7 @@ class Context:
             self._cache = FileCache(default_cache_dir(self.environ))
         return self._cache
 
-    def provider(self):  # type: ignore[no-untyped-def]
+    def provider(self) -> Provider:
         from .provider import Provider
 
         return Provider(self.profile, self.cache, environ=self.environ)
@@ -121,7 +160,7 @@ def _write(text: str) -> None:
 
 def cmd_credentials(ctx: Context) -> int:
     from .output import credential_process_json
-    from .provider import cached_credentials
+    from .store import cached_credentials
 
     # The hot path: a fresh cache entry is printed without the lock or botocore.
     creds = cached_credentials(ctx.profile, ctx.cache)
@@ -178,7 +217,8 @@ def _lazy(module: str, name: str) -> Callable[[Context], int]:
         import importlib
 
         handler: Callable[[Context], int] = getattr(
-            importlib.import_module(f"cognito_credproc.{module}"), name)
+            importlib.import_module(f"cognito_credproc.{module}"), name
+        )
         return handler(ctx)
 
     return run
@@ -197,4 +237,3 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "doctor": _lazy("doctor", "cmd_doctor"),
     "demo": _lazy("demo", "cmd_demo"),
 }
-

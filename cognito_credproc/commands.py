@@ -49,13 +49,19 @@ def cmd_login(ctx: Context) -> int:
 
     profile = ctx.profile
     if profile.unauthenticated:
-        raise ConfigError("this profile uses guest (unauthenticated) access; there is no sign-in",
-                          profile=profile.name)
+        raise ConfigError(
+            "this profile uses guest (unauthenticated) access; there is no sign-in",
+            profile=profile.name,
+        )
     terminal = Terminal.open()
-    if terminal is None and not (profile.password_command or ctx.environ.get("COGNITO_CREDPROC_PASSWORD")):
-        raise SignInRequired("login needs a terminal to ask for the password on",
-                             profile=profile.name,
-                             hint="run it in a terminal, or set password_command")
+    if terminal is None and not (
+        profile.password_command or ctx.environ.get("COGNITO_CREDPROC_PASSWORD")
+    ):
+        raise SignInRequired(
+            "login needs a terminal to ask for the password on",
+            profile=profile.name,
+            hint="run it in a terminal, or set password_command",
+        )
     try:
         provider = Provider(profile, ctx.cache, environ=ctx.environ, interaction=terminal)
         tokens = provider.login()
@@ -66,8 +72,10 @@ def cmd_login(ctx: Context) -> int:
         except CredprocError as exc:
             creds_note = f"; but fetching AWS credentials failed: {exc.message}"
         user = tokens.internal_username or profile.username
-        say(f"Signed in as {user} (profile {profile.name}): ID token valid until "
-            f"{iso_utc(tokens.id_expiry)}, refresh token issued just now{creds_note}.")
+        say(
+            f"Signed in as {user} (profile {profile.name}): ID token valid until "
+            f"{iso_utc(tokens.id_expiry)}, refresh token issued just now{creds_note}."
+        )
     finally:
         if terminal is not None:
             terminal.close()
@@ -103,7 +111,10 @@ def cmd_logout(ctx: Context) -> int:
                 pool.revoke(tokens)
                 note = "refresh token revoked"
         except CredprocError as exc:
-            note = f"could not reach Cognito to revoke the token ({exc.message}); local cache deleted anyway"
+            note = (
+                f"could not revoke the token at Cognito ({exc.message}); "
+                "the local cache is deleted anyway"
+            )
     with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
         removed = store.clear()
         shared = [n for n in sharing_profiles(ctx, profile) if n != profile.name]
@@ -146,9 +157,11 @@ def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]
         "device_remembered": bool(tokens and tokens.has_device),
         "token_storage": profile.token_storage,
         "shared_with": [n for n in sharing_profiles(ctx, profile) if n != profile.name],
-        "cache_files": [ctx.cache.path(k) for k in
-                        (profile.signin_key, profile.identity_key, profile.credentials_key)
-                        if k and k in ctx.cache],
+        "cache_files": [
+            ctx.cache.path(k)
+            for k in (profile.signin_key, profile.identity_key, profile.credentials_key)
+            if k and k in ctx.cache
+        ],
     }
     if tokens is not None:
         row["id_token_expires"] = iso_utc(tokens.id_expiry)
@@ -162,6 +175,7 @@ def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]
 
 def cmd_status(ctx: Context) -> int:
     now = time.time()
+    rows: list[dict[str, Any]]
     if ctx.args.all:
         rows = []
         for name, profile in _all_profiles(ctx):
@@ -172,24 +186,48 @@ def cmd_status(ctx: Context) -> int:
     else:
         rows = [profile_status(ctx, ctx.profile, now)]
     if ctx.args.json:
-        sys.stdout.write(json.dumps({"cache_dir": ctx.cache.directory, "profiles": rows}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps({"cache_dir": ctx.cache.directory, "profiles": rows}, indent=2) + "\n"
+        )
         return EXIT_OK
-    headers = ("PROFILE", "USER", "IDENTITY ID", "ID TOKEN UNTIL", "CREDENTIALS UNTIL",
-               "REFRESH TOKEN", "SHARED WITH")
+    headers = (
+        "PROFILE",
+        "USER",
+        "IDENTITY ID",
+        "ID TOKEN UNTIL",
+        "CREDENTIALS UNTIL",
+        "REFRESH TOKEN",
+        "SHARED WITH",
+    )
     table = [headers]
     for row in rows:
         if "error" in row:
             table.append((row["profile"], "(invalid settings)", "", "", "", "", ""))
             continue
         age = row["refresh_token_age_seconds"]
-        refresh = ("none" if not row["refresh_token"]
-                   else f"{_age(age)} old" if age is not None else "present")
-        table.append((row["profile"], row["user"], row["identity_id"] or "-",
-                      row["id_token_expires"] or "-", row["credentials_expire"] or "-",
-                      refresh, ",".join(row["shared_with"]) or "-"))
+        refresh = (
+            "none"
+            if not row["refresh_token"]
+            else f"{_age(age)} old"
+            if age is not None
+            else "present"
+        )
+        table.append(
+            (
+                row["profile"],
+                row["user"],
+                row["identity_id"] or "-",
+                row["id_token_expires"] or "-",
+                row["credentials_expire"] or "-",
+                refresh,
+                ",".join(row["shared_with"]) or "-",
+            )
+        )
     widths = [max(len(str(r[i])) for r in table) for i in range(len(headers))]
     for r in table:
-        sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+        sys.stdout.write(
+            "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"
+        )
     sys.stdout.write(f"cache: {ctx.cache.directory}\n")
     return EXIT_OK
 
@@ -202,18 +240,24 @@ def cmd_token(ctx: Context) -> int:
         raise ConfigError("guest profiles have no user-pool tokens", profile=profile.name)
     store = Store(profile, ctx.cache)
     tokens = store.tokens()
-    if tokens is None or tokens.id_expiry - time.time() <= TOKEN_MARGIN_SECONDS \
-            or tokens.access_expiry - time.time() <= TOKEN_MARGIN_SECONDS:
+    if (
+        tokens is None
+        or tokens.id_expiry - time.time() <= TOKEN_MARGIN_SECONDS
+        or tokens.access_expiry - time.time() <= TOKEN_MARGIN_SECONDS
+    ):
         tokens = Provider(profile, ctx.cache, environ=ctx.environ).tokens()
     sys.stdout.write((tokens.id_token if ctx.args.type == "id" else tokens.access_token) + "\n")
     return EXIT_OK
 
 
 def _credentials(ctx: Context) -> Any:
-    from .provider import Provider, cached_credentials
+    from .provider import Provider
+    from .store import cached_credentials
 
-    return cached_credentials(ctx.profile, ctx.cache) or Provider(
-        ctx.profile, ctx.cache, environ=ctx.environ).credentials()
+    return (
+        cached_credentials(ctx.profile, ctx.cache)
+        or Provider(ctx.profile, ctx.cache, environ=ctx.environ).credentials()
+    )
 
 
 def cmd_env(ctx: Context) -> int:
@@ -246,7 +290,7 @@ def cmd_exec(ctx: Context) -> int:
 def cmd_clear(ctx: Context) -> int:
     if ctx.args.all:
         removed = 0
-        for key in ctx.cache.keys():
+        for key in ctx.cache.entries():
             removed += ctx.cache.discard(key)
         sys.stderr.write(f"deleted {removed} cache entries from {ctx.cache.directory}\n")
         return EXIT_OK

@@ -11,15 +11,19 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from ._record import record
 from .errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 
 APP_NAME = "cognito-credproc"
 ENV_CONFIG = "COGNITO_CREDPROC_CONFIG"
 ENV_PROFILE = "COGNITO_CREDPROC_PROFILE"
-ENV_PASSWORD = "COGNITO_CREDPROC_PASSWORD"  # noqa: S105 - a variable name, not a password
+ENV_PASSWORD = "COGNITO_CREDPROC_PASSWORD"
 ENV_CACHE_DIR = "COGNITO_CREDPROC_CACHE_DIR"
 DEFAULT_PROFILE = "default"
 
@@ -80,9 +84,11 @@ KNOWN_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record
 class Profile:
     """One profile's settings, validated."""
+
+    _hidden_in_repr = ("app_client_secret",)
 
     name: str
     source: str
@@ -91,7 +97,7 @@ class Profile:
     user_pool_id: str | None = None
     app_client_id: str | None = None
     username: str | None = None
-    app_client_secret: str | None = field(default=None, repr=False)
+    app_client_secret: str | None = None
     auth_flow: str = "USER_SRP_AUTH"
     password_command: str | None = None
     totp_command: str | None = None
@@ -239,9 +245,7 @@ def _bad(path: str, section: str, key: str, problem: str, profile: str) -> Confi
     return ConfigError(f"{path} [{section}] {key}: {problem}", profile=profile)
 
 
-def load_profile(
-    path: str, name: str, environ: Mapping[str, str] | None = None
-) -> Profile:
+def load_profile(path: str, name: str, environ: Mapping[str, str] | None = None) -> Profile:
     """Load and validate one profile; raises ConfigError naming what is wrong."""
     env = os.environ if environ is None else environ
     parser = read_config_file(path)
@@ -328,7 +332,9 @@ def profile_from_section(
     if user_pool_id is not None:
         pool_match = USER_POOL_ID_RE.match(user_pool_id)
         if not pool_match:
-            raise bad("user_pool_id", f"{user_pool_id!r} is not a user pool id like us-east-1_AbCdEf123")
+            raise bad(
+                "user_pool_id", f"{user_pool_id!r} is not a user pool id like us-east-1_AbCdEf123"
+            )
         pool_region = pool_match.group(1)
 
     app_client_id = text("app_client_id")
@@ -350,7 +356,10 @@ def profile_from_section(
     flow = choice("flow", FLOWS, "enhanced")
     role_arn = text("role_arn")
     if role_arn is not None and not ROLE_ARN_RE.match(role_arn):
-        raise bad("role_arn", f"{role_arn!r} is not an IAM role ARN like arn:aws:iam::123456789012:role/Name")
+        raise bad(
+            "role_arn",
+            f"{role_arn!r} is not an IAM role ARN like arn:aws:iam::123456789012:role/Name",
+        )
     if flow == "basic" and role_arn is None:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
 
@@ -362,9 +371,7 @@ def profile_from_section(
     if role_session_name is not None and not ROLE_SESSION_NAME_RE.match(role_session_name):
         raise bad("role_session_name", "must be 2 to 64 characters of letters, digits and +=,.@_-")
 
-    endpoint_env = tuple(
-        (var, environ[var]) for var in ENDPOINT_ENV_VARS if environ.get(var)
-    )
+    endpoint_env = tuple((var, environ[var]) for var in ENDPOINT_ENV_VARS if environ.get(var))
 
     return Profile(
         name=name,
@@ -381,15 +388,30 @@ def profile_from_section(
         role_arn=role_arn,
         endpoint_url=endpoint_url,
         refresh_margin=int(
-            number("refresh_margin", DEFAULT_REFRESH_MARGIN_SECONDS, 0,
-                   MAX_REFRESH_MARGIN_SECONDS, integer=True)
+            number(
+                "refresh_margin",
+                DEFAULT_REFRESH_MARGIN_SECONDS,
+                0,
+                MAX_REFRESH_MARGIN_SECONDS,
+                integer=True,
+            )
         ),
-        lock_timeout=number("lock_timeout", DEFAULT_LOCK_TIMEOUT_SECONDS, 0.1,
-                            MAX_LOCK_TIMEOUT_SECONDS, integer=False),
+        lock_timeout=number(
+            "lock_timeout",
+            DEFAULT_LOCK_TIMEOUT_SECONDS,
+            0.1,
+            MAX_LOCK_TIMEOUT_SECONDS,
+            integer=False,
+        ),
         flow=flow,
         duration_seconds=int(
-            number("duration_seconds", DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS,
-                   MAX_DURATION_SECONDS, integer=True)
+            number(
+                "duration_seconds",
+                DEFAULT_DURATION_SECONDS,
+                MIN_DURATION_SECONDS,
+                MAX_DURATION_SECONDS,
+                integer=True,
+            )
         ),
         role_session_name=role_session_name,
         unauthenticated=unauthenticated,

@@ -25,7 +25,9 @@ class CredprocError(Exception):
 
     exit_code = EXIT_FAILURE
 
-    def __init__(self, message: str, *, profile: str | None = None, hint: str | None = None):
+    def __init__(
+        self, message: str, *, profile: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.profile = profile

@@ -9,60 +9,25 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .aws import Clients, call, to_epoch
 from .config import Profile
+from .credentials import Credentials
 from .errors import ServiceError
 
 log = logging.getLogger("cognito_credproc")
 
 
-@dataclass(frozen=True)
-class Credentials:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expiration: float  # epoch seconds, UTC
-    account_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "version": 1,
-            "AccessKeyId": self.access_key_id,
-            "SecretAccessKey": self.secret_access_key,
-            "SessionToken": self.session_token,
-            "Expiration": self.expiration,
-        }
-        if self.account_id:
-            data["AccountId"] = self.account_id
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Credentials:
-        """Rebuild from the cache; ValueError on anything misshapen."""
-        if data.get("version") != 1:
-            raise ValueError("unknown credentials cache version")
-        strings = [data.get(k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
-        if not all(isinstance(v, str) and v for v in strings):
-            raise ValueError("credentials missing")
-        expiration = data.get("Expiration")
-        if not isinstance(expiration, (int, float)) or isinstance(expiration, bool):
-            raise ValueError("Expiration is not a number")
-        if expiration != expiration or not 0 < expiration < 1e11:
-            raise ValueError("Expiration out of range")
-        account = data.get("AccountId")
-        if account is not None and not isinstance(account, str):
-            raise ValueError("AccountId is not a string")
-        return cls(str(strings[0]), str(strings[1]), str(strings[2]), float(expiration), account)
-
-
 class IdentityPool:
     """The calls that turn an ID token (or nothing, for guests) into AWS credentials."""
 
-    def __init__(self, profile: Profile, clients: Clients,
-                 register_secret: Callable[[str], None] = lambda _s: None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        clients: Clients,
+        register_secret: Callable[[str], None] = lambda _s: None,
+    ) -> None:
         self.profile = profile
         self.clients = clients
         self.register_secret = register_secret
@@ -92,7 +57,9 @@ class IdentityPool:
             params["Logins"] = logins
         if self.profile.role_arn:
             params["CustomRoleArn"] = self.profile.role_arn
-        response = call(self.clients.identity, "get_credentials_for_identity", self.profile, **params)
+        response = call(
+            self.clients.identity, "get_credentials_for_identity", self.profile, **params
+        )
         raw = response.get("Credentials") or {}
         return self._parse(raw, "SecretKey", "GetCredentialsForIdentity")
 
@@ -108,7 +75,9 @@ class IdentityPool:
         self.register_secret(token)
         assert self.profile.role_arn is not None
         answer = call(
-            self.clients.sts, "assume_role_with_web_identity", self.profile,
+            self.clients.sts,
+            "assume_role_with_web_identity",
+            self.profile,
             RoleArn=self.profile.role_arn,
             RoleSessionName=self.role_session_name(),
             WebIdentityToken=token,
@@ -134,10 +103,15 @@ class IdentityPool:
                 account_id=self.profile.effective_account_id,
             )
         except (KeyError, ValueError, TypeError, OverflowError):
-            raise ServiceError(f"{operation} answered without complete credentials",
-                               profile=self.profile.name, hint="retry with --debug") from None
+            raise ServiceError(
+                f"{operation} answered without complete credentials",
+                profile=self.profile.name,
+                hint="retry with --debug",
+            ) from None
         if not (creds.access_key_id and creds.secret_access_key and creds.session_token):
-            raise ServiceError(f"{operation} answered with empty credentials", profile=self.profile.name)
+            raise ServiceError(
+                f"{operation} answered with empty credentials", profile=self.profile.name
+            )
         self.register_secret(creds.secret_access_key)
         self.register_secret(creds.session_token)
         return creds

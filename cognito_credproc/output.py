@@ -7,12 +7,11 @@ Expiration without a time zone breaks some of them.
 from __future__ import annotations
 
 import json
-import shlex
 import time
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .identitypool import Credentials
+    from .credentials import Credentials
 
 
 def iso_utc(epoch: float) -> str:
@@ -50,6 +49,8 @@ def env_variables(creds: Credentials, region: str) -> dict[str, str]:
 
 
 def env_lines(variables: dict[str, str], fmt: str) -> str:
+    import shlex
+
     lines = []
     for name, value in variables.items():
         if fmt == "sh":

@@ -133,28 +133,40 @@ def run_secret_command(command: str, key: str, profile: Profile) -> str:
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise ConfigError(f"{profile.source} [{profile.name}] {key}: cannot parse: {exc}",
-                          profile=profile.name) from None
+        raise ConfigError(
+            f"{profile.source} [{profile.name}] {key}: cannot parse: {exc}", profile=profile.name
+        ) from None
     if not argv:
         raise ConfigError(f"{profile.source} [{profile.name}] {key} is empty", profile=profile.name)
     try:
         done = subprocess.run(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            timeout=COMMAND_TIMEOUT_SECONDS, check=False,
+            argv,
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            check=False,
         )
     except FileNotFoundError:
-        raise AuthFailed(f"{key}: command not found: {argv[0]}", profile=profile.name,
-                         hint=f"fix {key} in {profile.source}") from None
+        raise AuthFailed(
+            f"{key}: command not found: {argv[0]}",
+            profile=profile.name,
+            hint=f"fix {key} in {profile.source}",
+        ) from None
     except subprocess.TimeoutExpired:
-        raise AuthFailed(f"{key} did not finish within {COMMAND_TIMEOUT_SECONDS}s",
-                         profile=profile.name) from None
+        raise AuthFailed(
+            f"{key} did not finish within {COMMAND_TIMEOUT_SECONDS}s", profile=profile.name
+        ) from None
     except OSError as exc:
-        raise AuthFailed(f"{key}: cannot run {argv[0]}: {exc.strerror}", profile=profile.name) from None
+        raise AuthFailed(
+            f"{key}: cannot run {argv[0]}: {exc.strerror}", profile=profile.name
+        ) from None
     if done.returncode != 0:
         last = done.stderr.decode(errors="replace").strip().splitlines()
         why = f": {last[-1][:200]}" if last else ""
-        raise AuthFailed(f"{key} ({argv[0]}) failed with exit code {done.returncode}{why}",
-                         profile=profile.name, hint=f"run it by hand, or fix {key} in {profile.source}")
+        raise AuthFailed(
+            f"{key} ({argv[0]}) failed with exit code {done.returncode}{why}",
+            profile=profile.name,
+            hint=f"run it by hand, or fix {key} in {profile.source}",
+        )
     lines = done.stdout.decode("utf-8", errors="strict").splitlines()
     if not lines or not lines[0]:
         raise AuthFailed(f"{key} ({argv[0]}) printed nothing", profile=profile.name)
@@ -174,7 +186,9 @@ def get_password(profile: Profile, interaction: Interaction, environ: Mapping[st
             profile=profile.name,
             hint=f"run: cognito-credproc login --profile {profile.name} (or set password_command)",
         )
-    password = interaction.ask(f"Password for {profile.username} (profile {profile.name}): ", secret=True)
+    password = interaction.ask(
+        f"Password for {profile.username} (profile {profile.name}): ", secret=True
+    )
     if not password:
         raise AuthFailed("no password given", profile=profile.name)
     return password

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 
 from .cache import FileCache
 from .config import Profile
-from .store import Store
+from .store import Store, cached_credentials
 
 if TYPE_CHECKING:
     from .aws import Clients
-    from .identitypool import Credentials
+    from .credentials import Credentials
     from .prompt import Interaction
     from .tokens import Tokens
+    from .userpool import UserPool
 
 log = logging.getLogger("cognito_credproc")
 
@@ -31,18 +32,6 @@ log = logging.getLogger("cognito_credproc")
 TOKEN_MARGIN_SECONDS = 5 * 60
 
 Clock = Callable[[], float]
-
-
-def cached_credentials(profile: Profile, cache: FileCache, now: Clock = time.time,
-                       margin: float | None = None) -> Credentials | None:
-    """Cached credentials with more than the refresh margin left, else None."""
-    found = Store(profile, cache).credentials()
-    if found is None:
-        return None
-    creds, skew = found
-    left = creds.expiration - (now() + skew)
-    wanted = profile.refresh_margin if margin is None else margin
-    return creds if left > wanted else None
 
 
 class Provider:
@@ -92,11 +81,17 @@ class Provider:
         skew = self._clients.skew.seconds if self._clients is not None else 0.0
         return self.now() + skew
 
-    def _userpool(self):  # type: ignore[no-untyped-def]  # returns UserPool, imported lazily
+    def _userpool(self) -> UserPool:
         from .userpool import UserPool
 
-        return UserPool(self.profile, self.clients, self.interaction, environ=self.environ,
-                        now=self.now, register_secret=self.register_secret)
+        return UserPool(
+            self.profile,
+            self.clients,
+            self.interaction,
+            environ=self.environ,
+            now=self.now,
+            register_secret=self.register_secret,
+        )
 
     # the public entry points -------------------------------------------------------------
 
@@ -128,10 +123,13 @@ class Provider:
                 try:
                     tokens = pool.sign_in(previous=self.store.tokens())
                 except CognitoError as exc:
-                    if exc.code not in ("NotAuthorizedException", "UserNotFoundException") \
-                            or attempt == attempts or not self.interaction.interactive \
-                            or self.profile.password_command \
-                            or self.environ.get("COGNITO_CREDPROC_PASSWORD"):
+                    if (
+                        exc.code not in ("NotAuthorizedException", "UserNotFoundException")
+                        or attempt == attempts
+                        or not self.interaction.interactive
+                        or self.profile.password_command
+                        or self.environ.get("COGNITO_CREDPROC_PASSWORD")
+                    ):
                         raise
                     self.interaction.say(f"Sign-in failed: {exc.detail or exc.code}. Try again.")
                     continue
@@ -142,8 +140,9 @@ class Provider:
 
     # the work --------------------------------------------------------------------------
 
-    def _obtain_tokens(self, *, force_sign_in: bool = False,
-                       distrust_cached: bool = False) -> tuple[Tokens, bool]:
+    def _obtain_tokens(
+        self, *, force_sign_in: bool = False, distrust_cached: bool = False
+    ) -> tuple[Tokens, bool]:
         """(tokens, came_from_cache_unchanged)."""
         cached = self.store.tokens()
         if cached is not None and not force_sign_in and not distrust_cached:
@@ -201,8 +200,10 @@ class Provider:
 
         skew = self.clients.skew.seconds
         if creds.expiration <= self.now() + skew:
-            raise ServiceError("the service handed out credentials that have already expired",
-                               profile=profile.name,
-                               hint="check this machine's clock; retry with --debug")
+            raise ServiceError(
+                "the service handed out credentials that have already expired",
+                profile=profile.name,
+                hint="check this machine's clock; retry with --debug",
+            )
         self.store.save_credentials(creds, skew)
         return creds

@@ -106,10 +106,10 @@ def timestamp(moment: datetime | None = None) -> str:
     )
 
 
-def claim_signature(
-    key: bytes, realm: str, user_id: str, secret_block_b64: str, stamp: str
-) -> str:
-    message = realm.encode() + user_id.encode() + base64.b64decode(secret_block_b64) + stamp.encode()
+def claim_signature(key: bytes, realm: str, user_id: str, secret_block_b64: str, stamp: str) -> str:
+    message = (
+        realm.encode() + user_id.encode() + base64.b64decode(secret_block_b64) + stamp.encode()
+    )
     return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
 
 
@@ -135,7 +135,9 @@ def answer_challenge(
     """Everything PASSWORD_VERIFIER (or DEVICE_PASSWORD_VERIFIER) needs."""
     key = password_key(a, big_a, big_b_hex, salt_hex, realm, user_id, password)
     stamp = timestamp(moment)
-    return Proof(claim_signature(key, realm, user_id, secret_block_b64, stamp), secret_block_b64, stamp)
+    return Proof(
+        claim_signature(key, realm, user_id, secret_block_b64, stamp), secret_block_b64, stamp
+    )
 
 
 def pool_realm(user_pool_id: str) -> str:
@@ -166,5 +168,7 @@ def device_verifier(group_key: str, device_key: str) -> DeviceVerifier:
 
 
 def secret_hash(username: str, client_id: str, client_secret: str) -> str:
-    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        client_secret.encode(), (username + client_id).encode(), hashlib.sha256
+    ).digest()
     return base64.b64encode(digest).decode()

@@ -3,13 +3,15 @@ per profile definition. A misshapen entry reads as a miss."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .cache import FileCache
 from .config import Profile
+from .credentials import Credentials
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .identitypool import Credentials
+    from collections.abc import Callable
+    from typing import Any
+
     from .tokens import Tokens
 
 
@@ -25,8 +27,6 @@ class Store:
 
     def credentials(self) -> tuple[Credentials, float] | None:
         """Cached credentials and the clock skew measured when they were fetched."""
-        from .identitypool import Credentials
-
         entry = self.credentials_entry()
         if entry is None:
             return None
@@ -40,8 +40,11 @@ class Store:
         return creds, float(skew)
 
     def save_credentials(self, creds: Credentials, skew: float) -> None:
-        self.cache[self.profile.credentials_key] = {**creds.to_json(), "skew": skew,
-                                                    "profile": self.profile.name}
+        self.cache[self.profile.credentials_key] = {
+            **creds.to_json(),
+            "skew": skew,
+            "profile": self.profile.name,
+        }
 
     # tokens ------------------------------------------------------------------------------
 
@@ -54,14 +57,19 @@ class Store:
         entry = self.cache.get(key)
         if entry is None:
             return None
+        on_disk = entry
         if self.profile.token_storage == "keyring":
             from .keyring_store import load_secrets
 
             entry = load_secrets(self.profile, entry)
         try:
-            return Tokens.from_json(entry)
+            tokens = Tokens.from_json(entry)
         except (ValueError, TypeError):
             return None
+        if self.profile.token_storage == "keyring" and not on_disk.get("keyring"):
+            # Switched from file storage: move the refresh token off the disk now.
+            self.save_tokens(tokens)
+        return tokens
 
     def save_tokens(self, tokens: Tokens) -> None:
         key = self.profile.signin_key
@@ -85,7 +93,8 @@ class Store:
 
     def save_identity_id(self, identity_id: str) -> None:
         self.cache[self.profile.identity_key] = {
-            "version": 1, "identity_id": identity_id,
+            "version": 1,
+            "identity_id": identity_id,
             "identity_pool_id": self.profile.identity_pool_id,
         }
 
@@ -101,3 +110,23 @@ class Store:
 
                 delete_secrets(self.profile)
         return [key for key in keys if self.cache.discard(key)]
+
+
+def cached_credentials(
+    profile: Profile,
+    cache: FileCache,
+    now: Callable[[], float] | None = None,
+    margin: float | None = None,
+) -> Credentials | None:
+    """Cached credentials with more than the refresh margin left (by the service's clock)."""
+    found = Store(profile, cache).credentials()
+    if found is None:
+        return None
+    creds, skew = found
+    if now is None:
+        import time
+
+        now = time.time
+    left = creds.expiration - (now() + skew)
+    wanted = profile.refresh_margin if margin is None else margin
+    return creds if left > wanted else None

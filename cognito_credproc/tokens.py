@@ -76,7 +76,9 @@ class Tokens:
                 if not isinstance(value, str) or not value:
                     raise ValueError(f"{spec.name} missing")
             elif spec.name == "refresh_issued_at":
-                if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+                if value is not None and (
+                    not isinstance(value, (int, float)) or isinstance(value, bool)
+                ):
                     raise ValueError("refresh_issued_at is not a number")
             elif spec.name == "rotating":
                 value = bool(value)

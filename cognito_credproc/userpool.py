@@ -93,8 +93,9 @@ class UserPool:
             params["DEVICE_KEY"] = device.device_key
         self._with_secret_hash(params, username)
         log.debug("signing in with %s", flow)
-        response = self._call("initiate_auth", AuthFlow=flow, ClientId=self.client_id,
-                              AuthParameters=params)
+        response = self._call(
+            "initiate_auth", AuthFlow=flow, ClientId=self.client_id, AuthParameters=params
+        )
         return self._finish(response, state)
 
     def _finish(self, response: dict[str, Any], state: _SignIn) -> Tokens:
@@ -104,26 +105,35 @@ class UserPool:
                 return self._tokens_from_result(result, state)
             name = response.get("ChallengeName")
             if not name:
-                raise ServiceError("sign-in answer had neither tokens nor a challenge",
-                                   profile=self.profile.name)
+                raise ServiceError(
+                    "sign-in answer had neither tokens nor a challenge", profile=self.profile.name
+                )
             params = response.get("ChallengeParameters") or {}
             session = response.get("Session")
             log.debug("challenge %s", name)
             handler = getattr(self, f"_challenge_{str(name).lower()}", None)
             if handler is None:
-                raise AuthFailed(f"Cognito asked for {name}, which this tool does not answer",
-                                 profile=self.profile.name)
+                raise AuthFailed(
+                    f"Cognito asked for {name}, which this tool does not answer",
+                    profile=self.profile.name,
+                )
             response = handler(params, session, state)
-        raise ServiceError("sign-in did not finish after many challenges", profile=self.profile.name)
+        raise ServiceError(
+            "sign-in did not finish after many challenges", profile=self.profile.name
+        )
 
-    def _respond(self, name: str, session: str | None, answers: dict[str, str],
-                 state: _SignIn) -> dict[str, Any]:
+    def _respond(
+        self, name: str, session: str | None, answers: dict[str, str], state: _SignIn
+    ) -> dict[str, Any]:
         answers.setdefault("USERNAME", state.challenge_username)
         if state.device is not None and state.device.device_key:
             answers.setdefault("DEVICE_KEY", state.device.device_key)
         self._with_secret_hash(answers, answers["USERNAME"])
-        params: dict[str, Any] = {"ClientId": self.client_id, "ChallengeName": name,
-                                  "ChallengeResponses": answers}
+        params: dict[str, Any] = {
+            "ClientId": self.client_id,
+            "ChallengeName": name,
+            "ChallengeResponses": answers,
+        }
         if session:
             params["Session"] = session
         return self._call("respond_to_auth_challenge", **params)
@@ -142,21 +152,28 @@ class UserPool:
 
     # Each handler answers one challenge and returns Cognito's next answer.
 
-    def _challenge_password_verifier(self, params: dict[str, str], session: str | None,
-                                     state: _SignIn) -> dict[str, Any]:
+    def _challenge_password_verifier(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         assert self.profile.user_pool_id is not None
         user_id = params.get("USER_ID_FOR_SRP") or state.username
         state.challenge_username = user_id
         state.internal_username = user_id
         try:
             proof = srp.answer_challenge(
-                a=state.a, big_a=state.big_a, realm=srp.pool_realm(self.profile.user_pool_id),
-                user_id=user_id, password=self.password(), salt_hex=params["SALT"],
-                big_b_hex=params["SRP_B"], secret_block_b64=params["SECRET_BLOCK"],
+                a=state.a,
+                big_a=state.big_a,
+                realm=srp.pool_realm(self.profile.user_pool_id),
+                user_id=user_id,
+                password=self.password(),
+                salt_hex=params["SALT"],
+                big_b_hex=params["SRP_B"],
+                secret_block_b64=params["SECRET_BLOCK"],
             )
         except (KeyError, ValueError) as exc:
-            raise ServiceError(f"malformed PASSWORD_VERIFIER challenge ({exc})",
-                               profile=self.profile.name) from None
+            raise ServiceError(
+                f"malformed PASSWORD_VERIFIER challenge ({exc})", profile=self.profile.name
+            ) from None
         answers = {
             "USERNAME": user_id,
             "PASSWORD_CLAIM_SECRET_BLOCK": proof.secret_block,
@@ -165,32 +182,43 @@ class UserPool:
         }
         return self._respond("PASSWORD_VERIFIER", session, answers, state)
 
-    def _challenge_device_srp_auth(self, params: dict[str, str], session: str | None,
-                                   state: _SignIn) -> dict[str, Any]:
+    def _challenge_device_srp_auth(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         if state.device is None or not state.device.has_device:
-            raise AuthFailed("the pool asked for a remembered device, but none is cached",
-                             profile=self.profile.name,
-                             hint=f"run: cognito-credproc login --profile {self.profile.name}")
+            raise AuthFailed(
+                "the pool asked for a remembered device, but none is cached",
+                profile=self.profile.name,
+                hint=f"run: cognito-credproc login --profile {self.profile.name}",
+            )
         state.a, state.big_a = srp.generate_private()
         state.challenge_username = params.get("USERNAME") or state.challenge_username
         answers = {"SRP_A": format(state.big_a, "x")}
         return self._respond("DEVICE_SRP_AUTH", session, answers, state)
 
-    def _challenge_device_password_verifier(self, params: dict[str, str], session: str | None,
-                                            state: _SignIn) -> dict[str, Any]:
+    def _challenge_device_password_verifier(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         device = state.device
-        assert device is not None and device.device_key and device.device_group_key
-        assert device.device_password is not None
+        assert device is not None
+        assert device.device_key
+        assert device.device_group_key
+        assert device.device_password
         try:
             proof = srp.answer_challenge(
-                a=state.a, big_a=state.big_a, realm=device.device_group_key,
-                user_id=device.device_key, password=device.device_password,
-                salt_hex=params["SALT"], big_b_hex=params["SRP_B"],
+                a=state.a,
+                big_a=state.big_a,
+                realm=device.device_group_key,
+                user_id=device.device_key,
+                password=device.device_password,
+                salt_hex=params["SALT"],
+                big_b_hex=params["SRP_B"],
                 secret_block_b64=params["SECRET_BLOCK"],
             )
         except (KeyError, ValueError) as exc:
-            raise ServiceError(f"malformed DEVICE_PASSWORD_VERIFIER challenge ({exc})",
-                               profile=self.profile.name) from None
+            raise ServiceError(
+                f"malformed DEVICE_PASSWORD_VERIFIER challenge ({exc})", profile=self.profile.name
+            ) from None
         answers = {
             "USERNAME": params.get("USERNAME") or state.challenge_username,
             "PASSWORD_CLAIM_SECRET_BLOCK": proof.secret_block,
@@ -199,8 +227,9 @@ class UserPool:
         }
         return self._respond("DEVICE_PASSWORD_VERIFIER", session, answers, state)
 
-    def _challenge_new_password_required(self, params: dict[str, str], session: str | None,
-                                         state: _SignIn) -> dict[str, Any]:
+    def _challenge_new_password_required(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         ask = self.interaction
         ask.say(f"A new password is required for {state.username} (profile {self.profile.name}).")
         while True:
@@ -225,38 +254,60 @@ class UserPool:
         self._password = first
         return response
 
-    def _code_challenge(self, name: str, field: str, label: str, session: str | None,
-                        state: _SignIn, *, totp: bool = False) -> dict[str, Any]:
+    def _code_challenge(
+        self,
+        name: str,
+        field: str,
+        label: str,
+        session: str | None,
+        state: _SignIn,
+        *,
+        totp: bool = False,
+    ) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
-            code = get_totp(self.profile, self.interaction, label) if totp else \
-                self.interaction.ask(label).strip()
+            code = (
+                get_totp(self.profile, self.interaction, label)
+                if totp
+                else self.interaction.ask(label).strip()
+            )
             return self._respond(name, session, {field: code}, state)
 
         return self._retrying(attempt)
 
-    def _challenge_software_token_mfa(self, params: dict[str, str], session: str | None,
-                                      state: _SignIn) -> dict[str, Any]:
+    def _challenge_software_token_mfa(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         state.challenge_username = params.get("USERNAME") or state.challenge_username
         return self._code_challenge(
-            "SOFTWARE_TOKEN_MFA", "SOFTWARE_TOKEN_MFA_CODE",
-            f"Authenticator app code for {state.username}: ", session, state, totp=True)
+            "SOFTWARE_TOKEN_MFA",
+            "SOFTWARE_TOKEN_MFA_CODE",
+            f"Authenticator app code for {state.username}: ",
+            session,
+            state,
+            totp=True,
+        )
 
-    def _challenge_sms_mfa(self, params: dict[str, str], session: str | None,
-                           state: _SignIn) -> dict[str, Any]:
+    def _challenge_sms_mfa(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         state.challenge_username = params.get("USERNAME") or state.challenge_username
         where = params.get("CODE_DELIVERY_DESTINATION", "your phone")
-        return self._code_challenge("SMS_MFA", "SMS_MFA_CODE",
-                                    f"Code sent by SMS to {where}: ", session, state)
+        return self._code_challenge(
+            "SMS_MFA", "SMS_MFA_CODE", f"Code sent by SMS to {where}: ", session, state
+        )
 
-    def _challenge_email_otp(self, params: dict[str, str], session: str | None,
-                             state: _SignIn) -> dict[str, Any]:
+    def _challenge_email_otp(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         state.challenge_username = params.get("USERNAME") or state.challenge_username
         where = params.get("CODE_DELIVERY_DESTINATION", "your email address")
-        return self._code_challenge("EMAIL_OTP", "EMAIL_OTP_CODE",
-                                    f"Code sent by email to {where}: ", session, state)
+        return self._code_challenge(
+            "EMAIL_OTP", "EMAIL_OTP_CODE", f"Code sent by email to {where}: ", session, state
+        )
 
-    def _challenge_select_mfa_type(self, params: dict[str, str], session: str | None,
-                                   state: _SignIn) -> dict[str, Any]:
+    def _challenge_select_mfa_type(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         try:
             choices = [str(c) for c in json.loads(params.get("MFAS_CAN_CHOOSE") or "[]")]
         except ValueError:
@@ -277,17 +328,20 @@ class UserPool:
                 self.interaction.say(f"Answer with a number from 1 to {len(choices)}.")
         return self._respond("SELECT_MFA_TYPE", session, {"ANSWER": choice}, state)
 
-    def _challenge_mfa_setup(self, params: dict[str, str], session: str | None,
-                             state: _SignIn) -> dict[str, Any]:
+    def _challenge_mfa_setup(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         raw = params.get("MFAS_CAN_SETUP") or "[]"
         try:
             can = raw if isinstance(raw, list) else json.loads(raw)
         except ValueError:
             can = []
         if "SOFTWARE_TOKEN_MFA" not in can:
-            raise AuthFailed(f"the pool requires setting up MFA ({', '.join(map(str, can)) or 'unknown'}), "
-                             "which must be done in the pool's hosted sign-in page",
-                             profile=self.profile.name)
+            raise AuthFailed(
+                f"the pool requires setting up MFA ({', '.join(map(str, can)) or 'unknown'}), "
+                "which must be done in the pool's hosted sign-in page",
+                profile=self.profile.name,
+            )
         if not self.interaction.interactive:
             self.interaction.ask("set up an authenticator app")  # raises SignInRequired
         associated = self._call("associate_software_token", Session=session)
@@ -302,8 +356,12 @@ class UserPool:
 
         def verify() -> dict[str, Any]:
             code = self.interaction.ask("Code shown by the app: ").strip()
-            return self._call("verify_software_token", Session=verify_session, UserCode=code,
-                              FriendlyDeviceName="cognito-credproc")
+            return self._call(
+                "verify_software_token",
+                Session=verify_session,
+                UserCode=code,
+                FriendlyDeviceName="cognito-credproc",
+            )
 
         verified = self._retrying(verify)
         if verified.get("Status") != "SUCCESS":
@@ -311,11 +369,14 @@ class UserPool:
         state.challenge_username = params.get("USERNAME") or state.challenge_username
         return self._respond("MFA_SETUP", verified.get("Session") or verify_session, {}, state)
 
-    def _challenge_custom_challenge(self, params: dict[str, str], session: str | None,
-                                    state: _SignIn) -> dict[str, Any]:
+    def _challenge_custom_challenge(
+        self, params: dict[str, str], session: str | None, state: _SignIn
+    ) -> dict[str, Any]:
         shown = {k: v for k, v in params.items() if k not in ("USERNAME",)}
         if shown:
-            self.interaction.say("Custom challenge: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+            self.interaction.say(
+                "Custom challenge: " + ", ".join(f"{k}={v}" for k, v in shown.items())
+            )
         answer = self.interaction.ask("Answer: ")
         return self._respond("CUSTOM_CHALLENGE", session, {"ANSWER": answer}, state)
 
@@ -331,13 +392,15 @@ class UserPool:
             )
             claims = jwt_claims(tokens.id_token)
         except (KeyError, ValueError, TypeError):
-            raise ServiceError("sign-in answer carried no usable ID token",
-                               profile=self.profile.name) from None
+            raise ServiceError(
+                "sign-in answer carried no usable ID token", profile=self.profile.name
+            ) from None
         for secret in (tokens.id_token, tokens.access_token, tokens.refresh_token):
             if secret:
                 self.register_secret(secret)
-        tokens.internal_username = str(claims.get("cognito:username") or state.internal_username
-                                       or state.username)
+        tokens.internal_username = str(
+            claims.get("cognito:username") or state.internal_username or state.username
+        )
         if state.device is not None:
             tokens.device_key = state.device.device_key
             tokens.device_group_key = state.device.device_group_key
@@ -353,14 +416,22 @@ class UserPool:
         self.register_secret(verifier.password)
         try:
             confirmed = self._call(
-                "confirm_device", AccessToken=tokens.access_token, DeviceKey=device_key,
-                DeviceSecretVerifierConfig={"PasswordVerifier": verifier.verifier_b64,
-                                            "Salt": verifier.salt_b64},
+                "confirm_device",
+                AccessToken=tokens.access_token,
+                DeviceKey=device_key,
+                DeviceSecretVerifierConfig={
+                    "PasswordVerifier": verifier.verifier_b64,
+                    "Salt": verifier.salt_b64,
+                },
                 DeviceName=f"cognito-credproc on {socket.gethostname()}"[:1024],
             )
             if confirmed.get("UserConfirmationNecessary"):
-                self._call("update_device_status", AccessToken=tokens.access_token,
-                           DeviceKey=device_key, DeviceRememberedStatus="remembered")
+                self._call(
+                    "update_device_status",
+                    AccessToken=tokens.access_token,
+                    DeviceKey=device_key,
+                    DeviceRememberedStatus="remembered",
+                )
         except CognitoError as exc:
             log.debug("could not confirm the device: %s", exc.code)
             return
@@ -387,7 +458,9 @@ class UserPool:
                     raise
                 if exc.code == "UserNotFoundException":
                     return None
-                log.debug("REFRESH_TOKEN_AUTH refused (%s); trying GetTokensFromRefreshToken", exc.code)
+                log.debug(
+                    "REFRESH_TOKEN_AUTH refused (%s); trying GetTokensFromRefreshToken", exc.code
+                )
         try:
             return self._refresh_with_get_tokens(tokens)
         except CognitoError as exc:
@@ -404,8 +477,12 @@ class UserPool:
             params["DEVICE_KEY"] = tokens.device_key
         self._with_secret_hash(params, username)
         log.debug("refreshing with REFRESH_TOKEN_AUTH")
-        response = self._call("initiate_auth", AuthFlow="REFRESH_TOKEN_AUTH",
-                              ClientId=self.client_id, AuthParameters=params)
+        response = self._call(
+            "initiate_auth",
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            ClientId=self.client_id,
+            AuthParameters=params,
+        )
         return self._merge_refreshed(tokens, response.get("AuthenticationResult"), rotating=False)
 
     def _refresh_with_get_tokens(self, tokens: Tokens) -> Tokens:
@@ -419,12 +496,14 @@ class UserPool:
         response = self._call("get_tokens_from_refresh_token", **params)
         return self._merge_refreshed(tokens, response.get("AuthenticationResult"), rotating=True)
 
-    def _merge_refreshed(self, old: Tokens, result: dict[str, Any] | None,
-                         *, rotating: bool) -> Tokens:
+    def _merge_refreshed(
+        self, old: Tokens, result: dict[str, Any] | None, *, rotating: bool
+    ) -> Tokens:
         if not result or not result.get("IdToken") or not result.get("AccessToken"):
             raise ServiceError("refresh answer carried no tokens", profile=self.profile.name)
-        new = dataclasses.replace(old, id_token=result["IdToken"],
-                                  access_token=result["AccessToken"], rotating=rotating)
+        new = dataclasses.replace(
+            old, id_token=result["IdToken"], access_token=result["AccessToken"], rotating=rotating
+        )
         if result.get("RefreshToken"):
             new.refresh_token = result["RefreshToken"]
             new.refresh_issued_at = self.now()
@@ -434,8 +513,9 @@ class UserPool:
         try:
             jwt_claims(new.id_token)
         except ValueError:
-            raise ServiceError("refresh answer carried a malformed ID token",
-                               profile=self.profile.name) from None
+            raise ServiceError(
+                "refresh answer carried a malformed ID token", profile=self.profile.name
+            ) from None
         return new
 
     # -- sign-out ------------------------------------------------------------------------

@@ -39,9 +39,14 @@ def moto_endpoint() -> Iterator[str]:
 
 
 def aws_client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
-                        aws_access_key_id="testing", aws_secret_access_key="testing",
-                        config=TEST_CONFIG)
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=TEST_CONFIG,
+    )
 
 
 @dataclass
@@ -64,8 +69,11 @@ class Cognito:
         return BEHAVIOUR.calls
 
     def sign_ins(self) -> int:
-        return sum(n for k, n in BEHAVIOUR.calls.items()
-                   if k in ("InitiateAuth:USER_SRP_AUTH", "InitiateAuth:USER_PASSWORD_AUTH"))
+        return sum(
+            n
+            for k, n in BEHAVIOUR.calls.items()
+            if k in ("InitiateAuth:USER_SRP_AUTH", "InitiateAuth:USER_PASSWORD_AUTH")
+        )
 
     def profile_section(self, name: str = "dev", **overrides: Any) -> str:
         values: dict[str, Any] = {
@@ -81,47 +89,80 @@ class Cognito:
         lines = [f"[{name}]"] + [f"{k} = {v}" for k, v in values.items() if v is not None]
         return "\n".join(lines) + "\n"
 
-    def add_user(self, username: str, password: str, *, permanent: bool = True,
-                 attributes: list[dict[str, str]] | None = None) -> None:
-        self.idp.admin_create_user(UserPoolId=self.user_pool_id, Username=username,
-                                   TemporaryPassword=password if not permanent else "Temp-Pass-123",
-                                   UserAttributes=attributes or [], MessageAction="SUPPRESS")
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        permanent: bool = True,
+        attributes: list[dict[str, str]] | None = None,
+    ) -> None:
+        self.idp.admin_create_user(
+            UserPoolId=self.user_pool_id,
+            Username=username,
+            TemporaryPassword=password if not permanent else "Temp-Pass-123",
+            UserAttributes=attributes or [],
+            MessageAction="SUPPRESS",
+        )
         if permanent:
-            self.idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=username,
-                                             Password=password, Permanent=True)
+            self.idp.admin_set_user_password(
+                UserPoolId=self.user_pool_id, Username=username, Password=password, Permanent=True
+            )
 
-    def add_client(self, name: str, *, secret: bool = False, flows: list[str] | None = None) -> dict[str, Any]:
+    def add_client(
+        self, name: str, *, secret: bool = False, flows: list[str] | None = None
+    ) -> dict[str, Any]:
         created = self.idp.create_user_pool_client(
-            UserPoolId=self.user_pool_id, ClientName=name, GenerateSecret=secret,
-            ExplicitAuthFlows=flows or ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH",
-                                        "ALLOW_REFRESH_TOKEN_AUTH"],
+            UserPoolId=self.user_pool_id,
+            ClientName=name,
+            GenerateSecret=secret,
+            ExplicitAuthFlows=flows
+            or ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]
         return dict(created)
 
 
-def provision(endpoint: str, *, secret: bool = False, allow_unauthenticated: bool = False) -> Cognito:
+def provision(
+    endpoint: str, *, secret: bool = False, allow_unauthenticated: bool = False
+) -> Cognito:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310
     BEHAVIOUR.reset()
     idp = aws_client("cognito-idp", endpoint)
     identity = aws_client("cognito-identity", endpoint)
     pool_id = idp.create_user_pool(PoolName="people")["UserPool"]["Id"]
     client = idp.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="cli", GenerateSecret=secret,
-        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        UserPoolId=pool_id,
+        ClientName="cli",
+        GenerateSecret=secret,
+        ExplicitAuthFlows=[
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
     )["UserPoolClient"]
     identity_pool_id = identity.create_identity_pool(
         IdentityPoolName="people_ids",
         AllowUnauthenticatedIdentities=allow_unauthenticated,
-        CognitoIdentityProviders=[{
-            "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}",
-            "ClientId": client["ClientId"],
-        }],
+        CognitoIdentityProviders=[
+            {
+                "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}",
+                "ClientId": client["ClientId"],
+            }
+        ],
     )["IdentityPoolId"]
     if allow_unauthenticated:
         BEHAVIOUR.unauth_pools.add(identity_pool_id)
-    cognito = Cognito(endpoint=endpoint, user_pool_id=pool_id, client_id=client["ClientId"],
-                      identity_pool_id=identity_pool_id, username="alice", password=PASSWORD,
-                      client_secret=client.get("ClientSecret"), idp=idp, identity=identity)
+    cognito = Cognito(
+        endpoint=endpoint,
+        user_pool_id=pool_id,
+        client_id=client["ClientId"],
+        identity_pool_id=identity_pool_id,
+        username="alice",
+        password=PASSWORD,
+        client_secret=client.get("ClientSecret"),
+        idp=idp,
+        identity=identity,
+    )
     cognito.add_user("alice", PASSWORD)
     return cognito
 
@@ -149,14 +190,24 @@ class Workspace:
     def write_config(self, text: str) -> None:
         self.config.write_text(text, encoding="utf-8")
 
-    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60,
-            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        stdin: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """Run the installed module as botocore would: pipes, no controlling terminal."""
         return subprocess.run(
             [sys.executable, "-m", "cognito_credproc", *args],
-            env={**self.env, **(env or {})}, capture_output=True, text=True,
-            timeout=timeout, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
-            start_new_session=True, check=False,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            start_new_session=True,
+            check=False,
         )
 
     def cache_files(self) -> list[Path]:
@@ -166,16 +217,18 @@ class Workspace:
 def clean_env(root: Path) -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update({
-        "HOME": str(root / "home"),
-        "XDG_CONFIG_HOME": str(root / "home" / ".config"),
-        "XDG_CACHE_HOME": str(root / "home" / ".cache"),
-        "AWS_CONFIG_FILE": str(root / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(root / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "PYTHONWARNINGS": "error",
-    })
+    env.update(
+        {
+            "HOME": str(root / "home"),
+            "XDG_CONFIG_HOME": str(root / "home" / ".config"),
+            "XDG_CACHE_HOME": str(root / "home" / ".cache"),
+            "AWS_CONFIG_FILE": str(root / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(root / "aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "PYTHONWARNINGS": "error",
+        }
+    )
     return env
 
 
@@ -185,8 +238,13 @@ def ws(tmp_path: Path) -> Workspace:
     env = clean_env(tmp_path)
     env["COGNITO_CREDPROC_CONFIG"] = str(tmp_path / "config.ini")
     env["COGNITO_CREDPROC_CACHE_DIR"] = str(tmp_path / "cache")
-    return Workspace(root=tmp_path, config=tmp_path / "config.ini", cache=tmp_path / "cache",
-                     aws_config=tmp_path / "aws-config", env=env)
+    return Workspace(
+        root=tmp_path,
+        config=tmp_path / "config.ini",
+        cache=tmp_path / "cache",
+        aws_config=tmp_path / "aws-config",
+        env=env,
+    )
 
 
 def parse_output(stdout: str) -> dict[str, Any]:
@@ -194,3 +252,9 @@ def parse_output(stdout: str) -> dict[str, Any]:
     data = json.loads(stdout)
     assert isinstance(data, dict)
     return data
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A run that collects nothing is a broken run, not a green one."""
+    if not session.items and not session.config.option.collectonly:
+        raise pytest.UsageError("no tests were collected: check the test paths and -k/-m filters")

@@ -82,7 +82,9 @@ class ServerSession:
         shared = pow(self.big_a * pow(self.verifier, u, _N), self.b, _N)
         prk = hmac.new(_bytes(u), _bytes(shared), hashlib.sha256).digest()
         key = hmac.new(prk, b"Caldera Derived Key\x01", hashlib.sha256).digest()[:16]
-        message = self.realm.encode() + self.user_id.encode() + self.secret_block + timestamp.encode()
+        message = (
+            self.realm.encode() + self.user_id.encode() + self.secret_block + timestamp.encode()
+        )
         expected = base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
         return hmac.compare_digest(expected, signature_b64)
 

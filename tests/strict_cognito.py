@@ -76,18 +76,22 @@ _original_initiate = CognitoIdpBackend.initiate_auth
 _original_respond = CognitoIdpBackend.respond_to_auth_challenge
 
 
-def initiate_auth(self: CognitoIdpBackend, client_id: str, auth_flow: str,
-                  auth_parameters: dict[str, str]) -> dict[str, Any]:
+def initiate_auth(
+    self: CognitoIdpBackend, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
+) -> dict[str, Any]:
     BEHAVIOUR.count(f"InitiateAuth:{auth_flow}")
     pool, client = _find_client(self, client_id)
     flows = client.extended_config.get("ExplicitAuthFlows") or []
     if auth_flow == "USER_PASSWORD_AUTH":
         if flows and "ALLOW_USER_PASSWORD_AUTH" not in flows:
-            raise JsonRESTError("InvalidParameterException",
-                                "USER_PASSWORD_AUTH flow not enabled for this client")
+            raise JsonRESTError(
+                "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client"
+            )
         if client.generate_secret:
             username = auth_parameters.get("USERNAME", "")
-            if auth_parameters.get("SECRET_HASH") != _secret_hash(client.secret, username, client_id):
+            if auth_parameters.get("SECRET_HASH") != _secret_hash(
+                client.secret, username, client_id
+            ):
                 raise _not_authorized("Unable to verify secret hash for client " + client_id)
     result = _original_initiate(self, client_id, auth_flow, auth_parameters)
     if auth_flow == "USER_SRP_AUTH" and result.get("ChallengeName") == "PASSWORD_VERIFIER":
@@ -95,22 +99,34 @@ def initiate_auth(self: CognitoIdpBackend, client_id: str, auth_flow: str,
         user = pool._get_user(auth_parameters["USERNAME"])
         realm = pool.id.split("_", 1)[1]
         # Real Cognito names the user by its username here; moto sends the sub.
-        session = srp_server.start_for_password(realm, user.username, user.password,
-                                                auth_parameters["SRP_A"])
+        session = srp_server.start_for_password(
+            realm, user.username, user.password, auth_parameters["SRP_A"]
+        )
         params.update(session.challenge)
         params["USER_ID_FOR_SRP"] = user.username
         with BEHAVIOUR.lock:
-            BEHAVIOUR.srp_sessions[params["SECRET_BLOCK"]] = (result["Session"], session, user.username)
+            BEHAVIOUR.srp_sessions[params["SECRET_BLOCK"]] = (
+                result["Session"],
+                session,
+                user.username,
+            )
     return result
 
 
-def respond_to_auth_challenge(self: CognitoIdpBackend, session: str, client_id: str,
-                              challenge_name: str, challenge_responses: dict[str, str]) -> dict[str, Any]:
+def respond_to_auth_challenge(
+    self: CognitoIdpBackend,
+    session: str,
+    client_id: str,
+    challenge_name: str,
+    challenge_responses: dict[str, str],
+) -> dict[str, Any]:
     BEHAVIOUR.count(f"RespondToAuthChallenge:{challenge_name}")
     _pool, client = _find_client(self, client_id)
     if client.generate_secret:
         username = challenge_responses.get("USERNAME", "")
-        if challenge_responses.get("SECRET_HASH") != _secret_hash(client.secret, username, client_id):
+        if challenge_responses.get("SECRET_HASH") != _secret_hash(
+            client.secret, username, client_id
+        ):
             raise _not_authorized("Unable to verify secret hash for client " + client_id)
     if challenge_name == "PASSWORD_VERIFIER":
         block = challenge_responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
@@ -121,8 +137,10 @@ def respond_to_auth_challenge(self: CognitoIdpBackend, session: str, client_id: 
         moto_session, server, username = found
         if challenge_responses.get("USERNAME") != username:
             raise _not_authorized("Incorrect username or password.")
-        if not server.check(challenge_responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
-                            challenge_responses.get("TIMESTAMP", "")):
+        if not server.check(
+            challenge_responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
+            challenge_responses.get("TIMESTAMP", ""),
+        ):
             raise _not_authorized("Incorrect username or password.")
         challenge_responses = {**challenge_responses, "PASSWORD_CLAIM_SECRET_BLOCK": moto_session}
     return _original_respond(self, session, client_id, challenge_name, challenge_responses)
@@ -139,7 +157,9 @@ def _check_login(region_pool: dict[str, str] | None, pool_id: str) -> str | None
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError) as exc:
-        raise _not_authorized("Invalid login token. Not a valid OpenId Connect identity token.") from exc
+        raise _not_authorized(
+            "Invalid login token. Not a valid OpenId Connect identity token."
+        ) from exc
     if claims.get("iss") != f"https://{provider}":
         raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
     if claims.get("token_use") != "id":
@@ -171,15 +191,17 @@ def get_credentials_for_identity(self: CognitoIdentityResponse) -> str:
         BEHAVIOUR.custom_roles.append(self._get_param("CustomRoleArn"))
         n = next(BEHAVIOUR.key_counter)
     expiration = datetime.now(timezone.utc).timestamp() + BEHAVIOUR.credentials_lifetime
-    return json.dumps({
-        "IdentityId": identity_id,
-        "Credentials": {
-            "AccessKeyId": f"ASIATEST{n:012d}",
-            "SecretKey": f"secret-{uuid.uuid4().hex}",
-            "SessionToken": f"session-{uuid.uuid4().hex}",
-            "Expiration": expiration,
-        },
-    })
+    return json.dumps(
+        {
+            "IdentityId": identity_id,
+            "Credentials": {
+                "AccessKeyId": f"ASIATEST{n:012d}",
+                "SecretKey": f"secret-{uuid.uuid4().hex}",
+                "SessionToken": f"session-{uuid.uuid4().hex}",
+                "Expiration": expiration,
+            },
+        }
+    )
 
 
 _original_open_id = CognitoIdentityResponse.get_open_id_token

@@ -39,7 +39,9 @@ def test_first_run_signs_in_and_prints_only_the_json(ws: Workspace, cognito: Cog
     assert data["Version"] == 1
     assert data["AccessKeyId"].startswith("ASIATEST")
     assert ISO_Z.match(data["Expiration"])
-    expires = datetime.strptime(data["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    expires = datetime.strptime(data["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=timezone.utc
+    )
     assert 3500 < expires.timestamp() - time.time() <= 3600
     # SRP by default, with a proof the strict server verified
     assert cognito.calls["InitiateAuth:USER_SRP_AUTH"] == 1
@@ -81,7 +83,9 @@ def test_srp_with_client_secret(ws: Workspace, cognito_secret: Cognito) -> None:
 
 
 def test_wrong_client_secret_is_refused(ws: Workspace, cognito_secret: Cognito) -> None:
-    env = setup(ws, cognito_secret, auth_flow="USER_PASSWORD_AUTH", app_client_secret="not-the-secret")
+    env = setup(
+        ws, cognito_secret, auth_flow="USER_PASSWORD_AUTH", app_client_secret="not-the-secret"
+    )
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 1
     assert "secret hash" in done.stderr.lower()
@@ -98,7 +102,9 @@ def test_password_command_is_used(ws: Workspace, cognito: Cognito) -> None:
 
 
 def test_failing_password_command_is_reported(ws: Workspace, cognito: Cognito) -> None:
-    ws.write_config(cognito.profile_section("dev", password_command="sh -c 'echo vault locked >&2; exit 3'"))
+    ws.write_config(
+        cognito.profile_section("dev", password_command="sh -c 'echo vault locked >&2; exit 3'")
+    )
     done = ws.run("--profile", "dev")
     assert done.returncode == 1
     assert "exit code 3" in done.stderr and "vault locked" in done.stderr
@@ -106,7 +112,9 @@ def test_failing_password_command_is_reported(ws: Workspace, cognito: Cognito) -
 
 
 @pytest.mark.parametrize("flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
-def test_wrong_password_exits_1_with_one_clear_line(ws: Workspace, cognito: Cognito, flow: str) -> None:
+def test_wrong_password_exits_1_with_one_clear_line(
+    ws: Workspace, cognito: Cognito, flow: str
+) -> None:
     ws.write_config(cognito.profile_section("dev", auth_flow=flow))
     done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": "wrong-password"})
     assert done.returncode == 1
@@ -130,7 +138,9 @@ def test_no_password_and_no_terminal_fails_at_once(ws: Workspace, cognito: Cogni
 
 
 def test_password_flow_not_enabled_names_the_fix(ws: Workspace, cognito: Cognito) -> None:
-    client = cognito.add_client("srp-only", flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    client = cognito.add_client(
+        "srp-only", flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    )
     env = setup(ws, cognito, app_client_id=client["ClientId"], auth_flow="USER_PASSWORD_AUTH")
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 1
@@ -146,7 +156,9 @@ def test_role_arn_is_sent_as_custom_role(ws: Workspace, cognito: Cognito) -> Non
     assert BEHAVIOUR.custom_roles == [role]
 
 
-def test_expired_credentials_reuse_the_id_token_and_identity(ws: Workspace, cognito: Cognito) -> None:
+def test_expired_credentials_reuse_the_id_token_and_identity(
+    ws: Workspace, cognito: Cognito
+) -> None:
     BEHAVIOUR.credentials_lifetime = 600  # inside the 15-minute margin: renewed on every run
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
@@ -211,9 +223,17 @@ def test_revoked_refresh_token_without_password_says_login(ws: Workspace, cognit
 def test_cache_permissions_under_umask_000(ws: Workspace, cognito: Cognito) -> None:
     env = setup(ws, cognito)
     done = subprocess.run(
-        [sys.executable, "-c", "import os,sys; os.umask(0); from cognito_credproc.cli import main; "
-         "sys.exit(main(['--profile','dev']))"],
-        env={**ws.env, **env}, capture_output=True, text=True, start_new_session=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import os,sys; os.umask(0); from cognito_credproc.cli import main; "
+            "sys.exit(main(['--profile','dev']))",
+        ],
+        env={**ws.env, **env},
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
@@ -226,11 +246,20 @@ def test_cache_permissions_under_umask_000(ws: Workspace, cognito: Cognito) -> N
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"{", b"null", b"[]", b"\x00\xff garbage", b'{"version": 1}',
-     b'{"version":1,"AccessKeyId":"A","SecretAccessKey":"S","SessionToken":"T","Expiration":"soon"}'],
+    [
+        b"",
+        b"{",
+        b"null",
+        b"[]",
+        b"\x00\xff garbage",
+        b'{"version": 1}',
+        b'{"version":1,"AccessKeyId":"A","SecretAccessKey":"S","SessionToken":"T","Expiration":"soon"}',
+    ],
     ids=["empty", "truncated", "null", "list", "binary", "no-fields", "bad-expiration"],
 )
-def test_corrupt_cache_is_a_miss_and_is_rewritten(ws: Workspace, cognito: Cognito, content: bytes) -> None:
+def test_corrupt_cache_is_a_miss_and_is_rewritten(
+    ws: Workspace, cognito: Cognito, content: bytes
+) -> None:
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
     for path in ws.cache.glob("*.json"):
@@ -257,9 +286,15 @@ def test_editing_the_profile_never_serves_the_old_identity(ws: Workspace, cognit
 def test_twelve_processes_on_a_cold_cache_sign_in_once(ws: Workspace, cognito: Cognito) -> None:
     env = {**ws.env, **setup(ws, cognito)}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "cognito_credproc", "--profile", "dev"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                         text=True, start_new_session=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
         for _ in range(12)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -303,7 +338,8 @@ def test_service_down_fails_cleanly_and_quickly(ws: Workspace, cognito: Cognito)
 def test_aws_profile_in_environment_does_not_recurse(ws: Workspace, cognito: Cognito) -> None:
     env = setup(ws, cognito)
     ws.aws_config.write_text(
-        "[profile dev]\ncredential_process = cognito-credproc-does-not-exist --profile dev\n")
+        "[profile dev]\ncredential_process = cognito-credproc-does-not-exist --profile dev\n"
+    )
     done = ws.run("--profile", "dev", env={**env, "AWS_PROFILE": "dev"})
     assert done.returncode == 0, done.stderr
     done = ws.run("--profile", "dev", env={**env, "AWS_PROFILE": "no-such-profile"})
@@ -321,8 +357,14 @@ def test_debug_log_redacts_every_secret(ws: Workspace, cognito: Cognito) -> None
     assert "debug:" in first.stderr and "debug:" in second.stderr
     entry = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
     creds = parse_output(second.stdout)
-    secrets = [cognito.password, entry["refresh_token"], entry["id_token"], entry["access_token"],
-               creds["SecretAccessKey"], creds["SessionToken"]]
+    secrets = [
+        cognito.password,
+        entry["refresh_token"],
+        entry["id_token"],
+        entry["access_token"],
+        creds["SecretAccessKey"],
+        creds["SessionToken"],
+    ]
     for stream in (first.stderr, second.stderr):
         for secret in secrets:
             assert secret not in stream
@@ -334,7 +376,11 @@ def test_cache_hit_imports_no_boto3_botocore_or_filelock(ws: Workspace, cognito:
     assert ws.run("--profile", "dev", env=env).returncode == 0
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "cognito_credproc", "--profile", "dev"],
-        env=ws.env, capture_output=True, text=True, start_new_session=True, check=False,
+        env=ws.env,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0

@@ -36,9 +36,16 @@ def test_aws_cli_uses_the_helper(ws: Workspace, cognito: Cognito) -> None:
     write_aws_config(ws, cognito)
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password, "AWS_PROFILE": "dev"}
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "awscli", "sts", "get-caller-identity"],
-                              env=env, capture_output=True, text=True, start_new_session=True,
-                              stdin=subprocess.DEVNULL, check=False, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "awscli", "sts", "get-caller-identity"],
+            env=env,
+            capture_output=True,
+            text=True,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         assert '"Account"' in done.stdout
     assert cognito.sign_ins() == 1
@@ -48,10 +55,16 @@ def test_aws_cli_uses_the_helper(ws: Workspace, cognito: Cognito) -> None:
 def test_aws_cli_shows_our_error_verbatim(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev"))
     write_aws_config(ws, cognito)
-    done = subprocess.run([sys.executable, "-m", "awscli", "sts", "get-caller-identity",
-                           "--profile", "dev"],
-                          env=ws.env, capture_output=True, text=True, start_new_session=True,
-                          stdin=subprocess.DEVNULL, check=False, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "awscli", "sts", "get-caller-identity", "--profile", "dev"],
+        env=ws.env,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert "Error when retrieving credentials from custom-process" in done.stderr
     assert "cognito-credproc login --profile dev" in done.stderr
@@ -70,8 +83,16 @@ def test_boto3_reads_and_uses_the_credentials(ws: Workspace, cognito: Cognito) -
         "                  'account': ident['Account']}))\n"
     )
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          start_new_session=True, stdin=subprocess.DEVNULL, check=False, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     seen = parse_output(done.stdout)
     ours = parse_output(ws.run("--profile", "dev").stdout)

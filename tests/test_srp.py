@@ -49,21 +49,28 @@ def test_password_key_matches_pycognito(seed: int) -> None:
     password = f"pässwörd-{seed}"
     server = srp_server.start_for_password("AbCdEf123", "alice", password, format(big_a, "x"))
     challenge = server.challenge
-    ours = srp.password_key(a, big_a, challenge["SRP_B"], challenge["SALT"], "AbCdEf123", "alice", password)
+    ours = srp.password_key(
+        a, big_a, challenge["SRP_B"], challenge["SALT"], "AbCdEf123", "alice", password
+    )
     theirs = pycognito_client(a, password).get_password_authentication_key(
-        "alice", password, int(challenge["SRP_B"], 16), challenge["SALT"])
+        "alice", password, int(challenge["SRP_B"], 16), challenge["SALT"]
+    )
     assert ours == bytes(theirs)
 
 
 def test_device_key_matches_pycognito() -> None:
     a = FIXED_A
     big_a = srp.public_from_private(a)
-    server = srp_server.start_for_password("group-key", "us-east-1_dev-key", "devpw", format(big_a, "x"))
+    server = srp_server.start_for_password(
+        "group-key", "us-east-1_dev-key", "devpw", format(big_a, "x")
+    )
     challenge = server.challenge
-    ours = srp.password_key(a, big_a, challenge["SRP_B"], challenge["SALT"], "group-key",
-                            "us-east-1_dev-key", "devpw")
+    ours = srp.password_key(
+        a, big_a, challenge["SRP_B"], challenge["SALT"], "group-key", "us-east-1_dev-key", "devpw"
+    )
     theirs = pycognito_client(a).get_device_authentication_key(
-        "group-key", "us-east-1_dev-key", "devpw", int(challenge["SRP_B"], 16), challenge["SALT"])
+        "group-key", "us-east-1_dev-key", "devpw", int(challenge["SRP_B"], 16), challenge["SALT"]
+    )
     assert ours == bytes(theirs)
 
 
@@ -72,9 +79,16 @@ def test_server_accepts_our_proof(seed: int) -> None:
     a, big_a = srp.generate_private()
     server = srp_server.start_for_password("AbCdEf123", "bob", f"pw{seed}", format(big_a, "x"))
     challenge = server.challenge
-    proof = srp.answer_challenge(a=a, big_a=big_a, realm="AbCdEf123", user_id="bob", password=f"pw{seed}",
-                                 salt_hex=challenge["SALT"], big_b_hex=challenge["SRP_B"],
-                                 secret_block_b64=challenge["SECRET_BLOCK"])
+    proof = srp.answer_challenge(
+        a=a,
+        big_a=big_a,
+        realm="AbCdEf123",
+        user_id="bob",
+        password=f"pw{seed}",
+        salt_hex=challenge["SALT"],
+        big_b_hex=challenge["SRP_B"],
+        secret_block_b64=challenge["SECRET_BLOCK"],
+    )
     assert server.check(proof.signature, proof.timestamp)
     assert proof.secret_block == challenge["SECRET_BLOCK"]
 
@@ -83,9 +97,16 @@ def test_server_rejects_wrong_password() -> None:
     a, big_a = srp.generate_private()
     server = srp_server.start_for_password("AbCdEf123", "bob", "right", format(big_a, "x"))
     challenge = server.challenge
-    proof = srp.answer_challenge(a=a, big_a=big_a, realm="AbCdEf123", user_id="bob", password="wrong",
-                                 salt_hex=challenge["SALT"], big_b_hex=challenge["SRP_B"],
-                                 secret_block_b64=challenge["SECRET_BLOCK"])
+    proof = srp.answer_challenge(
+        a=a,
+        big_a=big_a,
+        realm="AbCdEf123",
+        user_id="bob",
+        password="wrong",
+        salt_hex=challenge["SALT"],
+        big_b_hex=challenge["SRP_B"],
+        secret_block_b64=challenge["SECRET_BLOCK"],
+    )
     assert not server.check(proof.signature, proof.timestamp)
 
 
@@ -98,9 +119,16 @@ def test_device_verifier_is_what_the_server_would_compute() -> None:
     a, big_a = srp.generate_private()
     server = srp_server.start("group-key", "us-east-1_device", verifier, salt, format(big_a, "x"))
     challenge = server.challenge
-    proof = srp.answer_challenge(a=a, big_a=big_a, realm="group-key", user_id="us-east-1_device",
-                                 password=made.password, salt_hex=challenge["SALT"],
-                                 big_b_hex=challenge["SRP_B"], secret_block_b64=challenge["SECRET_BLOCK"])
+    proof = srp.answer_challenge(
+        a=a,
+        big_a=big_a,
+        realm="group-key",
+        user_id="us-east-1_device",
+        password=made.password,
+        salt_hex=challenge["SALT"],
+        big_b_hex=challenge["SRP_B"],
+        secret_block_b64=challenge["SECRET_BLOCK"],
+    )
     assert server.check(proof.signature, proof.timestamp)
 
 
@@ -126,7 +154,9 @@ def test_timestamp_examples(moment: datetime, text: str) -> None:
 def test_secret_hash_matches_pycognito_and_the_definition() -> None:
     ours = srp.secret_hash("alice", "client123", "s3cr3t")
     assert ours == aws_srp.AWSSRP.get_secret_hash("alice", "client123", "s3cr3t")
-    direct = base64.b64encode(hmac.new(b"s3cr3t", b"aliceclient123", hashlib.sha256).digest()).decode()
+    direct = base64.b64encode(
+        hmac.new(b"s3cr3t", b"aliceclient123", hashlib.sha256).digest()
+    ).decode()
     assert ours == direct
 
 

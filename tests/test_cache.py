@@ -1,0 +1,95 @@
+"""The file cache: private atomic writes, corrupt means miss, unsafe directories refused."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from cognito_credproc.cache import CacheDirError, FileCache
+
+
+def test_round_trip_and_modes_under_umask_000(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        cache = FileCache(str(tmp_path / "c"))
+        cache["creds-1"] = {"a": 1}
+    finally:
+        os.umask(old)
+    assert cache["creds-1"] == {"a": 1}
+    assert stat.S_IMODE((tmp_path / "c").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "c" / "creds-1.json").stat().st_mode) == 0o600
+    assert [p.name for p in (tmp_path / "c").iterdir()] == ["creds-1.json"]  # no temp files left
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"{", b"[1]", b'"x"', b"\xff\xfe", b"{}" + b" " * (2 << 20)]
+)
+def test_unreadable_entries_are_misses(tmp_path: Path, content: bytes) -> None:
+    cache = FileCache(str(tmp_path))
+    (tmp_path / "k.json").write_bytes(content)
+    assert cache.get("k") is None
+    with pytest.raises(KeyError):
+        cache["k"]
+
+
+def test_missing_entry_is_a_key_error(tmp_path: Path) -> None:
+    with pytest.raises(KeyError):
+        FileCache(str(tmp_path / "absent"))["k"]
+
+
+def test_entry_that_is_a_symlink_is_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.json"
+    target.write_text('{"planted": true}')
+    cache_dir = tmp_path / "c"
+    cache_dir.mkdir(mode=0o700)
+    (cache_dir / "k.json").symlink_to(target)
+    assert FileCache(str(cache_dir)).get("k") is None
+
+
+def test_symlinked_directory_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(real)
+    cache = FileCache(str(tmp_path / "link"))
+    with pytest.raises(CacheDirError, match="symbolic link"):
+        cache["k"] = {"a": 1}
+    assert cache.get("k") is None
+
+
+def test_group_writable_directory_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    cache = FileCache(str(shared))
+    with pytest.raises(CacheDirError, match="chmod 700"):
+        cache["k"] = {"a": 1}
+
+
+def test_failed_write_keeps_the_old_entry(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"))
+    cache["k"] = {"v": "old"}
+
+    class Boom:
+        pass
+
+    with pytest.raises(TypeError):
+        cache["k"] = {"v": Boom()}
+    assert cache["k"] == {"v": "old"}
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["k.json"]
+
+
+def test_bad_keys_are_rejected(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path))
+    for key in ("", "../x", ".hidden"):
+        with pytest.raises(ValueError, match="bad cache key"):
+            cache.path(key)
+
+
+def test_delete(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"))
+    cache["k"] = {}
+    assert cache.discard("k") is True
+    assert cache.discard("k") is False

@@ -1,0 +1,152 @@
+"""Expiry and refresh decisions, table-driven with an injected clock: no sleeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cognito_credproc.cache import FileCache
+from cognito_credproc.config import profile_from_section
+from cognito_credproc.errors import AuthFailed, ServiceError, SignInRequired
+from cognito_credproc.prompt import NoTerminal
+from cognito_credproc.provider import Provider
+from cognito_credproc.store import cached_credentials
+
+from .fakes import Clock, FakeClients
+
+SECTION = {
+    "user_pool_id": "us-east-1_Pool1",
+    "app_client_id": "client1",
+    "identity_pool_id": "us-east-1:00000000-0000-0000-0000-000000000001",
+    "username": "alice",
+    "auth_flow": "USER_PASSWORD_AUTH",
+}
+
+
+def make(
+    tmp_path: Path, clock: Clock, password: str | None = "pw", **extra: str
+) -> tuple[Provider, FakeClients]:
+    profile = profile_from_section("test.ini", "dev", {**SECTION, **extra}, {})
+    clients = FakeClients(clock)
+    env = {"COGNITO_CREDPROC_PASSWORD": password} if password else {}
+    provider = Provider(
+        profile,
+        FileCache(str(tmp_path / "cache")),
+        now=clock,
+        interaction=NoTerminal("dev"),
+        clients=clients,  # type: ignore[arg-type]
+        environ=env,
+    )
+    return provider, clients
+
+
+def test_cold_start_signs_in_then_serves_from_cache(tmp_path: Path) -> None:
+    clock = Clock()
+    provider, clients = make(tmp_path, clock)
+    first = provider.credentials()
+    assert clients.calls == ["USER_PASSWORD_AUTH", "GetId", "GetCredentialsForIdentity"]
+    clock.advance(60)
+    again = provider.credentials()
+    assert again == first
+    assert len(clients.calls) == 3
+
+
+# (seconds after the first run, refresh_margin, idp calls expected, identity calls expected)
+CASES: list[tuple[str, float, dict[str, str], list[str], list[str]]] = [
+    ("fresh credentials", 60, {}, [], []),
+    ("just outside the margin", 3600 - 901, {}, [], []),
+    ("just inside the margin", 3600 - 899, {}, [], ["GetCredentialsForIdentity"]),
+    ("margin 0 keeps near-expiry credentials", 3590, {"refresh_margin": "0"}, [], []),
+    ("credentials expired, id token still good", 3600 - 899, {}, [], ["GetCredentialsForIdentity"]),
+    (
+        "id token inside its 5-minute margin",
+        3600 - 200,
+        {},
+        ["REFRESH_TOKEN_AUTH"],
+        ["GetCredentialsForIdentity"],
+    ),
+    ("id token expired", 7200, {}, ["REFRESH_TOKEN_AUTH"], ["GetCredentialsForIdentity"]),
+    ("a month later", 30 * 86400, {}, ["REFRESH_TOKEN_AUTH"], ["GetCredentialsForIdentity"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("later", "extra", "idp", "identity"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_what_happens_later(
+    tmp_path: Path, later: float, extra: dict[str, str], idp: list[str], identity: list[str]
+) -> None:
+    clock = Clock()
+    provider, clients = make(tmp_path, clock, **extra)
+    provider.credentials()
+    clients.idp.calls.clear()
+    clients.identity.calls.clear()
+    clock.advance(later)
+    creds = provider.credentials()
+    assert clients.idp.calls == idp
+    assert clients.identity.calls == identity  # GetId never again: the IdentityId is cached
+    assert creds.expiration > clock()
+
+
+def test_refused_refresh_token_falls_back_to_the_password(tmp_path: Path) -> None:
+    clock = Clock()
+    provider, clients = make(tmp_path, clock)
+    provider.credentials()
+    clients.idp.calls.clear()
+    clients.idp.refresh_valid = False
+    clock.advance(7200)
+    provider.credentials()
+    assert clients.idp.calls == [
+        "REFRESH_TOKEN_AUTH",
+        "GetTokensFromRefreshToken",
+        "USER_PASSWORD_AUTH",
+    ]
+
+
+def test_refused_refresh_token_without_password_asks_for_login(tmp_path: Path) -> None:
+    clock = Clock()
+    provider, clients = make(tmp_path, clock)
+    provider.credentials()
+    clients.idp.refresh_valid = False
+    clock.advance(7200)
+    later, _ = make(tmp_path, clock, password=None)
+    later._clients = clients  # type: ignore[assignment]
+    with pytest.raises(SignInRequired, match="login --profile dev"):
+        later.credentials()
+
+
+def test_wrong_password_is_auth_failed(tmp_path: Path) -> None:
+    provider, _ = make(tmp_path, Clock(), password="nope")
+    with pytest.raises(AuthFailed, match="Incorrect username or password"):
+        provider.credentials()
+
+
+def test_clock_skew_recorded_with_the_credentials_counts(tmp_path: Path) -> None:
+    clock = Clock()
+    provider, clients = make(tmp_path, clock)
+    clients.skew.seconds = 1000.0  # the service's clock is 1000 s ahead of ours
+    provider.credentials()  # expiration = server time + 3600 = local + 3600 in this fake
+    cache = FileCache(str(tmp_path / "cache"))
+    # to the service, only 2600 s are left: still outside the margin...
+    assert cached_credentials(provider.profile, cache, clock) is not None
+    clock.advance(1800)  # ...800 s left by the service's clock: inside the margin
+    assert cached_credentials(provider.profile, cache, clock) is None
+
+
+def test_credentials_already_expired_on_arrival_are_not_cached(tmp_path: Path) -> None:
+    clock = Clock()
+    provider, clients = make(tmp_path, clock)
+    clients.identity.lifetime = -5
+    with pytest.raises(ServiceError, match="already expired"):
+        provider.credentials()
+    assert provider.store.credentials() is None
+
+
+def test_short_lived_credentials_are_still_printed(tmp_path: Path) -> None:
+    clock = Clock()
+    provider, clients = make(tmp_path, clock)
+    clients.identity.lifetime = 300  # less than the margin: printed, renewed next time
+    creds: Any = provider.credentials()
+    assert creds.expiration == clock() + 300
