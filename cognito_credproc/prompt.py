@@ -102,10 +102,11 @@ class Terminal:
             self.say("")
 
     def ask(self, prompt: str, *, secret: bool = False) -> str:
-        with contextlib.suppress(OSError):
-            os.write(self.fd, prompt.encode())
         try:
+            # Echo goes off before the prompt appears, so nothing typed after it is lost.
             with self._no_echo() if secret else contextlib.nullcontext():
+                with contextlib.suppress(OSError):
+                    os.write(self.fd, prompt.encode())
                 return self._read_line()
         except KeyboardInterrupt:
             self.say("")

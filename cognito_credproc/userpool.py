@@ -308,11 +308,7 @@ class UserPool:
     def _challenge_select_mfa_type(
         self, params: dict[str, str], session: str | None, state: _SignIn
     ) -> dict[str, Any]:
-        try:
-            choices = [str(c) for c in json.loads(params.get("MFAS_CAN_CHOOSE") or "[]")]
-        except ValueError:
-            choices = []
-        choices = choices or ["SOFTWARE_TOKEN_MFA", "SMS_MFA"]
+        choices = mfa_names(params.get("MFAS_CAN_CHOOSE")) or ["SOFTWARE_TOKEN_MFA", "SMS_MFA"]
         if self.profile.totp_command and "SOFTWARE_TOKEN_MFA" in choices:
             choice = "SOFTWARE_TOKEN_MFA"
         else:
@@ -331,11 +327,7 @@ class UserPool:
     def _challenge_mfa_setup(
         self, params: dict[str, str], session: str | None, state: _SignIn
     ) -> dict[str, Any]:
-        raw = params.get("MFAS_CAN_SETUP") or "[]"
-        try:
-            can = raw if isinstance(raw, list) else json.loads(raw)
-        except ValueError:
-            can = []
+        can = mfa_names(params.get("MFAS_CAN_SETUP"))
         if "SOFTWARE_TOKEN_MFA" not in can:
             raise AuthFailed(
                 f"the pool requires setting up MFA ({', '.join(map(str, can)) or 'unknown'}), "
@@ -529,6 +521,26 @@ class UserPool:
 
     def global_sign_out(self, tokens: Tokens) -> None:
         self._call("global_sign_out", AccessToken=tokens.access_token)
+
+
+MFA_TYPES = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP")
+
+
+def mfa_names(raw: object) -> list[str]:
+    """MFAS_CAN_CHOOSE / MFAS_CAN_SETUP: Cognito sends a JSON list inside a string; be
+    forgiving about the encoding (emulators differ) and keep Cognito's order."""
+    if isinstance(raw, list):
+        return [str(item) for item in raw if str(item) in MFA_TYPES]
+    if not isinstance(raw, str):
+        return []
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, list):
+        return [str(item) for item in parsed if str(item) in MFA_TYPES]
+    found = [(raw.find(name), name) for name in MFA_TYPES if name in raw]
+    return [name for _, name in sorted(found)]
 
 
 class _SignIn:

@@ -1,0 +1,74 @@
+"""Run the command with a pseudo-terminal as its controlling terminal, the way a person
+in a terminal runs the AWS CLI: stdout and stderr are pipes, /dev/tty is the pty."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+
+class PtyRun:
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        slave_name = os.ttyname(slave)
+        os.close(slave)
+
+        def become_session_leader_with_tty() -> None:
+            os.setsid()
+            fd = os.open(slave_name, os.O_RDWR)  # the first tty a session leader opens is its own
+            os.close(fd)
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cognito_credproc", *args], env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=become_session_leader_with_tty,  # noqa: PLW1509 - the point of the test
+        )
+        self.screen = ""
+
+    def _read(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.master, 4096)
+        except OSError:
+            return False
+        self.screen += data.decode(errors="replace")
+        return bool(data)
+
+    def expect(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen:
+            left = deadline - time.monotonic()
+            if left <= 0 or (self.proc.poll() is not None and not self._read(0.2)):
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.communicate()
+                raise AssertionError(f"{text!r} never appeared on the terminal; saw {self.screen!r}; "
+                                     f"stderr {self._stderr_now()!r}")
+            self._read(min(left, 0.5))
+        return self.screen
+
+    def _stderr_now(self) -> str:
+        if self.proc.poll() is None or self.proc.stderr is None:
+            return "(still running)"
+        return self.proc.stderr.read().decode(errors="replace")
+
+    def send(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def answer(self, prompt: str, line: str) -> None:
+        self.expect(prompt)
+        self.screen = self.screen[self.screen.index(prompt) + len(prompt):]
+        self.send(line)
+
+    def finish(self, timeout: float = 60) -> tuple[int, str, str]:
+        out, err = self.proc.communicate(timeout=timeout)
+        while self._read(0.1):
+            pass
+        os.close(self.master)
+        return self.proc.returncode, out.decode(), err.decode()

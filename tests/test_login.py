@@ -1,0 +1,238 @@
+"""Interactive sign-in driven through a pseudo-terminal against the strict local Cognito."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from .conftest import Cognito, Workspace, aws_client, parse_output
+from .ptyterm import PtyRun
+
+pytestmark = pytest.mark.integration
+
+# moto checks every TOTP code against this one secret when the variable below is set.
+MOTO_TOTP_SECRET = "asdfasdfasdf"
+
+
+TOTP_SOURCE = """
+import base64, hashlib, hmac, struct, time
+def totp(secret, at=None):
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int((at or time.time()) // 30)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000
+    return f"{code:06d}"
+"""
+_namespace: dict[str, object] = {}
+exec(TOTP_SOURCE, _namespace)  # noqa: S102 - our own constant, shared with a helper script
+
+
+def totp_now() -> str:
+    """RFC 6238 (SHA-1, 30 s, 6 digits) as moto checks it."""
+    code = _namespace["totp"](MOTO_TOTP_SECRET)  # type: ignore[operator]
+    return str(code)
+
+
+@pytest.fixture
+def totp_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+
+
+def pty(ws: Workspace, *args: str, env: dict[str, str] | None = None) -> PtyRun:
+    return PtyRun(list(args), {**ws.env, **(env or {})})
+
+
+def enable_totp_for(cognito: Cognito, username: str, password: str, *, pool_mfa: str = "OPTIONAL") -> None:
+    idp = cognito.idp
+    idp.set_user_pool_mfa_config(UserPoolId=cognito.user_pool_id, MfaConfiguration=pool_mfa,
+                                 SoftwareTokenMfaConfiguration={"Enabled": True})
+    tokens = idp.admin_initiate_auth(
+        UserPoolId=cognito.user_pool_id, ClientId=cognito.client_id, AuthFlow="ADMIN_NO_SRP_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password})["AuthenticationResult"]
+    idp.associate_software_token(AccessToken=tokens["AccessToken"])
+    idp.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=totp_now())
+    idp.admin_set_user_mfa_preference(UserPoolId=cognito.user_pool_id, Username=username,
+                                      SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+
+
+def test_login_prompts_on_the_terminal_then_runs_silently(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    run = pty(ws, "login", "--profile", "dev")
+    run.answer("Password for alice (profile dev): ", cognito.password)
+    run.expect("Signed in as alice")
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == ""  # nothing for the SDKs' pipes
+    assert cognito.password not in run.screen  # typed without echo
+    assert "ID token valid until" in run.screen
+    done = ws.run("--profile", "dev")  # no password source, no terminal: the cache serves
+    assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+    assert cognito.sign_ins() == 1
+
+
+def test_login_again_signs_in_fresh(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    for _ in range(2):
+        done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+        assert done.returncode == 0, done.stderr
+    assert cognito.sign_ins() == 2
+
+
+def test_login_gives_three_tries_at_the_password(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    run = pty(ws, "login", "--profile", "dev")
+    run.answer("Password for alice", "wrong-1")
+    run.expect("Sign-in failed")
+    run.answer("Password for alice", cognito.password)
+    run.expect("Signed in as alice")
+    code, _out, err = run.finish()
+    assert code == 0, err
+
+    run = pty(ws, "login", "--profile", "dev")
+    for attempt in range(3):
+        run.answer("Password for alice", f"wrong-{attempt}")
+    code, out, err = run.finish()
+    assert code == 1
+    assert "Incorrect username or password" in err
+    assert out == ""
+
+
+def test_new_password_required(ws: Workspace, cognito: Cognito) -> None:
+    cognito.add_user("carol", "Temp-Pass-123", permanent=False)
+    ws.write_config(cognito.profile_section("dev", username="carol"))
+    run = pty(ws, "login", "--profile", "dev")
+    run.answer("Password for carol", "Temp-Pass-123")
+    run.expect("A new password is required")
+    run.answer("New password: ", "Brand-New-Pass-1")
+    run.answer("New password again: ", "Brand-New-Pass-2")
+    run.expect("did not match")
+    run.answer("New password: ", "Brand-New-Pass-1")
+    run.answer("New password again: ", "Brand-New-Pass-1")
+    run.expect("Signed in as carol")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert cognito.calls["RespondToAuthChallenge:NEW_PASSWORD_REQUIRED"] == 1
+    # the new password is the password now
+    ws.cache.joinpath()  # same workspace, fresh sign-in:
+    done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": "Brand-New-Pass-1"})
+    assert done.returncode == 0, done.stderr
+
+
+def test_new_password_without_terminal_says_login(ws: Workspace, cognito: Cognito) -> None:
+    cognito.add_user("carol", "Temp-Pass-123", permanent=False)
+    ws.write_config(cognito.profile_section("dev", username="carol"))
+    done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": "Temp-Pass-123"})
+    assert done.returncode == 1
+    assert "run: cognito-credproc login --profile dev" in done.stderr
+    assert "New password" in done.stderr
+
+
+def test_totp_mfa_with_a_wrong_code_first(ws: Workspace, cognito: Cognito, totp_checked: None) -> None:
+    enable_totp_for(cognito, "alice", cognito.password)
+    ws.write_config(cognito.profile_section("dev"))
+    run = pty(ws, "login", "--profile", "dev")
+    run.answer("Password for alice", cognito.password)
+    wrong = "000000" if totp_now() != "000000" else "111111"
+    run.answer("Authenticator app code for alice: ", wrong)
+    run.expect("not accepted")
+    run.answer("Authenticator app code for alice: ", totp_now())
+    run.expect("Signed in as alice")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert cognito.calls["RespondToAuthChallenge:SOFTWARE_TOKEN_MFA"] == 2
+
+
+def test_totp_command_answers_without_a_prompt(ws: Workspace, cognito: Cognito, totp_checked: None) -> None:
+    enable_totp_for(cognito, "alice", cognito.password)
+    script = ws.root / "code.py"
+    script.write_text(TOTP_SOURCE + f"print(totp({MOTO_TOTP_SECRET!r}))\n")
+    import sys
+
+    ws.write_config(cognito.profile_section("dev", totp_command=f"{sys.executable} {script}"))
+    done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+
+
+def test_mfa_without_terminal_fails_at_once_with_login_hint(ws: Workspace, cognito: Cognito,
+                                                            totp_checked: None) -> None:
+    enable_totp_for(cognito, "alice", cognito.password)
+    ws.write_config(cognito.profile_section("dev"))
+    started = time.monotonic()
+    done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert time.monotonic() - started < 20
+    assert done.returncode == 1
+    assert "run: cognito-credproc login --profile dev" in done.stderr
+
+
+def test_mfa_setup_shows_the_secret_and_uri(ws: Workspace, cognito: Cognito, totp_checked: None) -> None:
+    cognito.idp.set_user_pool_mfa_config(UserPoolId=cognito.user_pool_id, MfaConfiguration="ON",
+                                         SoftwareTokenMfaConfiguration={"Enabled": True})
+    ws.write_config(cognito.profile_section("dev"))
+    run = pty(ws, "login", "--profile", "dev")
+    run.answer("Password for alice", cognito.password)
+    run.expect("otpauth://totp/")
+    assert "Secret key: asdfasdfasdf" in run.screen
+    run.answer("Code shown by the app: ", totp_now())
+    run.expect("Signed in as alice")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert cognito.calls["RespondToAuthChallenge:MFA_SETUP"] == 1
+
+
+def test_plain_run_prompts_on_the_terminal_not_the_pipes(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    run = pty(ws, "--profile", "dev")
+    run.answer("Password for alice (profile dev): ", cognito.password)
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert err == ""
+    parse_output(out)
+
+
+def test_ctrl_c_at_the_prompt_leaves_nothing_held(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    run = pty(ws, "--profile", "dev")
+    run.expect("Password for alice")
+    run.proc.send_signal(signal.SIGINT)
+    code, out, err = run.finish()
+    assert code == 130
+    assert out == ""
+    assert "Traceback" not in err
+    assert not list(ws.cache.glob(".tmp-*"))
+    # the lock is free again: the next run does not wait for lock_timeout
+    started = time.monotonic()
+    done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 10
+
+
+def test_logout_deletes_the_cache_even_when_revoke_fails(ws: Workspace, cognito: Cognito) -> None:
+    # moto has no RevokeToken (it answers HTTP 500): the offline/failing branch.
+    ws.write_config(cognito.profile_section("dev"))
+    assert ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode == 0
+    assert ws.cache_files()
+    done = ws.run("logout", "--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    assert "could not revoke" in done.stderr
+    assert not list(ws.cache.glob("*.json"))
+    again = ws.run("--profile", "dev")
+    assert again.returncode == 1  # nothing left to sign in with
+
+
+def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    assert ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode == 0
+    entry = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
+    done = ws.run("logout", "--profile", "dev", "--global")
+    assert done.returncode == 0, done.stderr
+    assert "signed out of every device" in done.stderr
+    assert not list(ws.cache.glob("*.json"))
+    idp = aws_client("cognito-idp", cognito.endpoint)
+    with pytest.raises(idp.exceptions.NotAuthorizedException):
+        idp.initiate_auth(ClientId=cognito.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                          AuthParameters={"REFRESH_TOKEN": entry["refresh_token"]})
