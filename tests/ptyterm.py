@@ -23,9 +23,12 @@ class PtyRun:
             os.close(fd)
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cognito_credproc", *args], env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            preexec_fn=become_session_leader_with_tty,  # noqa: PLW1509 - the point of the test
+            [sys.executable, "-m", "cognito_credproc", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=become_session_leader_with_tty,
         )
         self.screen = ""
 
@@ -48,8 +51,10 @@ class PtyRun:
                 if self.proc.poll() is None:
                     self.proc.kill()
                     self.proc.communicate()
-                raise AssertionError(f"{text!r} never appeared on the terminal; saw {self.screen!r}; "
-                                     f"stderr {self._stderr_now()!r}")
+                raise AssertionError(
+                    f"{text!r} never appeared on the terminal; saw {self.screen!r}; "
+                    f"stderr {self._stderr_now()!r}"
+                )
             self._read(min(left, 0.5))
         return self.screen
 
@@ -63,7 +68,7 @@ class PtyRun:
 
     def answer(self, prompt: str, line: str) -> None:
         self.expect(prompt)
-        self.screen = self.screen[self.screen.index(prompt) + len(prompt):]
+        self.screen = self.screen[self.screen.index(prompt) + len(prompt) :]
         self.send(line)
 
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:

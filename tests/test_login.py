@@ -45,17 +45,28 @@ def pty(ws: Workspace, *args: str, env: dict[str, str] | None = None) -> PtyRun:
     return PtyRun(list(args), {**ws.env, **(env or {})})
 
 
-def enable_totp_for(cognito: Cognito, username: str, password: str, *, pool_mfa: str = "OPTIONAL") -> None:
+def enable_totp_for(
+    cognito: Cognito, username: str, password: str, *, pool_mfa: str = "OPTIONAL"
+) -> None:
     idp = cognito.idp
-    idp.set_user_pool_mfa_config(UserPoolId=cognito.user_pool_id, MfaConfiguration=pool_mfa,
-                                 SoftwareTokenMfaConfiguration={"Enabled": True})
+    idp.set_user_pool_mfa_config(
+        UserPoolId=cognito.user_pool_id,
+        MfaConfiguration=pool_mfa,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
     tokens = idp.admin_initiate_auth(
-        UserPoolId=cognito.user_pool_id, ClientId=cognito.client_id, AuthFlow="ADMIN_NO_SRP_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password})["AuthenticationResult"]
+        UserPoolId=cognito.user_pool_id,
+        ClientId=cognito.client_id,
+        AuthFlow="ADMIN_NO_SRP_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )["AuthenticationResult"]
     idp.associate_software_token(AccessToken=tokens["AccessToken"])
     idp.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=totp_now())
-    idp.admin_set_user_mfa_preference(UserPoolId=cognito.user_pool_id, Username=username,
-                                      SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    idp.admin_set_user_mfa_preference(
+        UserPoolId=cognito.user_pool_id,
+        Username=username,
+        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
 
 
 def test_login_prompts_on_the_terminal_then_runs_silently(ws: Workspace, cognito: Cognito) -> None:
@@ -77,7 +88,9 @@ def test_login_prompts_on_the_terminal_then_runs_silently(ws: Workspace, cognito
 def test_login_again_signs_in_fresh(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev"))
     for _ in range(2):
-        done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+        done = ws.run(
+            "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}
+        )
         assert done.returncode == 0, done.stderr
     assert cognito.sign_ins() == 2
 
@@ -118,7 +131,9 @@ def test_new_password_required(ws: Workspace, cognito: Cognito) -> None:
     assert cognito.calls["RespondToAuthChallenge:NEW_PASSWORD_REQUIRED"] == 1
     # the new password is the password now
     ws.cache.joinpath()  # same workspace, fresh sign-in:
-    done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": "Brand-New-Pass-1"})
+    done = ws.run(
+        "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": "Brand-New-Pass-1"}
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -131,7 +146,9 @@ def test_new_password_without_terminal_says_login(ws: Workspace, cognito: Cognit
     assert "New password" in done.stderr
 
 
-def test_totp_mfa_with_a_wrong_code_first(ws: Workspace, cognito: Cognito, totp_checked: None) -> None:
+def test_totp_mfa_with_a_wrong_code_first(
+    ws: Workspace, cognito: Cognito, totp_checked: None
+) -> None:
     enable_totp_for(cognito, "alice", cognito.password)
     ws.write_config(cognito.profile_section("dev"))
     run = pty(ws, "login", "--profile", "dev")
@@ -146,7 +163,9 @@ def test_totp_mfa_with_a_wrong_code_first(ws: Workspace, cognito: Cognito, totp_
     assert cognito.calls["RespondToAuthChallenge:SOFTWARE_TOKEN_MFA"] == 2
 
 
-def test_totp_command_answers_without_a_prompt(ws: Workspace, cognito: Cognito, totp_checked: None) -> None:
+def test_totp_command_answers_without_a_prompt(
+    ws: Workspace, cognito: Cognito, totp_checked: None
+) -> None:
     enable_totp_for(cognito, "alice", cognito.password)
     script = ws.root / "code.py"
     script.write_text(TOTP_SOURCE + f"print(totp({MOTO_TOTP_SECRET!r}))\n")
@@ -158,8 +177,9 @@ def test_totp_command_answers_without_a_prompt(ws: Workspace, cognito: Cognito, 
     parse_output(done.stdout)
 
 
-def test_mfa_without_terminal_fails_at_once_with_login_hint(ws: Workspace, cognito: Cognito,
-                                                            totp_checked: None) -> None:
+def test_mfa_without_terminal_fails_at_once_with_login_hint(
+    ws: Workspace, cognito: Cognito, totp_checked: None
+) -> None:
     enable_totp_for(cognito, "alice", cognito.password)
     ws.write_config(cognito.profile_section("dev"))
     started = time.monotonic()
@@ -169,9 +189,14 @@ def test_mfa_without_terminal_fails_at_once_with_login_hint(ws: Workspace, cogni
     assert "run: cognito-credproc login --profile dev" in done.stderr
 
 
-def test_mfa_setup_shows_the_secret_and_uri(ws: Workspace, cognito: Cognito, totp_checked: None) -> None:
-    cognito.idp.set_user_pool_mfa_config(UserPoolId=cognito.user_pool_id, MfaConfiguration="ON",
-                                         SoftwareTokenMfaConfiguration={"Enabled": True})
+def test_mfa_setup_shows_the_secret_and_uri(
+    ws: Workspace, cognito: Cognito, totp_checked: None
+) -> None:
+    cognito.idp.set_user_pool_mfa_config(
+        UserPoolId=cognito.user_pool_id,
+        MfaConfiguration="ON",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
     ws.write_config(cognito.profile_section("dev"))
     run = pty(ws, "login", "--profile", "dev")
     run.answer("Password for alice", cognito.password)
@@ -214,7 +239,10 @@ def test_ctrl_c_at_the_prompt_leaves_nothing_held(ws: Workspace, cognito: Cognit
 def test_logout_deletes_the_cache_even_when_revoke_fails(ws: Workspace, cognito: Cognito) -> None:
     # moto has no RevokeToken (it answers HTTP 500): the offline/failing branch.
     ws.write_config(cognito.profile_section("dev"))
-    assert ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode == 0
+    assert (
+        ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
+        == 0
+    )
     assert ws.cache_files()
     done = ws.run("logout", "--profile", "dev")
     assert done.returncode == 0, done.stderr
@@ -226,7 +254,10 @@ def test_logout_deletes_the_cache_even_when_revoke_fails(ws: Workspace, cognito:
 
 def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev"))
-    assert ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode == 0
+    assert (
+        ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
+        == 0
+    )
     entry = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
     done = ws.run("logout", "--profile", "dev", "--global")
     assert done.returncode == 0, done.stderr
@@ -234,5 +265,8 @@ def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -
     assert not list(ws.cache.glob("*.json"))
     idp = aws_client("cognito-idp", cognito.endpoint)
     with pytest.raises(idp.exceptions.NotAuthorizedException):
-        idp.initiate_auth(ClientId=cognito.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                          AuthParameters={"REFRESH_TOKEN": entry["refresh_token"]})
+        idp.initiate_auth(
+            ClientId=cognito.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": entry["refresh_token"]},
+        )
