@@ -169,10 +169,23 @@ def _check_login(region_pool: dict[str, str] | None, pool_id: str) -> str | None
     return str(claims["sub"])
 
 
+def _known_pools(region: str) -> set[str]:
+    from moto.cognitoidentity.models import cognitoidentity_backends
+
+    pools: set[str] = set()
+    for account in cognitoidentity_backends.values():
+        if region in account:
+            pools.update(account[region].identity_pools)
+    return pools
+
+
 def get_id(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetId")
     pool_id = self._get_param("IdentityPoolId")
     logins = self._get_param("Logins")
+    region = pool_id.split(":")[0]
+    if pool_id not in _known_pools(region):
+        raise JsonRESTError("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
     sub = _check_login(logins, pool_id)
     if sub is None:
         if pool_id not in BEHAVIOUR.unauth_pools:

@@ -1,0 +1,183 @@
+"""``configure``: write a profile to the settings file and the matching
+``credential_process`` profile to the AWS config, without disturbing either file."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+from .config import AUTH_FLOWS, profile_from_section
+from .errors import EXIT_OK, ConfigError, CredprocError
+from .inifile import put_section, section_body, write_private
+
+if TYPE_CHECKING:
+    from .cli import Context
+    from .config import Profile
+
+FIELDS = (
+    ("user_pool_id", "User pool id (e.g. eu-west-1_AbCdEf123)"),
+    ("app_client_id", "App client id"),
+    ("identity_pool_id", "Identity pool id (e.g. eu-west-1:1111...)"),
+    ("username", "Username"),
+)
+OPTIONAL = ("region", "auth_flow", "role_arn", "endpoint_url")
+
+
+def aws_config_path(ctx: Context) -> str:
+    explicit = ctx.args.aws_config or ctx.environ.get("AWS_CONFIG_FILE")
+    return os.path.expanduser(explicit or "~/.aws/config")
+
+
+def helper_command(ctx: Context, name: str) -> str:
+    """The credential_process line: the plain command when it is on PATH."""
+    parts = (
+        ["cognito-credproc"]
+        if shutil.which("cognito-credproc")
+        else [sys.executable, "-m", "cognito_credproc"]
+    )
+    if ctx.args.config:
+        parts += ["--config", os.path.abspath(ctx.args.config)]
+    parts += ["--profile", name]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+
+
+def collect(ctx: Context) -> dict[str, str]:
+    args = ctx.args
+    values: dict[str, str] = {}
+    for key in (*[f for f, _ in FIELDS], *OPTIONAL):
+        value = getattr(args, key, None)
+        if value:
+            values[key] = value
+    if args.app_client_secret_stdin:
+        secret = sys.stdin.readline().strip()
+        if secret:
+            values["app_client_secret"] = secret
+    missing = [(key, label) for key, label in FIELDS if key not in values]
+    if missing:
+        from .prompt import Terminal
+
+        terminal = Terminal.open()
+        if terminal is None:
+            flags = ", ".join("--" + key.replace("_", "-") for key, _ in missing)
+            raise ConfigError(f"configure needs {flags} (no terminal to ask on)")
+        try:
+            for key, label in missing:
+                answer = terminal.ask(f"{label}: ").strip()
+                if not answer:
+                    raise ConfigError(f"{key} is required")
+                values[key] = answer
+        finally:
+            terminal.close()
+    if "auth_flow" in values and values["auth_flow"].upper() not in AUTH_FLOWS:
+        raise ConfigError(f"--auth-flow must be one of {', '.join(AUTH_FLOWS)}")
+    return values
+
+
+def validate_remote(profile: Profile) -> list[str]:
+    """Cheap unsigned checks that the ids exist; no sign-in is attempted."""
+    from .aws import Clients, CognitoError, call
+
+    clients = Clients(profile)
+    problems = []
+    try:
+        # A refresh with a made-up token: a real client answers NotAuthorized,
+        # an unknown one ResourceNotFound. No user is involved.
+        call(
+            clients.idp,
+            "initiate_auth",
+            profile,
+            ClientId=profile.app_client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": "configure-check"},
+        )
+    except CognitoError as exc:
+        if (
+            exc.code in ("ResourceNotFoundException", "InvalidParameterException")
+            and "secret" not in exc.detail.lower()
+        ):
+            problems.append(f"app client {profile.app_client_id}: {exc.detail or exc.code}")
+    try:
+        # GetId with a token that cannot be valid: an unknown pool answers
+        # ResourceNotFound, a real one NotAuthorized; no identity is created.
+        call(
+            clients.identity,
+            "get_id",
+            profile,
+            IdentityPoolId=profile.identity_pool_id,
+            Logins={profile.login_provider: "configure.check.invalid"},
+        )
+    except CognitoError as exc:
+        if exc.code == "ResourceNotFoundException":
+            problems.append(f"identity pool {profile.identity_pool_id}: not found")
+    return problems
+
+
+def cmd_configure(ctx: Context) -> int:
+    name = ctx.profile_name
+    values = collect(ctx)
+    config_path = ctx.config_path
+    section_text = "".join(f"{key} = {value}\n" for key, value in values.items())
+    profile = profile_from_section(config_path, name, values, ctx.environ)  # validates
+
+    if not ctx.args.no_validate:
+        try:
+            problems = validate_remote(profile)
+        except CredprocError as exc:
+            problems = [exc.message]
+        if problems:
+            raise ConfigError(
+                "Cognito did not accept the settings: " + "; ".join(problems),
+                profile=name,
+                hint="check the ids, or pass --no-validate",
+            )
+
+    ours = _read(config_path)
+    existing = section_body(ours, name)
+    force = ctx.args.force
+    notes = []
+    if existing is not None and existing.strip() != section_text.strip() and not force:
+        raise ConfigError(
+            f"[{name}] already exists in {config_path}",
+            profile=name,
+            hint="pass --force to replace it",
+        )
+    if existing is None or existing.strip() != section_text.strip():
+        write_private(config_path, put_section(ours, name, section_text))
+        notes.append(f"wrote [{name}] to {config_path}")
+    else:
+        notes.append(f"[{name}] in {config_path} is already up to date")
+
+    aws_path = aws_config_path(ctx)
+    aws_text = _read(aws_path)
+    aws_section = "default" if name == "default" else f"profile {name}"
+    wanted = f"credential_process = {helper_command(ctx, name)}\n"
+    current = section_body(aws_text, aws_section)
+    if current is not None and wanted.strip() in current:
+        notes.append(f"[{aws_section}] in {aws_path} already uses cognito-credproc")
+    elif current is not None and not force:
+        raise ConfigError(
+            f"[{aws_section}] already exists in {aws_path}",
+            profile=name,
+            hint="pass --force to replace it, or choose another --profile",
+        )
+    else:
+        body = wanted + f"region = {profile.region}\n"
+        write_private(aws_path, put_section(aws_text, aws_section, body))
+        notes.append(f"wrote [{aws_section}] to {aws_path}")
+    for note in notes:
+        sys.stderr.write(note + "\n")
+    sys.stderr.write(f"next: cognito-credproc login --profile {name}\n")
+    return EXIT_OK

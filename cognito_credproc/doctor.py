@@ -1,0 +1,229 @@
+"""``doctor``: run the helper the way botocore does and check what usually goes wrong."""
+
+from __future__ import annotations
+
+import calendar
+import configparser
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from .errors import EXIT_FAILURE, EXIT_OK, CredprocError
+from .store import Store
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+# botocore refreshes credentials that have less than this left (advisory window).
+SDK_ADVISORY_SECONDS = 15 * 60
+SKEW_LIMIT_SECONDS = 5 * 60
+
+
+class Report:
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def ok(self, text: str) -> None:
+        sys.stdout.write(f"ok    {text}\n")
+
+    def fail(self, text: str, fix: str) -> None:
+        self.failed += 1
+        sys.stdout.write(f"FAIL  {text}\n      fix: {fix}\n")
+
+    def warn(self, text: str, fix: str) -> None:
+        sys.stdout.write(f"warn  {text}\n      fix: {fix}\n")
+
+
+def _aws_profiles(path: str) -> configparser.RawConfigParser | None:
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, configparser.Error, UnicodeDecodeError):
+        return None
+    return parser
+
+
+def cmd_doctor(ctx: Context) -> int:
+    report = Report()
+    name = ctx.profile_name
+    try:
+        profile = ctx.profile
+    except CredprocError as exc:
+        report.fail(f"settings: {exc.message}", exc.hint or "fix the settings file")
+        return EXIT_FAILURE
+    report.ok(f"settings: profile {name} in {profile.source}")
+
+    # 1. the helper run exactly as botocore runs it: pipes, no terminal
+    argv = [sys.executable, "-m", "cognito_credproc", "--profile", name]
+    if ctx.args.config:
+        argv += ["--config", ctx.args.config]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        report.fail("the helper did not finish within 120 s", "run it with --debug")
+        return EXIT_FAILURE
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        message = done.stderr.strip().splitlines()
+        report.fail(
+            f"the helper failed (exit {done.returncode}): {message[0] if message else ''}",
+            " ".join(message[1:]).replace("next:", "").strip() or "run it with --debug",
+        )
+    else:
+        data = _parse_output(done.stdout)
+        if data is None:
+            report.fail(
+                "the helper's output is not credential_process JSON",
+                "run it with --debug and report the problem",
+            )
+        else:
+            report.ok(f"the helper printed credential_process JSON ({elapsed * 1000:.0f} ms)")
+            expiration = str(data["Expiration"])
+            if not expiration.endswith("Z"):
+                report.fail(f"Expiration {expiration} is not UTC", "report this as a bug")
+            else:
+                parsed_at = time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")
+                left = calendar.timegm(parsed_at) - time.time()
+                if left <= SDK_ADVISORY_SECONDS:
+                    report.fail(
+                        f"credentials expire in {left:.0f} s, inside the SDKs' 15-minute "
+                        "refresh window (the SDK would call the helper on every request)",
+                        "keep refresh_margin at 900 or more",
+                    )
+                else:
+                    report.ok(f"Expiration {expiration} is UTC, {left / 60:.0f} min away")
+
+    # 2. is the helper what the AWS CLI will use for this profile?
+    aws_config = os.path.expanduser(ctx.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    aws_section = "default" if name == "default" else f"profile {name}"
+    parsed = _aws_profiles(aws_config)
+    process = parsed.get(aws_section, "credential_process", fallback=None) if parsed else None
+    if process and "cognito" in process:
+        report.ok(f"{aws_config} [{aws_section}] runs: {process}")
+    else:
+        report.fail(
+            f"{aws_config} has no [{aws_section}] with credential_process = cognito-credproc",
+            f"cognito-credproc configure --profile {name}",
+        )
+    creds_file = os.path.expanduser(
+        ctx.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    )
+    shared = _aws_profiles(creds_file)
+    if shared is not None and shared.has_option(name, "aws_access_key_id"):
+        report.fail(
+            f"{creds_file} [{name}] has keys, which the SDKs use before credential_process",
+            f"remove the [{name}] section from {creds_file}",
+        )
+    else:
+        report.ok(f"{creds_file} does not shadow the profile")
+    if ctx.environ.get("AWS_ACCESS_KEY_ID"):
+        report.fail(
+            "AWS_ACCESS_KEY_ID is set in the environment: the SDKs use it instead of "
+            "the profile's credential_process",
+            "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN",
+        )
+    else:
+        report.ok("no AWS_ACCESS_KEY_ID in the environment")
+
+    # 3. the ids agree on the region
+    regions = {profile.region, profile.identity_region}
+    if profile.user_pool_id:
+        regions.add(profile.user_pool_id.split("_", 1)[0])
+    if len(regions) == 1:
+        report.ok(f"region {profile.region} matches the pool ids")
+    else:
+        report.warn(
+            f"regions differ: region {profile.region}, pools in {', '.join(sorted(regions))}",
+            "set region to the user pool's region unless you know better",
+        )
+
+    # 4. the cache
+    directory = ctx.cache.directory
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        report.warn(f"cache directory {directory} does not exist yet", "run the helper once")
+    else:
+        if stat.S_ISLNK(info.st_mode) or info.st_mode & 0o077 or info.st_uid != os.getuid():
+            report.fail(
+                f"cache directory {directory} is not private ({stat.filemode(info.st_mode)})",
+                f"chmod 700 {directory}",
+            )
+        else:
+            report.ok(f"cache directory {directory} is private")
+    if not profile.unauthenticated:
+        tokens = Store(profile, ctx.cache).tokens()
+        if tokens is not None and tokens.refresh_token:
+            report.ok("a refresh token is cached: no password needed until it expires")
+        else:
+            report.fail("no refresh token is cached", f"cognito-credproc login --profile {name}")
+
+    # 5. the clock
+    skew = measure_skew(profile)
+    if skew is None:
+        report.warn("could not measure clock skew (no answer from Cognito)", "check the network")
+    elif abs(skew) > SKEW_LIMIT_SECONDS:
+        report.fail(
+            f"this machine's clock is {-skew:+.0f} s off Cognito's",
+            "enable time synchronisation (NTP)",
+        )
+    else:
+        report.ok(f"clock within {abs(skew):.0f} s of Cognito's")
+    return EXIT_OK if report.failed == 0 else EXIT_FAILURE
+
+
+def _parse_output(stdout: str) -> dict[str, object] | None:
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("Version") != 1:
+        return None
+    keys = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+    if not all(isinstance(data.get(key), str) and data[key] for key in keys):
+        return None
+    return data
+
+
+def measure_skew(profile: object) -> float | None:
+    """One harmless unsigned call, for the service's Date header."""
+    from .aws import Clients, call
+    from .config import Profile
+
+    assert isinstance(profile, Profile)
+    clients = Clients(profile)
+    try:
+        if profile.app_client_id:
+            call(
+                clients.idp,
+                "initiate_auth",
+                profile,
+                ClientId=profile.app_client_id,
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": "doctor-check"},
+            )
+        else:
+            call(
+                clients.identity,
+                "get_id",
+                profile,
+                IdentityPoolId=profile.identity_pool_id,
+                Logins={"doctor.check.invalid": "x"},
+            )
+    except CredprocError:
+        pass
+    return clients.skew.seconds if clients.skew.measured else None
