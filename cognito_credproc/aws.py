@@ -24,6 +24,9 @@ READ_TIMEOUT_SECONDS = 10
 # exponential backoff; three attempts keep a dead service under about 30 s in all.
 MAX_ATTEMPTS = 3
 SKEW_REPORT_SECONDS = 5 * 60
+# The Date header has one-second resolution and the request takes time: smaller
+# differences are measurement noise, not skew.
+SKEW_NOISE_SECONDS = 5
 
 
 class Skew:
@@ -40,8 +43,9 @@ class Skew:
             server = parsedate_to_datetime(date_header).timestamp()
         except (TypeError, ValueError, IndexError):
             return
-        self.seconds = server - local_now
         self.measured = True
+        skew = server - local_now
+        self.seconds = skew if abs(skew) > SKEW_NOISE_SECONDS else 0.0
         if abs(self.seconds) > SKEW_REPORT_SECONDS:
             log.debug("clock skew: this machine is %+.0f s off the service's clock", -self.seconds)
 
