@@ -1,0 +1,118 @@
+"""One sign-in for many profiles: tokens per user, IdentityId per identity pool and user,
+credentials per profile."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REGION, Cognito, Workspace, parse_output
+from .strict_cognito import BEHAVIOUR
+from .test_integration import _age_tokens
+
+pytestmark = pytest.mark.integration
+
+ROLE = "arn:aws:iam::123456789012:role/Ops"
+
+
+def second_identity_pool(cognito: Cognito) -> str:
+    created = cognito.identity.create_identity_pool(
+        IdentityPoolName="prod_ids",
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[
+            {
+                "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{cognito.user_pool_id}",
+                "ClientId": cognito.client_id,
+            }
+        ],
+    )
+    return str(created["IdentityPoolId"])
+
+
+def profiles(cognito: Cognito, prod_pool: str) -> str:
+    return (
+        cognito.profile_section("dev")
+        + cognito.profile_section("ops", role_arn=ROLE)
+        + cognito.profile_section("prod", identity_pool_id=prod_pool)
+        + cognito.profile_section("batch", flow="basic", role_arn=ROLE, duration_seconds="43200")
+    )
+
+
+def test_other_profiles_over_the_same_user_sign_in_nobody(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(profiles(cognito, second_identity_pool(cognito)))
+    first = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert first.returncode == 0, first.stderr
+    assert (cognito.sign_ins(), BEHAVIOUR.calls["GetId"]) == (1, 1)
+
+    outputs = {"dev": parse_output(first.stdout)}
+    for name in ("ops", "prod", "batch"):
+        done = ws.run("--profile", name)  # no password available: must not need one
+        assert done.returncode == 0, (name, done.stderr)
+        outputs[name] = parse_output(done.stdout)
+    assert cognito.sign_ins() == 1
+    # ops and batch share dev's IdentityId (same identity pool and user); prod has its own
+    assert BEHAVIOUR.calls["GetId"] == 2
+    assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 3  # dev, ops, prod
+    assert BEHAVIOUR.calls["GetOpenIdToken"] == 1  # batch
+    assert BEHAVIOUR.custom_roles == [None, ROLE, None]
+    assert len({o["AccessKeyId"] for o in outputs.values()}) == 4
+
+
+def test_a_refresh_for_one_profile_serves_them_all(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(profiles(cognito, second_identity_pool(cognito)))
+    BEHAVIOUR.credentials_lifetime = 600  # always inside the margin: every run renews
+    assert (
+        ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
+        == 0
+    )
+    assert ws.run("--profile", "ops").returncode == 0
+    _age_tokens(ws, 10)
+    assert ws.run("--profile", "dev").returncode == 0
+    assert ws.run("--profile", "ops").returncode == 0
+    assert BEHAVIOUR.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
+
+
+def test_two_profiles_refreshing_at_once_make_one_refresh(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(profiles(cognito, second_identity_pool(cognito)))
+    BEHAVIOUR.credentials_lifetime = 600
+    assert (
+        ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
+        == 0
+    )
+    assert ws.run("--profile", "ops").returncode == 0
+    _age_tokens(ws, 10)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cognito_credproc", "--profile", name],
+            env=ws.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+        )
+        for name in ("dev", "ops", "dev", "ops", "prod", "prod")
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [r[1] for r in results]
+    assert BEHAVIOUR.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
+    assert cognito.sign_ins() == 1
+
+
+def test_logout_names_every_profile_that_shared_the_sign_in(
+    ws: Workspace, cognito: Cognito
+) -> None:
+    ws.write_config(profiles(cognito, second_identity_pool(cognito)))
+    assert (
+        ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
+        == 0
+    )
+    assert ws.run("--profile", "ops").returncode == 0
+    done = ws.run("logout", "--profile", "ops", "--global")
+    assert done.returncode == 0, done.stderr
+    for name in ("dev", "prod", "batch"):
+        assert name in done.stderr
+    assert not list(ws.cache.glob("*.json"))
+    assert ws.run("--profile", "dev").returncode == 1  # signed out everywhere
