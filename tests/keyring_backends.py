@@ -20,10 +20,10 @@ def _check_size(password: str) -> None:
 
 
 class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -41,7 +41,7 @@ class MemoryKeyring(KeyringBackend):
 class FileKeyring(KeyringBackend):
     """Set CREDPROC_TEST_KEYRING_FILE; select with PYTHON_KEYRING_BACKEND."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     @property
     def path(self) -> Path:
@@ -71,7 +71,10 @@ class FileKeyring(KeyringBackend):
 
 
 class BrokenKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
 
     def get_password(self, service: str, username: str) -> str | None:
         raise KeyringError("the keychain is locked")
