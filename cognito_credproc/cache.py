@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 MAX_ENTRY_BYTES = 1 << 20  # a real entry is a few KiB; anything bigger is not ours
+# A temp file this old belongs to a writer that died (killed mid-write); writes take
+# milliseconds, so anything older is litter.
+STALE_TEMP_SECONDS = 60
 
 
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -155,6 +158,21 @@ class FileCache:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        self._sweep_stale_temp_files()
+
+    def _sweep_stale_temp_files(self) -> None:
+        import time
+
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        try:
+            names = [n for n in os.listdir(self.directory) if n.startswith(".tmp-")]
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(self.directory, name)
+            with contextlib.suppress(OSError):
+                if os.lstat(path).st_mtime < cutoff:
+                    os.unlink(path)
 
     def __delitem__(self, key: str) -> None:
         try:

@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-validate", action="store_true", help="do not call Cognito to check the ids"
     )
     add("doctor", "check the setup the way the AWS CLI runs the helper")
+    add("background-refresh", argparse.SUPPRESS)
     p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
     p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -160,13 +161,20 @@ def _write(text: str) -> None:
 
 def cmd_credentials(ctx: Context) -> int:
     from .output import credential_process_json
-    from .store import cached_credentials
+    from .store import lookup
 
     # The hot path: a fresh cache entry is printed without the lock or botocore.
-    creds = cached_credentials(ctx.profile, ctx.cache)
-    if creds is None:
-        creds = ctx.provider().credentials()
-    _write(credential_process_json(creds))
+    profile = ctx.profile
+    found = lookup(profile, ctx.cache)
+    if found is not None and found[1] > profile.refresh_margin:
+        creds, left = found
+        _write(credential_process_json(creds))
+        if left <= profile.refresh_margin + profile.early_refresh:
+            from .background import start_background_refresh
+
+            start_background_refresh(ctx.args.config, profile.name)
+        return EXIT_OK
+    _write(credential_process_json(ctx.provider().credentials()))
     return EXIT_OK
 
 
@@ -236,4 +244,5 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "configure": _lazy("configure", "cmd_configure"),
     "doctor": _lazy("doctor", "cmd_doctor"),
     "demo": _lazy("demo", "cmd_demo"),
+    "background-refresh": _lazy("background", "cmd_background_refresh"),
 }

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 
 from ._record import record
 from .errors import ConfigError
@@ -80,6 +81,7 @@ KNOWN_KEYS = frozenset(
         "unauthenticated",
         "account_id",
         "token_storage",
+        "early_refresh",
     }
 )
 
@@ -111,6 +113,7 @@ class Profile:
     unauthenticated: bool = False
     account_id: str | None = None
     token_storage: str = "file"
+    early_refresh: int = 0
     endpoint_env: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -216,8 +219,41 @@ def resolve_profile_name(cli_value: str | None, environ: Mapping[str, str]) -> s
     return cli_value or environ.get(ENV_PROFILE) or DEFAULT_PROFILE
 
 
+def check_config_location(path: str) -> None:
+    """The settings name commands that get run (password_command, totp_command): refuse
+    a file or directory that another user could change or swap."""
+    directory = os.path.dirname(os.path.abspath(path))
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    try:
+        info = os.lstat(directory)
+    except OSError:
+        return  # a missing directory is reported as a missing file
+    if stat.S_ISLNK(info.st_mode):
+        raise ConfigError(
+            f"config directory {directory} is a symbolic link",
+            hint=f"point --config or {ENV_CONFIG} at the real directory",
+        )
+    for what, where, found in (("config directory", directory, info), ("config file", path, None)):
+        if found is None:
+            try:
+                found = os.stat(where)
+            except OSError:
+                return
+        if uid is not None and found.st_uid not in (uid, 0):
+            raise ConfigError(
+                f"{what} {where} belongs to another user",
+                hint=f"keep your settings in a file and directory you own "
+                f"(chown, or set {ENV_CONFIG})",
+            )
+        if found.st_mode & 0o022:
+            raise ConfigError(
+                f"{what} {where} is writable by other users", hint=f"chmod go-w {where}"
+            )
+
+
 def read_config_file(path: str) -> configparser.ConfigParser:
     """Parse the INI file strictly: duplicate sections or keys are errors."""
+    check_config_location(path)
     parser = configparser.ConfigParser(interpolation=None, strict=True, empty_lines_in_values=False)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -417,5 +453,6 @@ def profile_from_section(
         unauthenticated=unauthenticated,
         account_id=account_id,
         token_storage=choice("token_storage", TOKEN_STORAGES, "file"),
+        early_refresh=int(number("early_refresh", 0, 0, MAX_REFRESH_MARGIN_SECONDS, integer=True)),
         endpoint_env=endpoint_env,
     )

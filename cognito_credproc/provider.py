@@ -105,7 +105,7 @@ class Provider:
             if hit is not None:
                 log.debug("another process refreshed the credentials")
                 return hit
-            return self._renew_credentials()
+            return self.renew_credentials()
 
     def tokens(self, *, fresh_sign_in: bool = False) -> Tokens:
         """Valid user-pool tokens (for ``token`` and ``login``)."""
@@ -166,7 +166,8 @@ class Provider:
         self.store.save_tokens(tokens)
         return tokens, False
 
-    def _renew_credentials(self) -> Credentials:
+    def renew_credentials(self) -> Credentials:
+        """Fetch new credentials now; the caller holds the lock."""
         from .aws import CognitoError
         from .errors import ServiceError
         from .identitypool import IdentityPool

@@ -112,13 +112,10 @@ class Store:
         return [key for key in keys if self.cache.discard(key)]
 
 
-def cached_credentials(
-    profile: Profile,
-    cache: FileCache,
-    now: Callable[[], float] | None = None,
-    margin: float | None = None,
-) -> Credentials | None:
-    """Cached credentials with more than the refresh margin left (by the service's clock)."""
+def lookup(
+    profile: Profile, cache: FileCache, now: Callable[[], float] | None = None
+) -> tuple[Credentials, float] | None:
+    """Cached credentials and the seconds they have left by the service's clock."""
     found = Store(profile, cache).credentials()
     if found is None:
         return None
@@ -127,6 +124,16 @@ def cached_credentials(
         import time
 
         now = time.time
-    left = creds.expiration - (now() + skew)
+    return creds, creds.expiration - (now() + skew)
+
+
+def cached_credentials(
+    profile: Profile,
+    cache: FileCache,
+    now: Callable[[], float] | None = None,
+    margin: float | None = None,
+) -> Credentials | None:
+    """Cached credentials with more than the refresh margin left, else None."""
+    found = lookup(profile, cache, now)
     wanted = profile.refresh_margin if margin is None else margin
-    return creds if left > wanted else None
+    return found[0] if found is not None and found[1] > wanted else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -23,6 +24,16 @@ from . import strict_cognito
 from .strict_cognito import BEHAVIOUR
 
 REGION = "us-east-1"
+JWT_RE = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.")
+TEST_PASSWORDS: set[str] = set()
+
+
+def known_secrets() -> set[str]:
+    with BEHAVIOUR.lock:
+        issued = set(BEHAVIOUR.issued)
+    return {s for s in issued | TEST_PASSWORDS if len(s) >= 6}
+
+
 PASSWORD = "Correct-Horse-9-battery"
 TEST_CONFIG = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30)
 
@@ -97,6 +108,7 @@ class Cognito:
         permanent: bool = True,
         attributes: list[dict[str, str]] | None = None,
     ) -> None:
+        TEST_PASSWORDS.add(password)
         self.idp.admin_create_user(
             UserPoolId=self.user_pool_id,
             Username=username,
@@ -186,6 +198,13 @@ class Workspace:
     cache: Path
     aws_config: Path
     env: dict[str, str]
+
+    def check_no_secrets(self, *streams: str) -> None:
+        """What a person or a log sees must never carry a password, token or key."""
+        for stream in streams:
+            leaked = [s for s in known_secrets() if s in stream]
+            assert not leaked, f"secret leaked into output: {leaked[0][:12]}..."
+            assert not JWT_RE.search(stream), "a JWT leaked into output"
 
     def write_config(self, text: str) -> None:
         self.config.write_text(text, encoding="utf-8")

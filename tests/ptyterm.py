@@ -76,4 +76,9 @@ class PtyRun:
         while self._read(0.1):
             pass
         os.close(self.master)
+        from .conftest import JWT_RE, known_secrets
+
+        for stream in (err.decode(), self.screen):
+            assert not [s for s in known_secrets() if s in stream], "a secret reached the terminal"
+            assert not JWT_RE.search(stream), "a JWT reached the terminal"
         return self.proc.returncode, out.decode(), err.decode()

@@ -38,6 +38,9 @@ class Behaviour:
         self.key_counter = itertools.count(1)
         self.custom_roles: list[str | None] = []
         self.unauth_pools: set[str] = set()
+        # every token and key handed out: no stderr of the suite may contain one
+        self.issued: set[str] = set()
+        self.fail_credentials = False
         self.device_tracking = False
 
     def count(self, name: str) -> None:
@@ -51,9 +54,19 @@ class Behaviour:
             self.custom_roles.clear()
             self.unauth_pools.clear()
             self.credentials_lifetime = 3600
+            self.fail_credentials = False
 
 
 BEHAVIOUR = Behaviour()
+
+
+def _record_tokens(result: dict[str, Any]) -> dict[str, Any]:
+    auth = result.get("AuthenticationResult") or {}
+    with BEHAVIOUR.lock:
+        for name in ("IdToken", "AccessToken", "RefreshToken"):
+            if auth.get(name):
+                BEHAVIOUR.issued.add(str(auth[name]))
+    return result
 
 
 def _not_authorized(message: str) -> JsonRESTError:
@@ -93,7 +106,7 @@ def initiate_auth(
                 client.secret, username, client_id
             ):
                 raise _not_authorized("Unable to verify secret hash for client " + client_id)
-    result = _original_initiate(self, client_id, auth_flow, auth_parameters)
+    result = _record_tokens(_original_initiate(self, client_id, auth_flow, auth_parameters))
     if auth_flow == "USER_SRP_AUTH" and result.get("ChallengeName") == "PASSWORD_VERIFIER":
         params = result["ChallengeParameters"]
         user = pool._get_user(auth_parameters["USERNAME"])
@@ -143,7 +156,9 @@ def respond_to_auth_challenge(
         ):
             raise _not_authorized("Incorrect username or password.")
         challenge_responses = {**challenge_responses, "PASSWORD_CLAIM_SECRET_BLOCK": moto_session}
-    return _original_respond(self, session, client_id, challenge_name, challenge_responses)
+    return _record_tokens(
+        _original_respond(self, session, client_id, challenge_name, challenge_responses)
+    )
 
 
 def _check_login(region_pool: dict[str, str] | None, pool_id: str) -> str | None:
@@ -200,8 +215,12 @@ def get_credentials_for_identity(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetCredentialsForIdentity")
     identity_id = self._get_param("IdentityId")
     _check_login(self._get_param("Logins"), "")
+    if BEHAVIOUR.fail_credentials:
+        raise JsonRESTError("InternalErrorException", "the test asked for a failure")
+    secret, session = f"secret-{uuid.uuid4().hex}", f"session-{uuid.uuid4().hex}"
     with BEHAVIOUR.lock:
         BEHAVIOUR.custom_roles.append(self._get_param("CustomRoleArn"))
+        BEHAVIOUR.issued.update((secret, session))
         n = next(BEHAVIOUR.key_counter)
     expiration = datetime.now(timezone.utc).timestamp() + BEHAVIOUR.credentials_lifetime
     return json.dumps(

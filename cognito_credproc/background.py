@@ -1,0 +1,56 @@
+"""Ahead-of-time refresh (``early_refresh``): credentials inside the early window are
+printed at once, and a detached process renews them under the usual lock, so callers
+never wait on Cognito. A failed background refresh changes nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+from .errors import EXIT_FAILURE, EXIT_OK, CredprocError, LockTimeout
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+
+def start_background_refresh(config: str | None, profile: str) -> None:
+    """Start ``background-refresh`` detached from our pipes and our session."""
+    argv = [sys.executable, "-m", "cognito_credproc", "background-refresh", "--profile", profile]
+    if config:
+        argv += ["--config", os.path.abspath(config)]
+    try:
+        subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError:
+        pass  # the foreground run already printed valid credentials
+
+
+def cmd_background_refresh(ctx: Context) -> int:
+    from .prompt import NoTerminal
+    from .provider import Provider
+    from .store import lookup
+
+    profile = ctx.profile
+    provider = Provider(
+        profile, ctx.cache, interaction=NoTerminal(profile.name), environ=ctx.environ
+    )
+    try:
+        # Someone else holding the lock is already renewing: nothing to do.
+        with ctx.cache.lock(profile.lock_key, 0, profile.name):
+            found = lookup(profile, ctx.cache)
+            if found is not None and found[1] > profile.refresh_margin + profile.early_refresh:
+                return EXIT_OK
+            provider.renew_credentials()
+    except LockTimeout:
+        return EXIT_OK
+    except CredprocError:
+        return EXIT_FAILURE
+    return EXIT_OK
