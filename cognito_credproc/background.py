@@ -4,6 +4,7 @@ never wait on Cognito. A failed background refresh changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -20,7 +21,8 @@ def start_background_refresh(config: str | None, profile: str) -> None:
     argv = [sys.executable, "-m", "cognito_credproc", "background-refresh", "--profile", profile]
     if config:
         argv += ["--config", os.path.abspath(config)]
-    try:
+    # If it cannot start, nothing is lost: the foreground run printed valid credentials.
+    with contextlib.suppress(OSError):
         subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -29,8 +31,6 @@ def start_background_refresh(config: str | None, profile: str) -> None:
             start_new_session=True,
             close_fds=True,
         )
-    except OSError:
-        pass  # the foreground run already printed valid credentials
 
 
 def cmd_background_refresh(ctx: Context) -> int:
