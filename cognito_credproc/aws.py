@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .config import Profile
-from .errors import AuthFailed, CredprocError, ServiceError
+from .errors import AuthFailed, ConfigError, CredprocError, ServiceError
 
 log = logging.getLogger("cognito_credproc")
 
@@ -75,12 +75,22 @@ class Clients:
             signature_version=UNSIGNED,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             read_timeout=READ_TIMEOUT_SECONDS,
-            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
             user_agent_extra="cognito-credproc",
         )
-        client = self._session.create_client(
-            service, region_name=region, endpoint_url=self.profile.endpoint_url, config=config
-        )
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            client = self._session.create_client(
+                service, region_name=region, endpoint_url=self.profile.endpoint_url, config=config
+            )
+        except (ValueError, BotoCoreError) as exc:
+            # e.g. a malformed AWS_ENDPOINT_URL* variable or AWS_CONFIG_FILE setting
+            raise ConfigError(
+                f"cannot set up the {service} client: {_one_line(str(exc))}",
+                profile=self.profile.name,
+                hint="check endpoint_url and the AWS_ENDPOINT_URL* variables",
+            ) from None
 
         def record_date(http_response: Any = None, **_: Any) -> None:
             if http_response is not None:
@@ -146,6 +156,14 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
             f"cannot reach {url} ({type(exc).__name__})",
             profile=profile.name,
             hint="check the network, a proxy (HTTPS_PROXY) or endpoint_url",
+        ) from None
+    except (ValueError, TypeError) as exc:
+        # botocore raises these when a response does not parse (e.g. a bad timestamp)
+        log.debug("%s failed: %s", operation, type(exc).__name__)
+        raise ServiceError(
+            f"{operation} failed: the service sent a malformed answer",
+            profile=profile.name,
+            hint="retry with --debug; check endpoint_url or a proxy in between",
         ) from None
     except BotoCoreError as exc:
         log.debug("%s failed: %s", operation, type(exc).__name__)

@@ -14,6 +14,21 @@ from .errors import EXIT_FAILURE, EXIT_OK, CredprocError, LockTimeout
 
 if TYPE_CHECKING:
     from .cli import Context
+    from .config import Profile
+
+
+# Credentials younger than this are never renewed early: with an early window as long
+# as their lifetime, every run would otherwise start a refresh.
+MIN_AGE_SECONDS = 60
+
+
+def maybe_start_background_refresh(ctx: Context, profile: Profile) -> None:
+    import time
+
+    from .store import Store
+
+    if time.time() - Store(profile, ctx.cache).fetched_at() >= MIN_AGE_SECONDS:
+        start_background_refresh(ctx.args.config, profile.name)
 
 
 def start_background_refresh(config: str | None, profile: str) -> None:

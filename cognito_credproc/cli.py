@@ -170,9 +170,9 @@ def cmd_credentials(ctx: Context) -> int:
         creds, left = found
         _write(credential_process_json(creds))
         if left <= profile.refresh_margin + profile.early_refresh:
-            from .background import start_background_refresh
+            from .background import maybe_start_background_refresh
 
-            start_background_refresh(ctx.args.config, profile.name)
+            maybe_start_background_refresh(ctx, profile)
         return EXIT_OK
     _write(credential_process_json(ctx.provider().credentials()))
     return EXIT_OK

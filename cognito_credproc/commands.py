@@ -168,8 +168,8 @@ def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]
         if tokens.refresh_issued_at:
             row["refresh_token_age_seconds"] = int(now - tokens.refresh_issued_at)
     if found is not None:
-        row["credentials_expire"] = iso_utc(found[0].expiration)
-        row["credentials_valid"] = found[0].expiration > now + found[1]
+        row["credentials_expire"] = iso_utc(found.expiration)
+        row["credentials_valid"] = found.expiration > now
     return row
 
 

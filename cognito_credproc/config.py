@@ -27,6 +27,7 @@ ENV_PROFILE = "COGNITO_CREDPROC_PROFILE"
 ENV_PASSWORD = "COGNITO_CREDPROC_PASSWORD"
 ENV_CACHE_DIR = "COGNITO_CREDPROC_CACHE_DIR"
 DEFAULT_PROFILE = "default"
+MAX_CONFIG_BYTES = 1 << 20
 
 # botocore's advisory refresh window is 15 minutes: handing back credentials with less
 # left than that makes a long-running SDK client call the helper again on every request.
@@ -216,7 +217,10 @@ def resolve_config_path(cli_value: str | None, environ: Mapping[str, str]) -> st
 
 
 def resolve_profile_name(cli_value: str | None, environ: Mapping[str, str]) -> str:
-    return cli_value or environ.get(ENV_PROFILE) or DEFAULT_PROFILE
+    name = cli_value if cli_value is not None else environ.get(ENV_PROFILE) or DEFAULT_PROFILE
+    if not name.strip() or any(ch in name for ch in "[]\r\n\x00"):
+        raise ConfigError(f"{name!r} is not a profile name", hint="pass --profile NAME")
+    return name
 
 
 def check_config_location(path: str) -> None:
@@ -256,8 +260,14 @@ def read_config_file(path: str) -> configparser.ConfigParser:
     check_config_location(path)
     parser = configparser.ConfigParser(interpolation=None, strict=True, empty_lines_in_values=False)
     try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle, source=path)
+        # utf-8-sig: a byte-order mark (as some Windows editors write) is not a key
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(text) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
+        if "\x00" in text:
+            raise ConfigError(f"config file {path} contains a NUL byte (is it a binary file?)")
+        parser.read_string(text, source=path)
     except FileNotFoundError:
         raise ConfigError(
             f"config file {path} does not exist",

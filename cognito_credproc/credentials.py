@@ -25,6 +25,16 @@ class Credentials:
             data["AccountId"] = self.account_id
         return data
 
+    def shifted(self, seconds: float) -> Credentials:
+        """The same credentials with Expiration moved, e.g. into this machine's clock."""
+        return Credentials(
+            self.access_key_id,
+            self.secret_access_key,
+            self.session_token,
+            self.expiration + seconds,
+            self.account_id,
+        )
+
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Credentials:
         """Rebuild from the cache; ValueError on anything misshapen."""

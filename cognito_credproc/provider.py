@@ -200,11 +200,12 @@ class Provider:
             creds = pool.credentials(identity_id, tokens.id_token if tokens else None)
 
         skew = self.clients.skew.seconds
-        if creds.expiration <= self.now() + skew:
+        local = creds.shifted(-skew)  # Expiration by this machine's clock, as the SDKs read it
+        if local.expiration <= self.now():
             raise ServiceError(
                 "the service handed out credentials that have already expired",
                 profile=profile.name,
                 hint="check this machine's clock; retry with --debug",
             )
-        self.store.save_credentials(creds, skew)
-        return creds
+        self.store.save_credentials(creds, skew, fetched_at=self.now())
+        return local

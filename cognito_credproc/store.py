@@ -25,8 +25,11 @@ class Store:
     def credentials_entry(self) -> dict[str, Any] | None:
         return self.cache.get(self.profile.credentials_key)
 
-    def credentials(self) -> tuple[Credentials, float] | None:
-        """Cached credentials and the clock skew measured when they were fetched."""
+    def credentials(self) -> Credentials | None:
+        """Cached credentials, their Expiration moved into this machine's clock.
+
+        The cache keeps the service's Expiration and the clock skew measured when they
+        were fetched; every decision, and what the SDKs are told, uses local time."""
         entry = self.credentials_entry()
         if entry is None:
             return None
@@ -37,14 +40,23 @@ class Store:
         skew = entry.get("skew", 0.0)
         if not isinstance(skew, (int, float)) or isinstance(skew, bool) or abs(skew) > 86400:
             skew = 0.0
-        return creds, float(skew)
+        return creds.shifted(-float(skew))
 
-    def save_credentials(self, creds: Credentials, skew: float) -> None:
+    def save_credentials(self, creds: Credentials, skew: float, fetched_at: float) -> None:
         self.cache[self.profile.credentials_key] = {
             **creds.to_json(),
             "skew": skew,
+            "fetched_at": fetched_at,
             "profile": self.profile.name,
         }
+
+    def fetched_at(self) -> float:
+        """When the cached credentials were fetched (local clock); 0 when unknown."""
+        entry = self.credentials_entry() or {}
+        value = entry.get("fetched_at")
+        return (
+            float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+        )
 
     # tokens ------------------------------------------------------------------------------
 
@@ -115,16 +127,15 @@ class Store:
 def lookup(
     profile: Profile, cache: FileCache, now: Callable[[], float] | None = None
 ) -> tuple[Credentials, float] | None:
-    """Cached credentials and the seconds they have left by the service's clock."""
-    found = Store(profile, cache).credentials()
-    if found is None:
+    """Cached credentials and the seconds they have left."""
+    creds = Store(profile, cache).credentials()
+    if creds is None:
         return None
-    creds, skew = found
     if now is None:
         import time
 
         now = time.time
-    return creds, creds.expiration - (now() + skew)
+    return creds, creds.expiration - now()
 
 
 def cached_credentials(

@@ -216,7 +216,10 @@ def get_credentials_for_identity(self: CognitoIdentityResponse) -> str:
     identity_id = self._get_param("IdentityId")
     _check_login(self._get_param("Logins"), "")
     if BEHAVIOUR.fail_credentials:
-        raise JsonRESTError("InternalErrorException", "the test asked for a failure")
+        # a 400 that botocore does not retry, so the test knows when it is over
+        raise JsonRESTError(
+            "InvalidIdentityPoolConfigurationException", "the test asked for a failure"
+        )
     secret, session = f"secret-{uuid.uuid4().hex}", f"session-{uuid.uuid4().hex}"
     with BEHAVIOUR.lock:
         BEHAVIOUR.custom_roles.append(self._get_param("CustomRoleArn"))

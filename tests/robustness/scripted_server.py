@@ -1,0 +1,126 @@
+"""A small local HTTP server that answers the Cognito JSON APIs from a script, to play
+the misbehaviour a real network produces: throttling, 5xx, HTML pages from a proxy,
+truncated or incomplete JSON, expired credentials, a clock that is off."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Answer = tuple[int, Any]  # (status, body): a dict is sent as JSON, a str as it is
+
+
+def jwt(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.c2ln"
+
+
+class Script:
+    """What each operation answers; the last answer of a list repeats."""
+
+    def __init__(self, clock_offset: float = 0.0) -> None:
+        self.clock_offset = clock_offset  # the service's clock minus ours
+        self.answers: dict[str, list[Answer | Callable[[], Answer]]] = {}
+        self.calls: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def server_now(self) -> float:
+        return time.time() + self.clock_offset
+
+    def tokens(self) -> Answer:
+        now = self.server_now()
+        claims = {
+            "sub": "s-1",
+            "cognito:username": "alice",
+            "exp": int(now + 3600),
+            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Fake",
+        }
+        return 200, {
+            "AuthenticationResult": {
+                "IdToken": jwt({**claims, "token_use": "id"}),
+                "AccessToken": jwt({**claims, "token_use": "access"}),
+                "RefreshToken": "refresh-token-from-the-scripted-server",
+                "ExpiresIn": 3600,
+                "TokenType": "Bearer",
+            }
+        }
+
+    def identity(self) -> Answer:
+        return 200, {"IdentityId": "us-east-1:11111111-1111-1111-1111-111111111111"}
+
+    def credentials(self, lifetime: float = 3600) -> Answer:
+        return 200, {
+            "IdentityId": "us-east-1:11111111-1111-1111-1111-111111111111",
+            "Credentials": {
+                "AccessKeyId": "ASIASCRIPTED",
+                "SecretKey": "scripted-secret-key",
+                "SessionToken": "scripted-session-token",
+                "Expiration": self.server_now() + lifetime,
+            },
+        }
+
+    def happy(self) -> Script:
+        self.answers = {
+            "InitiateAuth": [self.tokens],
+            "GetId": [self.identity],
+            "GetCredentialsForIdentity": [self.credentials],
+        }
+        return self
+
+    def on(self, operation: str, *answers: Answer | Callable[[], Answer]) -> Script:
+        self.answers[operation] = list(answers)
+        return self
+
+    def next_answer(self, operation: str) -> Answer:
+        with self.lock:
+            self.calls[operation] += 1
+            queue = self.answers.get(operation)
+            if not queue:
+                return 400, {"__type": "UnknownOperationException", "message": operation}
+            answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        return answer() if callable(answer) else answer
+
+
+def error(code: str, message: str, status: int = 400) -> Answer:
+    return status, {"__type": code, "message": message}
+
+
+@contextmanager
+def serve(script: Script) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            operation = (self.headers.get("X-Amz-Target") or "").split(".")[-1]
+            status, body = script.next_answer(operation)
+            raw = json.dumps(body).encode() if isinstance(body, dict) else str(body).encode()
+            kind = "application/x-amz-json-1.1" if isinstance(body, dict) else "text/html"
+            self.send_response_only(status)
+            self.send_header("Date", formatdate(script.server_now(), usegmt=True))
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(raw)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

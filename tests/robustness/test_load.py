@@ -1,0 +1,68 @@
+"""Load: a hundred processes on a cold cache, a thousand cache hits."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from contextlib import redirect_stdout
+
+import pytest
+
+from cognito_credproc.cli import main
+
+from ..conftest import Cognito, Workspace, parse_output
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_a_hundred_processes_on_a_cold_cache_sign_in_once(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev", lock_timeout="120"))
+    env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+        )
+        for _ in range(100)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    failures = [err for p, (_, err) in zip(procs, results, strict=True) if p.returncode != 0]
+    assert failures == []
+    assert len({out for out, _ in results}) == 1
+    parse_output(results[0][0])
+    assert cognito.sign_ins() == 1
+    assert cognito.calls["GetId"] == 1
+    assert cognito.calls["GetCredentialsForIdentity"] == 1
+
+
+def test_a_thousand_cache_hits_leave_nothing_behind(
+    ws: Workspace, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    first = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert first.returncode == 0
+    for name in ("COGNITO_CREDPROC_CONFIG", "COGNITO_CREDPROC_CACHE_DIR"):
+        monkeypatch.setenv(name, ws.env[name])
+    monkeypatch.delenv("COGNITO_CREDPROC_PASSWORD", raising=False)
+
+    def snapshot() -> dict[str, tuple[int, float]]:
+        return {p.name: (p.stat().st_size, p.stat().st_mtime) for p in ws.cache.iterdir()}
+
+    before_files = snapshot()
+    before_fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(1000):
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            assert main(["--profile", "dev"]) == 0
+        assert buffer.getvalue() == first.stdout
+    assert snapshot() == before_files
+    if before_fds is not None:
+        assert len(os.listdir("/proc/self/fd")) == before_fds
+    assert cognito.calls["GetCredentialsForIdentity"] == 1
