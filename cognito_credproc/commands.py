@@ -18,20 +18,6 @@ if TYPE_CHECKING:
     from .cli import Context
 
 
-def _say(text: str) -> None:
-    """Messages for a person: the terminal when there is one, else stderr."""
-    from .prompt import Terminal
-
-    terminal = Terminal.open()
-    if terminal is None:
-        sys.stderr.write(text + "\n")
-        return
-    try:
-        terminal.say(text)
-    finally:
-        terminal.close()
-
-
 def _age(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 120:

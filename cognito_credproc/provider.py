@@ -57,7 +57,6 @@ class Provider:
         self._interaction = interaction
         self._clients = clients
         self.register_secret = register_secret
-        self.calls: list[str] = []
 
     # collaborators, made on first use ----------------------------------------------------
 
@@ -120,9 +119,16 @@ class Provider:
         with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
             for attempt in range(1, attempts + 1):
                 pool = self._userpool()
+                self.interaction.say(
+                    f"Signing in to {self.profile.user_pool_id} as {self.profile.username} ..."
+                )
                 try:
                     tokens = pool.sign_in(previous=self.store.tokens())
                 except CognitoError as exc:
+                    if "session" in exc.detail.lower() and attempt < attempts:
+                        # Cognito's sign-in sessions last minutes: start again.
+                        self.interaction.say("The sign-in session expired; starting again.")
+                        continue
                     if (
                         exc.code not in ("NotAuthorizedException", "UserNotFoundException")
                         or attempt == attempts
@@ -155,13 +161,14 @@ class Provider:
                 return cached, True
         pool = self._userpool()
         if cached is not None and cached.refresh_token and not force_sign_in:
-            self.calls.append("refresh")
             refreshed = pool.refresh(cached)
             if refreshed is not None:
                 self.store.save_tokens(refreshed)
                 return refreshed, False
             log.debug("refresh token refused; signing in again")
-        self.calls.append("sign_in")
+        self.interaction.say(
+            f"cognito-credproc: signing in as {self.profile.username} (profile {self.profile.name})"
+        )
         tokens = pool.sign_in(previous=cached)
         self.store.save_tokens(tokens)
         return tokens, False

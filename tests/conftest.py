@@ -11,7 +11,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,6 @@ class Cognito:
     client_secret: str | None = None
     idp: Any = None
     identity: Any = None
-    extra_clients: dict[str, str] = field(default_factory=dict)
 
     @property
     def calls(self) -> Any:

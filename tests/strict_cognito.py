@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from moto.cognitoidentity.responses import CognitoIdentityResponse
-from moto.cognitoidp.models import CognitoIdpBackend, cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.exceptions import JsonRESTError
 
 from . import srp_server
@@ -254,4 +254,3 @@ def install() -> None:
     CognitoIdentityResponse.get_id = get_id  # type: ignore[method-assign]
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity  # type: ignore[method-assign]
     CognitoIdentityResponse.get_open_id_token = get_open_id_token  # type: ignore[method-assign]
-    _ = cognitoidp_backends

@@ -409,3 +409,29 @@ def test_device_proof_with_a_wrong_device_password_is_refused() -> None:
     tampered = dataclasses.replace(first, device_password="not-it")
     with pytest.raises(AuthFailed, match="Incorrect device proof"):
         pool.sign_in(previous=tampered)
+
+
+def test_login_starts_again_when_the_sign_in_session_expired(tmp_path: Path) -> None:
+    pool, stub, script = stubbed()
+    script.answers = ["123456"]  # the SMS code, typed after the session ran out
+    provider = Provider(
+        pool.profile,
+        FileCache(str(tmp_path)),
+        clients=pool.clients,
+        interaction=script,
+        environ={"COGNITO_CREDPROC_PASSWORD": "pw"},
+    )
+    stub.add_response(
+        "initiate_auth", {"ChallengeName": "SMS_MFA", "Session": S1, "ChallengeParameters": {}}
+    )
+    stub.add_client_error(
+        "respond_to_auth_challenge",
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
+    )
+    stub.add_response("initiate_auth", {"AuthenticationResult": tokens_result()})
+    with stub:
+        tokens = provider.login()
+    stub.assert_no_pending_responses()
+    assert tokens.refresh_token == "r1"
+    assert any("session expired" in line for line in script.said)
