@@ -127,6 +127,12 @@ class CognitoError(CredprocError):
         super().__init__(f"{code}: {message}" if message else code, profile=profile, hint=hint)
         self.code = code
         self.detail = message
+        self.status: int | None = None
+
+    @property
+    def transient(self) -> bool:
+        """Throttling or a server-side failure: not an answer about the request itself."""
+        return self.code in THROTTLING_CODES or self.status is None or self.status >= 500
 
 
 def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[str, Any]:
@@ -148,7 +154,9 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
         message = str(error.get("Message") or "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         log.debug("%s failed: %s (HTTP %s)", operation, code, status)
-        raise _client_error(code, message, status, operation, profile) from None
+        error_out = _client_error(code, message, status, operation, profile)
+        error_out.status = status if isinstance(status, int) else None
+        raise error_out from None
     except (EndpointConnectionError, ConnectionError, ReadTimeoutError) as exc:
         url = client.meta.endpoint_url
         log.debug("%s failed: %s", operation, type(exc).__name__)
@@ -180,6 +188,9 @@ def _one_line(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+THROTTLING_CODES = frozenset(
+    {"TooManyRequestsException", "ThrottlingException", "LimitExceededException"}
+)
 AUTH_CODES = {
     "NotAuthorizedException",
     "UserNotFoundException",
@@ -193,7 +204,7 @@ AUTH_CODES = {
 
 def _client_error(
     code: str, message: str, status: object, operation: str, profile: Profile
-) -> CredprocError:
+) -> CognitoError:
     detail = _one_line(message) if message else ""
     if code in AUTH_CODES:
         err: CognitoError = _AuthCognitoError(code, detail, profile=profile.name)
@@ -212,7 +223,7 @@ def _client_error(
             profile=profile.name,
             hint="set auth_flow = USER_SRP_AUTH, or allow this flow on the app client",
         )
-    if code in ("TooManyRequestsException", "ThrottlingException", "LimitExceededException"):
+    if code in THROTTLING_CODES:
         return _ServiceCognitoError(
             code, detail or "throttled", profile=profile.name, hint="wait a minute and try again"
         )

@@ -77,8 +77,10 @@ class Provider:
         return self._interaction
 
     def server_now(self) -> float:
-        skew = self._clients.skew.seconds if self._clients is not None else 0.0
-        return self.now() + skew
+        """The service's time: skew measured on this run's calls, else on the last fetch."""
+        if self._clients is not None and self._clients.skew.measured:
+            return self.now() + self._clients.skew.seconds
+        return self.now() + self.store.last_skew()
 
     def _userpool(self) -> UserPool:
         from .userpool import UserPool
@@ -106,10 +108,10 @@ class Provider:
                 return hit
             return self.renew_credentials()
 
-    def tokens(self, *, fresh_sign_in: bool = False) -> Tokens:
-        """Valid user-pool tokens (for ``token`` and ``login``)."""
+    def tokens(self) -> Tokens:
+        """Valid user-pool tokens (for ``token``)."""
         with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
-            tokens, _ = self._obtain_tokens(force_sign_in=fresh_sign_in)
+            tokens, _ = self._obtain_tokens()
             return tokens
 
     def login(self, attempts: int = 3) -> Tokens:
@@ -146,12 +148,10 @@ class Provider:
 
     # the work --------------------------------------------------------------------------
 
-    def _obtain_tokens(
-        self, *, force_sign_in: bool = False, distrust_cached: bool = False
-    ) -> tuple[Tokens, bool]:
+    def _obtain_tokens(self, *, distrust_cached: bool = False) -> tuple[Tokens, bool]:
         """(tokens, came_from_cache_unchanged)."""
         cached = self.store.tokens()
-        if cached is not None and not force_sign_in and not distrust_cached:
+        if cached is not None and not distrust_cached:
             try:
                 left = cached.id_expiry - self.server_now()
             except ValueError:
@@ -160,7 +160,7 @@ class Provider:
                 log.debug("reusing the cached ID token (%.0f s left)", left)
                 return cached, True
         pool = self._userpool()
-        if cached is not None and cached.refresh_token and not force_sign_in:
+        if cached is not None and cached.refresh_token:
             refreshed = pool.refresh(cached)
             if refreshed is not None:
                 self.store.save_tokens(refreshed)

@@ -37,10 +37,11 @@ class Store:
             creds = Credentials.from_json(entry)
         except ValueError:
             return None
-        skew = entry.get("skew", 0.0)
-        if not isinstance(skew, (int, float)) or isinstance(skew, bool) or abs(skew) > 86400:
-            skew = 0.0
-        return creds.shifted(-float(skew))
+        return creds.shifted(-_skew_of(entry))
+
+    def last_skew(self) -> float:
+        """The clock skew measured when the cached credentials were fetched."""
+        return _skew_of(self.credentials_entry() or {})
 
     def save_credentials(self, creds: Credentials, skew: float, fetched_at: float) -> None:
         self.cache[self.profile.credentials_key] = {
@@ -122,6 +123,13 @@ class Store:
 
                 delete_secrets(self.profile)
         return [key for key in keys if self.cache.discard(key)]
+
+
+def _skew_of(entry: dict[str, Any]) -> float:
+    skew = entry.get("skew", 0.0)
+    if not isinstance(skew, (int, float)) or isinstance(skew, bool) or abs(skew) > 86400:
+        return 0.0
+    return float(skew)
 
 
 def lookup(

@@ -446,10 +446,11 @@ class UserPool:
             try:
                 return self._refresh_with_initiate_auth(tokens)
             except CognitoError as exc:
-                if exc.code not in REFRESH_REJECTED and exc.code != "InvalidParameterException":
+                if exc.transient:
                     raise
                 if exc.code == "UserNotFoundException":
                     return None
+                # Any other refusal may mean a rotating client; the next call tells.
                 log.debug(
                     "REFRESH_TOKEN_AUTH refused (%s); trying GetTokensFromRefreshToken", exc.code
                 )
