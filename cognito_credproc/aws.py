@@ -205,7 +205,11 @@ AUTH_CODES = {
 def _client_error(
     code: str, message: str, status: object, operation: str, profile: Profile
 ) -> CognitoError:
-    detail = _one_line(message) if message else ""
+    # An HTML page (a proxy's, or a server's crash page) says nothing useful in one line.
+    looks_like_html = message.lstrip().startswith("<")
+    detail = _one_line(message) if message and not looks_like_html else ""
+    if looks_like_html and isinstance(status, int):
+        detail = f"HTTP {status} with an HTML page instead of an API answer"
     if code in AUTH_CODES:
         err: CognitoError = _AuthCognitoError(code, detail, profile=profile.name)
         return err

@@ -56,16 +56,16 @@ def _read(path: str) -> str:
 
 def collect(ctx: Context) -> dict[str, str]:
     args = ctx.args
-    values: dict[str, str] = {}
+    given: dict[str, str] = {}
     for key in (*[f for f, _ in FIELDS], *OPTIONAL):
         value = getattr(args, key, None)
         if value:
-            values[key] = value
+            given[key] = value
     if args.app_client_secret_stdin:
         secret = sys.stdin.readline().strip()
         if secret:
-            values["app_client_secret"] = secret
-    missing = [(key, label) for key, label in FIELDS if key not in values]
+            given["app_client_secret"] = secret
+    missing = [(key, label) for key, label in FIELDS if key not in given]
     if missing:
         from .prompt import Terminal
 
@@ -78,9 +78,12 @@ def collect(ctx: Context) -> dict[str, str]:
                 answer = terminal.ask(f"{label}: ").strip()
                 if not answer:
                     raise ConfigError(f"{key} is required")
-                values[key] = answer
+                given[key] = answer
         finally:
             terminal.close()
+    # The settings file lists the required keys first, in the documented order.
+    order = [key for key, _ in FIELDS] + list(OPTIONAL) + ["app_client_secret"]
+    values = {key: given[key] for key in order if key in given}
     if "auth_flow" in values and values["auth_flow"].upper() not in AUTH_FLOWS:
         raise ConfigError(f"--auth-flow must be one of {', '.join(AUTH_FLOWS)}")
     return values

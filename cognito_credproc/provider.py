@@ -139,7 +139,8 @@ class Provider:
                         or self.environ.get("COGNITO_CREDPROC_PASSWORD")
                     ):
                         raise
-                    self.interaction.say(f"Sign-in failed: {exc.detail or exc.code}. Try again.")
+                    reason = (exc.detail or exc.code).rstrip(".")
+                    self.interaction.say(f"Sign-in failed: {reason}. Try again.")
                     continue
                 self.store.save_tokens(tokens)
                 self.store.cache.discard(self.profile.credentials_key)

@@ -292,3 +292,40 @@ def test_demo_runs_whole_and_leaves_nothing(
     assert "served from the cache" in done.stdout
     assert "sts:GetCallerIdentity" in done.stdout
     assert list(scratch.iterdir()) == []
+
+
+def test_configure_reads_a_client_secret_from_stdin_never_argv(
+    ws: Workspace, cognito_secret: Cognito
+) -> None:
+    assert cognito_secret.client_secret
+    done = ws.run(
+        "configure",
+        "--profile",
+        "dev",
+        "--username",
+        "alice",
+        "--identity-pool-id",
+        cognito_secret.identity_pool_id,
+        "--user-pool-id",
+        cognito_secret.user_pool_id,
+        "--app-client-id",
+        cognito_secret.client_id,
+        "--endpoint-url",
+        cognito_secret.endpoint,
+        "--app-client-secret-stdin",
+        stdin=cognito_secret.client_secret + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    text = ws.config.read_text()
+    keys = [line.split(" = ")[0] for line in text.splitlines() if " = " in line]
+    assert keys == [
+        "user_pool_id",
+        "app_client_id",
+        "identity_pool_id",
+        "username",
+        "endpoint_url",
+        "app_client_secret",
+    ]
+    assert cognito_secret.client_secret not in done.stderr
+    signed = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito_secret.password})
+    assert signed.returncode == 0, signed.stderr

@@ -247,6 +247,8 @@ def test_logout_deletes_the_cache_even_when_revoke_fails(ws: Workspace, cognito:
     done = ws.run("logout", "--profile", "dev")
     assert done.returncode == 0, done.stderr
     assert "could not revoke" in done.stderr
+    assert "<html" not in done.stderr.lower()  # moto's crash page is summarised, not pasted
+    assert len(done.stderr.strip().splitlines()) == 1
     assert not list(ws.cache.glob("*.json"))
     again = ws.run("--profile", "dev")
     assert again.returncode == 1  # nothing left to sign in with
