@@ -70,9 +70,6 @@ class UserPool:
             self.register_secret(self._password)
         return self._password
 
-    def forget_password(self) -> None:
-        self._password = None
-
     # -- sign-in -------------------------------------------------------------------------
 
     def sign_in(self, previous: Tokens | None = None) -> Tokens:
@@ -232,14 +229,16 @@ class UserPool:
     ) -> dict[str, Any]:
         ask = self.interaction
         ask.say(f"A new password is required for {state.username} (profile {self.profile.name}).")
-        while True:
+        for _attempt in range(3):
             first = ask.ask("New password: ", secret=True)
             second = ask.ask("New password again: ", secret=True)
             if first and first == second:
                 break
-            if not ask.interactive:  # pragma: no cover - NoTerminal raised already
-                break
             ask.say("The passwords did not match, or were empty; try again.")
+        else:
+            raise AuthFailed(
+                "no new password was set (the entries did not match)", profile=self.profile.name
+            )
         self.register_secret(first)
         answers = {"NEW_PASSWORD": first}
         try:
