@@ -44,9 +44,36 @@ def _run_helper(env: dict[str, str]) -> tuple[dict[str, Any], float]:
     return data, started
 
 
+def _provision(endpoint: str) -> tuple[str, str, str, str]:
+    """A user pool, app client, user and identity pool on the local Cognito."""
+    import boto3
+
+    keys = {"aws_access_key_id": "demo", "aws_secret_access_key": "demo"}
+    idp = boto3.client("cognito-idp", region_name=REGION, endpoint_url=endpoint, **keys)
+    identity = boto3.client("cognito-identity", region_name=REGION, endpoint_url=endpoint, **keys)
+    pool = idp.create_user_pool(PoolName="demo-people")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="demo-cli")["UserPoolClient"]
+    # Random, and certain to meet the default policy (upper, lower, digit, symbol).
+    password = "Demo-" + secrets.token_urlsafe(12) + "-7a"
+    idp.admin_create_user(UserPoolId=pool, Username="demo-user", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(
+        UserPoolId=pool, Username="demo-user", Password=password, Permanent=True
+    )
+    identity_pool = identity.create_identity_pool(
+        IdentityPoolName="demo_ids",
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[
+            {
+                "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool}",
+                "ClientId": client["ClientId"],
+            }
+        ],
+    )["IdentityPoolId"]
+    return pool, client["ClientId"], identity_pool, password
+
+
 def cmd_demo(ctx: Context) -> int:
     try:
-        import boto3
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise CredprocError(
@@ -68,30 +95,12 @@ def cmd_demo(ctx: Context) -> int:
         _step(f"started a local Cognito at {endpoint}", started)
 
         started = time.monotonic()
-        keys = {"aws_access_key_id": "demo", "aws_secret_access_key": "demo"}
-        idp = boto3.client("cognito-idp", region_name=REGION, endpoint_url=endpoint, **keys)
-        identity = boto3.client(
-            "cognito-identity", region_name=REGION, endpoint_url=endpoint, **keys
-        )
-        pool = idp.create_user_pool(PoolName="demo-people")["UserPool"]["Id"]
-        client = idp.create_user_pool_client(UserPoolId=pool, ClientName="demo-cli")[
-            "UserPoolClient"
-        ]
-        password = "Demo-" + secrets.token_urlsafe(12)
-        idp.admin_create_user(UserPoolId=pool, Username="demo-user", MessageAction="SUPPRESS")
-        idp.admin_set_user_password(
-            UserPoolId=pool, Username="demo-user", Password=password, Permanent=True
-        )
-        identity_pool = identity.create_identity_pool(
-            IdentityPoolName="demo_ids",
-            AllowUnauthenticatedIdentities=False,
-            CognitoIdentityProviders=[
-                {
-                    "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool}",
-                    "ClientId": client["ClientId"],
-                }
-            ],
-        )["IdentityPoolId"]
+        try:
+            pool, client_id, identity_pool, password = _provision(endpoint)
+        except Exception as exc:  # noqa: BLE001 - whatever the emulator throws, say so plainly
+            raise CredprocError(
+                f"setting up the local Cognito failed: {type(exc).__name__}: {exc}"
+            ) from None
         _step("created a user pool, app client, user and identity pool", started)
 
         config = os.path.join(workdir, "config.ini")
@@ -101,7 +110,7 @@ def cmd_demo(ctx: Context) -> int:
             # profiles default to SRP); its credentials last 90 s (real ones: 1 h), so the demo
             # reuses them while more than 60 s remain instead of the usual 15 minutes.
             handle.write(
-                f"[demo]\nuser_pool_id = {pool}\napp_client_id = {client['ClientId']}\n"
+                f"[demo]\nuser_pool_id = {pool}\napp_client_id = {client_id}\n"
                 f"identity_pool_id = {identity_pool}\nusername = demo-user\n"
                 "auth_flow = USER_PASSWORD_AUTH\n"
                 f"endpoint_url = {endpoint}\nrefresh_margin = 60\n"
