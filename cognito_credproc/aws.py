@@ -183,6 +183,35 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
     return response
 
 
+def probe(clients: Clients, profile: Profile, what: str) -> CognitoError | None:
+    """A harmless unsigned call that tells whether an id exists (and reads the service's
+    clock): a refresh with a made-up token for the app client, GetId with a token that
+    cannot be valid for the identity pool. No user is involved and nothing is created.
+    Returns the service's error (the expected answer is one), or None."""
+    try:
+        if what == "app_client":
+            call(
+                clients.idp,
+                "initiate_auth",
+                profile,
+                ClientId=profile.app_client_id,
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": "cognito-credproc-probe"},
+            )
+        else:
+            provider = profile.login_provider if profile.user_pool_id else "probe.invalid"
+            call(
+                clients.identity,
+                "get_id",
+                profile,
+                IdentityPoolId=profile.identity_pool_id,
+                Logins={provider: "cognito-credproc.probe.invalid"},
+            )
+    except CognitoError as exc:
+        return exc
+    return None
+
+
 def _one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -90,41 +90,23 @@ def collect(ctx: Context) -> dict[str, str]:
 
 
 def validate_remote(profile: Profile) -> list[str]:
-    """Cheap unsigned checks that the ids exist; no sign-in is attempted."""
-    from .aws import Clients, CognitoError, call
+    """Check with Cognito that the app client and identity pool exist; no sign-in."""
+    from .aws import Clients, probe
 
     clients = Clients(profile)
     problems = []
-    try:
-        # A refresh with a made-up token: a real client answers NotAuthorized,
-        # an unknown one ResourceNotFound. No user is involved.
-        call(
-            clients.idp,
-            "initiate_auth",
-            profile,
-            ClientId=profile.app_client_id,
-            AuthFlow="REFRESH_TOKEN_AUTH",
-            AuthParameters={"REFRESH_TOKEN": "configure-check"},
+    client_error = probe(clients, profile, "app_client")
+    if (
+        client_error is not None
+        and client_error.code in ("ResourceNotFoundException", "InvalidParameterException")
+        and "secret" not in client_error.detail.lower()
+    ):
+        problems.append(
+            f"app client {profile.app_client_id}: {client_error.detail or client_error.code}"
         )
-    except CognitoError as exc:
-        if (
-            exc.code in ("ResourceNotFoundException", "InvalidParameterException")
-            and "secret" not in exc.detail.lower()
-        ):
-            problems.append(f"app client {profile.app_client_id}: {exc.detail or exc.code}")
-    try:
-        # GetId with a token that cannot be valid: an unknown pool answers
-        # ResourceNotFound, a real one NotAuthorized; no identity is created.
-        call(
-            clients.identity,
-            "get_id",
-            profile,
-            IdentityPoolId=profile.identity_pool_id,
-            Logins={profile.login_provider: "configure.check.invalid"},
-        )
-    except CognitoError as exc:
-        if exc.code == "ResourceNotFoundException":
-            problems.append(f"identity pool {profile.identity_pool_id}: not found")
+    pool_error = probe(clients, profile, "identity_pool")
+    if pool_error is not None and pool_error.code == "ResourceNotFoundException":
+        problems.append(f"identity pool {profile.identity_pool_id}: not found")
     return problems
 
 

@@ -7,12 +7,12 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
+from .doctor import run_like_botocore
 from .errors import EXIT_OK, CredprocError
 
 if TYPE_CHECKING:
@@ -28,16 +28,7 @@ def _step(text: str, started: float) -> None:
 
 def _run_helper(env: dict[str, str]) -> tuple[dict[str, Any], float]:
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "cognito_credproc", "--profile", "demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_like_botocore([sys.executable, "-m", "cognito_credproc", "--profile", "demo"], env)
     if done.returncode != 0:
         raise CredprocError(f"the demo's helper run failed: {done.stderr.strip()}")
     data: dict[str, Any] = json.loads(done.stdout)
@@ -150,15 +141,8 @@ def cmd_demo(ctx: Context) -> int:
             "import boto3; s = boto3.Session(profile_name='demo');"
             "print(s.client('sts').get_caller_identity()['Arn'])"
         )
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            env={**env, "COGNITO_CREDPROC_PASSWORD": ""},
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            timeout=120,
-            check=False,
+        done = run_like_botocore(
+            [sys.executable, "-c", script], {**env, "COGNITO_CREDPROC_PASSWORD": ""}
         )
         if done.returncode != 0:
             raise CredprocError(f"boto3 through credential_process failed: {done.stderr.strip()}")

@@ -17,10 +17,28 @@ from .store import Store
 
 if TYPE_CHECKING:
     from .cli import Context
+    from .config import Profile
 
 # botocore refreshes credentials that have less than this left (advisory window).
 SDK_ADVISORY_SECONDS = 15 * 60
 SKEW_LIMIT_SECONDS = 5 * 60
+
+
+def run_like_botocore(
+    argv: list[str], env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a command as botocore runs credential_process: stdout and stderr piped,
+    nothing on stdin, and (here) no controlling terminal, so nothing can prompt."""
+    return subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 class Report:
@@ -64,15 +82,7 @@ def cmd_doctor(ctx: Context) -> int:
         argv += ["--config", ctx.args.config]
     started = time.monotonic()
     try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_like_botocore(argv)
     except subprocess.TimeoutExpired:
         report.fail("the helper did not finish within 120 s", "run it with --debug")
         return EXIT_FAILURE
@@ -199,31 +209,13 @@ def _parse_output(stdout: str) -> dict[str, object] | None:
     return data
 
 
-def measure_skew(profile: object) -> float | None:
+def measure_skew(profile: Profile) -> float | None:
     """One harmless unsigned call, for the service's Date header."""
-    from .aws import Clients, call
-    from .config import Profile
+    from .aws import Clients, probe
 
-    assert isinstance(profile, Profile)
     clients = Clients(profile)
     try:
-        if profile.app_client_id:
-            call(
-                clients.idp,
-                "initiate_auth",
-                profile,
-                ClientId=profile.app_client_id,
-                AuthFlow="REFRESH_TOKEN_AUTH",
-                AuthParameters={"REFRESH_TOKEN": "doctor-check"},
-            )
-        else:
-            call(
-                clients.identity,
-                "get_id",
-                profile,
-                IdentityPoolId=profile.identity_pool_id,
-                Logins={"doctor.check.invalid": "x"},
-            )
+        probe(clients, profile, "app_client" if profile.app_client_id else "identity_pool")
     except CredprocError:
-        pass
+        return None  # unreachable: reported as unmeasured
     return clients.skew.seconds if clients.skew.measured else None

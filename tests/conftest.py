@@ -215,21 +215,42 @@ class Workspace:
         timeout: float = 60,
         stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run the installed module as botocore would: pipes, no controlling terminal."""
-        return subprocess.run(
-            [sys.executable, "-m", "cognito_credproc", *args],
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
+        """Run the installed module as botocore would: pipes, no controlling terminal.
+
+        Every run's stderr (errors, --debug logs), and the stdout of the commands that
+        never print credentials, is checked for every secret the local Cognito handed
+        out and every password the tests use."""
+        done = run_python(
+            ["-m", "cognito_credproc", *args],
+            {**self.env, **(env or {})},
             timeout=timeout,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            start_new_session=True,
-            check=False,
+            stdin=stdin,
         )
+        self.check_no_secrets(done.stderr)
+        if args and args[0] in ("status", "doctor", "configure", "clear", "logout", "login"):
+            self.check_no_secrets(done.stdout)
+        return done
 
     def cache_files(self) -> list[Path]:
         return sorted(self.cache.glob("*")) if self.cache.exists() else []
+
+
+def run_python(
+    args: list[str], env: dict[str, str], *, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """This interpreter with ``args``, as botocore runs credential_process: stdout and
+    stderr piped, stdin empty, and no controlling terminal (a new session)."""
+    return subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        start_new_session=True,
+        check=False,
+    )
 
 
 def clean_env(root: Path) -> dict[str, str]:

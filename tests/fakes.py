@@ -11,6 +11,15 @@ from botocore.exceptions import ClientError
 
 from cognito_credproc.aws import Skew
 
+# One profile's settings for the in-process tests (no server behind them).
+SECTION = {
+    "user_pool_id": "us-east-1_Pool1",
+    "app_client_id": "client1",
+    "identity_pool_id": "us-east-1:00000000-0000-0000-0000-000000000001",
+    "username": "alice",
+    "auth_flow": "USER_PASSWORD_AUTH",
+}
+
 
 class Clock:
     def __init__(self, start: float = 1_800_000_000.0) -> None:

@@ -27,19 +27,11 @@ from cognito_credproc.tokens import Tokens
 from cognito_credproc.userpool import UserPool, mfa_names
 
 from . import srp_server
-from .fakes import make_jwt
+from .fakes import SECTION, make_jwt
 
 SECRET = "client-secret-" + "s" * 20  # app client secrets are at least 24 characters
 S1 = "session-1-" + "x" * 20  # Cognito sessions are at least 20 characters
 S2 = "session-2-" + "x" * 20
-
-SECTION = {
-    "user_pool_id": "us-east-1_Pool1",
-    "app_client_id": "client1",
-    "identity_pool_id": "us-east-1:00000000-0000-0000-0000-000000000001",
-    "username": "alice",
-    "auth_flow": "USER_PASSWORD_AUTH",
-}
 
 
 class Script:

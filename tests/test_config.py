@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from cognito_credproc.config import load_profile
 from cognito_credproc.errors import ConfigError
 
-from .conftest import Workspace
+from .conftest import Workspace, run_python
 
 GOOD = """[dev]
 user_pool_id = eu-west-1_AbCdEf123
@@ -159,15 +158,7 @@ def test_missing_config_file_names_the_path_and_next_step(ws: Workspace) -> None
 
 def test_config_from_platform_dir_when_nothing_names_it(ws: Workspace) -> None:
     env = {k: v for k, v in ws.env.items() if k != "COGNITO_CREDPROC_CONFIG"}
-    done = subprocess.run(
-        [sys.executable, "-m", "cognito_credproc"],
-        env=env,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_python(["-m", "cognito_credproc"], env)
     assert done.returncode == 2
     assert str(ws.root / "home" / ".config" / "cognito-credproc" / "config.ini") in done.stderr
 

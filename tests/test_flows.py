@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 from cognito_credproc.config import load_profile
 from cognito_credproc.errors import ConfigError
 
-from .conftest import Cognito, Workspace, parse_output, provision
+from .conftest import Cognito, Workspace, parse_output, provision, run_python
 from .strict_cognito import BEHAVIOUR
 from .test_real_clients import write_aws_config
 
@@ -49,16 +47,7 @@ def test_aws_cli_reads_a_basic_flow_credential_and_reuses_it(
     write_aws_config(ws, cognito)
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password, "AWS_PROFILE": "dev"}
     for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-m", "awscli", "sts", "get-caller-identity"],
-            env=env,
-            capture_output=True,
-            text=True,
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            check=False,
-            timeout=120,
-        )
+        done = run_python(["-m", "awscli", "sts", "get-caller-identity"], env)
         assert done.returncode == 0, done.stderr
     assert BEHAVIOUR.calls["GetOpenIdToken"] == 1  # the second command was a cache hit
     assert cognito.sign_ins() == 1
@@ -92,31 +81,13 @@ def test_role_session_name_default_and_override(ws: Workspace, cognito: Cognito)
     )
     write_aws_config(ws, cognito)
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=120,
-    )
+    done = run_python(["-c", script], env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("/LongJobs/cognito-credproc-alice")
     ws.write_config(
         cognito.profile_section("dev", flow="basic", role_arn=ROLE, role_session_name="nightly")
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=120,
-    )
+    done = run_python(["-c", script], env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("/LongJobs/nightly")
 

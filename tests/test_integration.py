@@ -16,7 +16,7 @@ import pytest
 
 from cognito_credproc.config import load_profile
 
-from .conftest import Cognito, Workspace, parse_output
+from .conftest import Cognito, Workspace, parse_output, run_python
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -222,19 +222,13 @@ def test_revoked_refresh_token_without_password_says_login(ws: Workspace, cognit
 
 def test_cache_permissions_under_umask_000(ws: Workspace, cognito: Cognito) -> None:
     env = setup(ws, cognito)
-    done = subprocess.run(
+    done = run_python(
         [
-            sys.executable,
             "-c",
             "import os,sys; os.umask(0); from cognito_credproc.cli import main; "
             "sys.exit(main(['--profile','dev']))",
         ],
-        env={**ws.env, **env},
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
+        {**ws.env, **env},
     )
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(ws.cache.stat().st_mode) == 0o700
@@ -374,15 +368,7 @@ def test_debug_log_redacts_every_secret(ws: Workspace, cognito: Cognito) -> None
 def test_cache_hit_imports_no_boto3_botocore_or_filelock(ws: Workspace, cognito: Cognito) -> None:
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "cognito_credproc", "--profile", "dev"],
-        env=ws.env,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_python(["-X", "importtime", "-m", "cognito_credproc", "--profile", "dev"], ws.env)
     assert done.returncode == 0
     parse_output(done.stdout)
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
@@ -391,3 +377,12 @@ def test_cache_hit_imports_no_boto3_botocore_or_filelock(ws: Workspace, cognito:
     assert heavy == set()
     # and the cold path does load them, so the check above can fail
     assert "boto3" not in os.environ.get("PYTHONPATH", "")
+
+
+def test_the_suite_wide_secret_check_can_fail(ws: Workspace, cognito: Cognito) -> None:
+    """Every run's stderr is checked for secrets; make sure that check has teeth."""
+    with pytest.raises(AssertionError):
+        ws.check_no_secrets(f"error: wrong password {cognito.password}")
+    with pytest.raises(AssertionError):
+        ws.check_no_secrets("token eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig")
+    ws.check_no_secrets("profile dev: Incorrect username or password.")

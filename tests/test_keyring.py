@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,18 +17,11 @@ from cognito_credproc.prompt import NoTerminal
 from cognito_credproc.provider import Provider
 from cognito_credproc.tokens import Tokens
 
-from .conftest import Cognito, Workspace, parse_output
-from .fakes import Clock, FakeClients, make_jwt
+from .conftest import Cognito, Workspace, parse_output, run_python
+from .fakes import SECTION, Clock, FakeClients, make_jwt
 from .keyring_backends import BrokenKeyring, MemoryKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTION = {
-    "user_pool_id": "us-east-1_Pool1",
-    "app_client_id": "client1",
-    "identity_pool_id": "us-east-1:00000000-0000-0000-0000-000000000001",
-    "username": "alice",
-    "auth_flow": "USER_PASSWORD_AUTH",
-}
 
 
 @pytest.fixture
@@ -156,14 +147,8 @@ def test_cli_with_keyring_and_a_cache_hit_that_never_touches_it(
     done = ws.run("--profile", "dev", env={**env, "COGNITO_CREDPROC_PASSWORD": cognito.password})
     assert done.returncode == 0, done.stderr
     assert "refresh_token" in (ws.root / "keyring.json").read_text()
-    hit = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "cognito_credproc", "--profile", "dev"],
-        env={**ws.env, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
+    hit = run_python(
+        ["-X", "importtime", "-m", "cognito_credproc", "--profile", "dev"], {**ws.env, **env}
     )
     assert hit.returncode == 0
     parse_output(hit.stdout)

@@ -14,15 +14,7 @@ from cognito_credproc.prompt import NoTerminal
 from cognito_credproc.provider import Provider
 from cognito_credproc.store import cached_credentials
 
-from .fakes import Clock, FakeClients
-
-SECTION = {
-    "user_pool_id": "us-east-1_Pool1",
-    "app_client_id": "client1",
-    "identity_pool_id": "us-east-1:00000000-0000-0000-0000-000000000001",
-    "username": "alice",
-    "auth_flow": "USER_PASSWORD_AUTH",
-}
+from .fakes import SECTION, Clock, FakeClients
 
 
 def make(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import Cognito, Workspace, parse_output
+from .conftest import Cognito, Workspace, parse_output, run_python
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -36,16 +35,7 @@ def test_aws_cli_uses_the_helper(ws: Workspace, cognito: Cognito) -> None:
     write_aws_config(ws, cognito)
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password, "AWS_PROFILE": "dev"}
     for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-m", "awscli", "sts", "get-caller-identity"],
-            env=env,
-            capture_output=True,
-            text=True,
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            check=False,
-            timeout=120,
-        )
+        done = run_python(["-m", "awscli", "sts", "get-caller-identity"], env)
         assert done.returncode == 0, done.stderr
         assert '"Account"' in done.stdout
     assert cognito.sign_ins() == 1
@@ -55,16 +45,7 @@ def test_aws_cli_uses_the_helper(ws: Workspace, cognito: Cognito) -> None:
 def test_aws_cli_shows_our_error_verbatim(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev"))
     write_aws_config(ws, cognito)
-    done = subprocess.run(
-        [sys.executable, "-m", "awscli", "sts", "get-caller-identity", "--profile", "dev"],
-        env=ws.env,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=120,
-    )
+    done = run_python(["-m", "awscli", "sts", "get-caller-identity", "--profile", "dev"], ws.env)
     assert done.returncode != 0
     assert "Error when retrieving credentials from custom-process" in done.stderr
     assert "cognito-credproc login --profile dev" in done.stderr
@@ -83,16 +64,7 @@ def test_boto3_reads_and_uses_the_credentials(ws: Workspace, cognito: Cognito) -
         "                  'account': ident['Account']}))\n"
     )
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=120,
-    )
+    done = run_python(["-c", script], env)
     assert done.returncode == 0, done.stderr
     seen = parse_output(done.stdout)
     ours = parse_output(ws.run("--profile", "dev").stdout)

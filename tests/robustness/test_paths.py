@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..conftest import Cognito, Workspace
+from ..conftest import Cognito, Workspace, run_python
 
 pytestmark = pytest.mark.integration
 NOBODY = 65534
@@ -23,19 +21,13 @@ def as_root() -> bool:
 def test_cache_files_are_private_under_umask_000(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev"))
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
-    done = subprocess.run(
+    done = run_python(
         [
-            sys.executable,
             "-c",
             "import os, sys; os.umask(0)\n"
             "from cognito_credproc.cli import main; sys.exit(main(['--profile', 'dev']))",
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        check=False,
+        env,
     )
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(ws.cache.stat().st_mode) == 0o700
