@@ -27,6 +27,14 @@ MAX_ENTRY_BYTES = 1 << 20  # a real entry is a few KiB; anything bigger is not o
 STALE_TEMP_SECONDS = 60
 
 
+def set_private_mode(fd: int, path: str, mode: int) -> None:
+    """Set a new file's mode whatever the umask (mkstemp already makes it 0600 on POSIX)."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # Windows: no fchmod; the mode bits mean little there anyway
+        os.chmod(path, mode)
+
+
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     if env.get(ENV_CACHE_DIR):
@@ -148,7 +156,7 @@ class FileCache:
         data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
         try:
-            os.fchmod(fd, FILE_MODE)
+            set_private_mode(fd, tmp, FILE_MODE)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 
+from .cache import set_private_mode
+
 HEADER_RE = re.compile(r"^\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
 
 
@@ -60,7 +62,7 @@ def write_private(path: str, text: str, mode: int = 0o600) -> None:
         keep = mode
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
-        os.fchmod(fd, keep)
+        set_private_mode(fd, tmp, keep)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
