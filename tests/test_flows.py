@@ -208,3 +208,23 @@ def test_sts_endpoint_follows_the_region_and_sts_regional_endpoints(
     clients = Clients(load_profile(str(path), "p", {}))
     assert clients.sts.meta.endpoint_url == url
     assert clients.sts.meta.region_name == region
+
+
+def test_aws_cli_and_boto3_with_a_guest_profile(ws: Workspace, moto_endpoint: str) -> None:
+    cognito = provision(moto_endpoint, allow_unauthenticated=True)
+    ws.write_config(
+        f"[guest]\nidentity_pool_id = {cognito.identity_pool_id}\n"
+        f"unauthenticated = true\nendpoint_url = {cognito.endpoint}\n"
+    )
+    write_aws_config(ws, cognito, profile="guest")
+    done = run_python(["-m", "awscli", "sts", "get-caller-identity", "--profile", "guest"], ws.env)
+    assert done.returncode == 0, done.stderr
+    script = (
+        "import boto3; c = boto3.Session(profile_name='guest').get_credentials()"
+        ".get_frozen_credentials(); print(c.access_key)"
+    )
+    via_boto3 = run_python(["-c", script], ws.env)
+    assert via_boto3.returncode == 0, via_boto3.stderr
+    assert via_boto3.stdout.strip().startswith("ASIATEST")
+    assert cognito.sign_ins() == 0
+    assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1  # boto3 reused the cached keys
