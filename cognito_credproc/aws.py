@@ -19,7 +19,7 @@ from .errors import AuthFailed, ConfigError, CredprocError, ServiceError
 log = logging.getLogger("cognito_credproc")
 
 CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 10
+READ_TIMEOUT_SECONDS = 8
 # botocore's "standard" mode retries throttling, 5xx and connection errors with
 # exponential backoff; three attempts keep a dead service under about 30 s in all.
 MAX_ATTEMPTS = 3
