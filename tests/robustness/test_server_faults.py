@@ -206,3 +206,19 @@ def test_clock_skew_is_measured_and_applied(ws: Workspace, offset: float) -> Non
     assert again.stdout == out
     entry = json.loads(next(ws.cache.glob("credentials-*.json")).read_text())
     assert abs(entry["skew"] - offset) < 10
+
+
+def test_a_service_that_never_answers_ends_in_a_clean_error(ws: Workspace) -> None:
+    def hang() -> Answer:
+        time.sleep(12)  # longer than the 8-second read timeout
+        return 500, {"__type": "InternalErrorException", "message": "too late"}
+
+    script = Script().happy().on("InitiateAuth", hang)
+    started = time.monotonic()
+    code, out, err = run(ws, script)
+    elapsed = time.monotonic() - started
+    assert code == 1
+    assert out == ""
+    assert "cannot reach" in err and "ReadTimeout" in err
+    assert elapsed < 40  # three attempts of 8 s, plus backoff
+    assert script.calls["InitiateAuth"] == 3
