@@ -253,6 +253,31 @@ def run_python(
     )
 
 
+def run_together(
+    ws: Workspace, count: int, env: dict[str, str], *args: str, timeout: float = 300
+) -> list[subprocess.CompletedProcess[str]]:
+    """Start ``count`` helpers at once (pipes, no terminal) and wait for all of them."""
+    argv = [sys.executable, "-m", "cognito_credproc", *args]
+    procs = [
+        subprocess.Popen(
+            argv,
+            env={**ws.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        for _ in range(count)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        ws.check_no_secrets(err)
+        results.append(subprocess.CompletedProcess(argv, proc.returncode, out, err))
+    return results
+
+
 def clean_env(root: Path) -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
     env = {k: v for k, v in os.environ.items() if k in keep}

@@ -7,8 +7,6 @@ import json
 import os
 import re
 import stat
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 
@@ -16,7 +14,7 @@ import pytest
 
 from cognito_credproc.config import load_profile
 
-from .conftest import Cognito, Workspace, parse_output, run_python
+from .conftest import Cognito, Workspace, parse_output, run_python, run_together
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -278,22 +276,9 @@ def test_editing_the_profile_never_serves_the_old_identity(ws: Workspace, cognit
 
 
 def test_twelve_processes_on_a_cold_cache_sign_in_once(ws: Workspace, cognito: Cognito) -> None:
-    env = {**ws.env, **setup(ws, cognito)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-        )
-        for _ in range(12)
-    ]
-    outputs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [o[1] for o in outputs]
-    assert len({o[0] for o in outputs}) == 1
+    results = run_together(ws, 12, setup(ws, cognito), "--profile", "dev")
+    assert [r.stderr for r in results if r.returncode != 0] == []
+    assert len({r.stdout for r in results}) == 1
     assert cognito.sign_ins() == 1
     assert cognito.calls["GetId"] == 1
     assert cognito.calls["GetCredentialsForIdentity"] == 1

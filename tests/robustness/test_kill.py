@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -75,16 +76,13 @@ def test_sigkill_at_random_moments_of_a_refresh(ws: Workspace, cognito: Cognito)
     assert done.returncode == 0, done.stderr
 
 
-def test_a_dead_lock_holder_blocks_nobody(ws: Workspace, cognito: Cognito) -> None:
-    ws.write_config(cognito.profile_section("dev", lock_timeout="30"))
-    profile = load_profile(str(ws.config), "dev", {})
-    ws.cache.mkdir(mode=0o700)
-    lock_path = ws.cache / f"{profile.lock_key}.lock"
+def hold_lock(lock_path: Path) -> subprocess.Popen[str]:
+    """Another process that takes the lock and keeps it until it is killed."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import filelock, sys, time\n"
+            "import filelock, time\n"
             f"lock = filelock.FileLock({str(lock_path)!r}); lock.acquire()\n"
             "print('held', flush=True); time.sleep(600)",
         ],
@@ -93,6 +91,15 @@ def test_a_dead_lock_holder_blocks_nobody(ws: Workspace, cognito: Cognito) -> No
     )
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_dead_lock_holder_blocks_nobody(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev", lock_timeout="30"))
+    profile = load_profile(str(ws.config), "dev", {})
+    ws.cache.mkdir(mode=0o700)
+    lock_path = ws.cache / f"{profile.lock_key}.lock"
+    holder = hold_lock(lock_path)
     holder.kill()
     holder.communicate()
     started = time.monotonic()
@@ -106,20 +113,8 @@ def test_a_hung_lock_holder_times_out_naming_the_profile(ws: Workspace, cognito:
     profile = load_profile(str(ws.config), "dev", {})
     ws.cache.mkdir(mode=0o700)
     lock_path = ws.cache / f"{profile.lock_key}.lock"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import filelock, time\n"
-            f"lock = filelock.FileLock({str(lock_path)!r}); lock.acquire()\n"
-            "print('held', flush=True); time.sleep(600)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = hold_lock(lock_path)
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
         done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
         assert 1.5 < time.monotonic() - started < 15

@@ -4,39 +4,25 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 from contextlib import redirect_stdout
 
 import pytest
 
 from cognito_credproc.cli import main
 
-from ..conftest import Cognito, Workspace, parse_output
+from ..conftest import Cognito, Workspace, parse_output, run_together
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_a_hundred_processes_on_a_cold_cache_sign_in_once(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev", lock_timeout="120"))
-    env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
-        )
-        for _ in range(100)
-    ]
-    results = [p.communicate(timeout=300) for p in procs]
-    failures = [err for p, (_, err) in zip(procs, results, strict=True) if p.returncode != 0]
-    assert failures == []
-    assert len({out for out, _ in results}) == 1
-    parse_output(results[0][0])
+    results = run_together(
+        ws, 100, {"COGNITO_CREDPROC_PASSWORD": cognito.password}, "--profile", "dev"
+    )
+    assert [r.stderr for r in results if r.returncode != 0] == []
+    assert len({r.stdout for r in results}) == 1
+    parse_output(results[0].stdout)
     assert cognito.sign_ins() == 1
     assert cognito.calls["GetId"] == 1
     assert cognito.calls["GetCredentialsForIdentity"] == 1
