@@ -154,7 +154,10 @@ class FileCache:
 
         self.ensure_directory()
         data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        except OSError as exc:
+            raise self._unwritable(exc) from None
         try:
             set_private_mode(fd, tmp, FILE_MODE)
             with os.fdopen(fd, "wb") as handle:
@@ -162,11 +165,19 @@ class FileCache:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path(key))
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise self._unwritable(exc) from None
             raise
         self._sweep_stale_temp_files()
+
+    def _unwritable(self, exc: OSError) -> CacheDirError:
+        return CacheDirError(
+            f"cannot write to the cache directory {self.directory}: {exc.strerror or exc}",
+            hint=f"free some space or fix its permissions, or set {ENV_CACHE_DIR}",
+        )
 
     def _sweep_stale_temp_files(self) -> None:
         import time
@@ -223,6 +234,8 @@ class FileCache:
                 hint="wait for it to finish or end the stuck process; "
                 "raise lock_timeout if sign-in is slow",
             ) from None
+        except OSError as exc:  # after Timeout, which is an OSError too
+            raise self._unwritable(exc) from None
         try:
             yield
         finally:

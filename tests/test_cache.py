@@ -93,3 +93,21 @@ def test_delete(tmp_path: Path) -> None:
     cache["k"] = {}
     assert cache.discard("k") is True
     assert cache.discard("k") is False
+
+
+def test_a_full_disk_is_a_clear_error_and_keeps_the_old_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import tempfile
+
+    cache = FileCache(str(tmp_path / "c"))
+    cache["k"] = {"v": "old"}
+
+    def full(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    with pytest.raises(CacheDirError, match="No space left on device"):
+        cache["k"] = {"v": "new"}
+    assert cache["k"] == {"v": "old"}
