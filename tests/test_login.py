@@ -272,3 +272,35 @@ def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -
             AuthFlow="REFRESH_TOKEN_AUTH",
             AuthParameters={"REFRESH_TOKEN": entry["refresh_token"]},
         )
+
+
+def test_a_one_time_code_is_asked_once_when_many_start_together(
+    ws: Workspace, cognito: Cognito, totp_checked: None
+) -> None:
+    import subprocess
+    import sys
+
+    enable_totp_for(cognito, "alice", cognito.password)
+    ws.write_config(cognito.profile_section("dev"))
+    env = {"COGNITO_CREDPROC_PASSWORD": cognito.password}
+    asking = pty(ws, "--profile", "dev", env=env)
+    asking.expect("Authenticator app code for alice: ")
+    # meanwhile, a second SDK call arrives without a terminal: it waits on the lock
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
+        env={**ws.env, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+    )
+    time.sleep(1.0)
+    assert waiting.poll() is None  # still waiting for the person at the terminal
+    asking.answer("Authenticator app code for alice: ", totp_now())
+    code, out, err = asking.finish()
+    assert code == 0, err
+    waited_out, waited_err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, waited_err
+    assert waited_out == out
+    assert cognito.calls["RespondToAuthChallenge:SOFTWARE_TOKEN_MFA"] == 1
