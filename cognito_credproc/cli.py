@@ -168,14 +168,28 @@ def cmd_credentials(ctx: Context) -> int:
     found = lookup(profile, ctx.cache)
     if found is not None and found[1] > profile.refresh_margin:
         creds, left = found
+        if ctx.args.debug:
+            _debug(
+                f"cache hit: credentials valid for {left:.0f} s "
+                f"(refresh margin {profile.refresh_margin} s)"
+            )
         _write(credential_process_json(creds))
         if left <= profile.refresh_margin + profile.early_refresh:
             from .background import maybe_start_background_refresh
 
             maybe_start_background_refresh(ctx, profile)
         return EXIT_OK
+    if ctx.args.debug:
+        left_text = "none cached" if found is None else f"{found[1]:.0f} s left"
+        _debug(f"cache miss ({left_text}, refresh margin {profile.refresh_margin} s)")
     _write(credential_process_json(ctx.provider().credentials()))
     return EXIT_OK
+
+
+def _debug(message: str) -> None:
+    import logging  # only with --debug: the hot path does not load logging otherwise
+
+    logging.getLogger("cognito_credproc").debug(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -91,7 +91,8 @@ def cmd_doctor(ctx: Context) -> int:
         message = done.stderr.strip().splitlines()
         report.fail(
             f"the helper failed (exit {done.returncode}): {message[0] if message else ''}",
-            " ".join(message[1:]).replace("next:", "").strip() or "run it with --debug",
+            " ".join(message[1:]).replace("next:", "").replace("run:", "").strip()
+            or "run it with --debug",
         )
     else:
         data = _parse_output(done.stdout)

@@ -37,7 +37,8 @@ class CredprocError(Exception):
         where = f"profile {self.profile}: " if self.profile else ""
         text = f"{where}{self.message}"
         if self.hint:
-            text += f"\n  next: {self.hint}"
+            # "run: COMMAND" hints stand as they are; others read as the next step.
+            text += f"\n  {self.hint}" if self.hint.startswith("run:") else f"\n  next: {self.hint}"
         return text
 
 
