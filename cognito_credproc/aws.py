@@ -1,8 +1,8 @@
 """Unsigned botocore clients for Cognito and STS, and one place that turns their
 exceptions into ours.
 
-botocore is imported inside the functions: this module is loaded on every run,
-and the cache-hit path must not pay for botocore.
+Only runs that call AWS load this module; botocore is still imported inside the
+functions that need it, so building a client is the only place that pays for it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 
 from .config import Profile
 from .errors import AuthFailed, ConfigError, CredprocError, ServiceError
@@ -154,9 +154,7 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
         message = str(error.get("Message") or "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         log.debug("%s failed: %s (HTTP %s)", operation, code, status)
-        error_out = _client_error(code, message, status, operation, profile)
-        error_out.status = status if isinstance(status, int) else None
-        raise error_out from None
+        raise _client_error(code, message, status, operation, profile) from None
     except (EndpointConnectionError, ConnectionError, ReadTimeoutError) as exc:
         url = client.meta.endpoint_url
         log.debug("%s failed: %s", operation, type(exc).__name__)
@@ -183,7 +181,9 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
     return response
 
 
-def probe(clients: Clients, profile: Profile, what: str) -> CognitoError | None:
+def probe(
+    clients: Clients, profile: Profile, what: Literal["app_client", "identity_pool"]
+) -> CognitoError | None:
     """A harmless unsigned call that tells whether an id exists (and reads the service's
     clock): a refresh with a made-up token for the app client, GetId with a token that
     cannot be valid for the identity pool. No user is involved and nothing is created.
@@ -232,6 +232,14 @@ AUTH_CODES = {
 
 
 def _client_error(
+    code: str, message: str, status: object, operation: str, profile: Profile
+) -> CognitoError:
+    error = _classify(code, message, status, operation, profile)
+    error.status = status if isinstance(status, int) else None
+    return error
+
+
+def _classify(
     code: str, message: str, status: object, operation: str, profile: Profile
 ) -> CognitoError:
     # An HTML page (a proxy's, or a server's crash page) says nothing useful in one line.

@@ -32,16 +32,14 @@ class IdentityPool:
         self.clients = clients
         self.register_secret = register_secret
 
-    def _logins(self, id_token: str | None) -> dict[str, str]:
-        if self.profile.unauthenticated or id_token is None:
-            return {}
-        return {self.profile.login_provider: id_token}
+    def _params(self, id_token: str | None, **params: Any) -> dict[str, Any]:
+        """Call parameters plus Logins (the ID token) unless this is a guest identity."""
+        if not self.profile.unauthenticated and id_token is not None:
+            params["Logins"] = {self.profile.login_provider: id_token}
+        return params
 
     def get_id(self, id_token: str | None) -> str:
-        params: dict[str, Any] = {"IdentityPoolId": self.profile.identity_pool_id}
-        logins = self._logins(id_token)
-        if logins:
-            params["Logins"] = logins
+        params = self._params(id_token, IdentityPoolId=self.profile.identity_pool_id)
         response = call(self.clients.identity, "get_id", self.profile, **params)
         identity_id = response.get("IdentityId")
         if not isinstance(identity_id, str) or not identity_id:
@@ -51,10 +49,7 @@ class IdentityPool:
     def credentials(self, identity_id: str, id_token: str | None) -> Credentials:
         if self.profile.flow == "basic":
             return self._basic(identity_id, id_token)
-        params: dict[str, Any] = {"IdentityId": identity_id}
-        logins = self._logins(id_token)
-        if logins:
-            params["Logins"] = logins
+        params = self._params(id_token, IdentityId=identity_id)
         if self.profile.role_arn:
             params["CustomRoleArn"] = self.profile.role_arn
         response = call(
@@ -64,10 +59,7 @@ class IdentityPool:
         return self._parse(raw, "SecretKey", "GetCredentialsForIdentity")
 
     def _basic(self, identity_id: str, id_token: str | None) -> Credentials:
-        params: dict[str, Any] = {"IdentityId": identity_id}
-        logins = self._logins(id_token)
-        if logins:
-            params["Logins"] = logins
+        params = self._params(id_token, IdentityId=identity_id)
         response = call(self.clients.identity, "get_open_id_token", self.profile, **params)
         token = response.get("Token")
         if not isinstance(token, str) or not token:

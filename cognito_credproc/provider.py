@@ -151,7 +151,7 @@ class Provider:
 
     def _obtain_tokens(self, *, distrust_cached: bool = False) -> tuple[Tokens, bool]:
         """(tokens, came_from_cache_unchanged)."""
-        cached = self.store.tokens()
+        cached = self.store.tokens(migrate=True)
         if cached is not None and not distrust_cached:
             try:
                 left = cached.id_expiry - self.server_now()

@@ -61,7 +61,9 @@ class Store:
 
     # tokens ------------------------------------------------------------------------------
 
-    def tokens(self) -> Tokens | None:
+    def tokens(self, *, migrate: bool = False) -> Tokens | None:
+        """The cached tokens. With ``migrate`` (only under the sign-in's lock), a refresh
+        token still on disk under ``token_storage = keyring`` is moved to the keyring."""
         from .tokens import Tokens
 
         key = self.profile.signin_key
@@ -79,7 +81,7 @@ class Store:
             tokens = Tokens.from_json(entry)
         except (ValueError, TypeError):
             return None
-        if self.profile.token_storage == "keyring" and not on_disk.get("keyring"):
+        if migrate and self.profile.token_storage == "keyring" and not on_disk.get("keyring"):
             # Switched from file storage: move the refresh token off the disk now.
             self.save_tokens(tokens)
         return tokens

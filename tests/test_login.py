@@ -130,7 +130,6 @@ def test_new_password_required(ws: Workspace, cognito: Cognito) -> None:
     assert code == 0, err
     assert cognito.calls["RespondToAuthChallenge:NEW_PASSWORD_REQUIRED"] == 1
     # the new password is the password now
-    ws.cache.joinpath()  # same workspace, fresh sign-in:
     done = ws.run(
         "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": "Brand-New-Pass-1"}
     )
