@@ -153,9 +153,14 @@ class UserPool:
         self, params: dict[str, str], session: str | None, state: _SignIn
     ) -> dict[str, Any]:
         assert self.profile.user_pool_id is not None
+        # The math uses USER_ID_FOR_SRP; the answer names the user as the challenge did
+        # (USERNAME), and SECRET_HASH and device keys use that same name. Cognito puts the
+        # same value in both; emulators such as moto put the sub in USER_ID_FOR_SRP and
+        # refuse it as USERNAME.
         user_id = params.get("USER_ID_FOR_SRP") or state.username
-        state.challenge_username = user_id
-        state.internal_username = user_id
+        answer_name = params.get("USERNAME") or user_id
+        state.challenge_username = answer_name
+        state.internal_username = answer_name
         try:
             proof = srp.answer_challenge(
                 a=state.a,
@@ -172,7 +177,7 @@ class UserPool:
                 f"malformed PASSWORD_VERIFIER challenge ({exc})", profile=self.profile.name
             ) from None
         answers = {
-            "USERNAME": user_id,
+            "USERNAME": answer_name,
             "PASSWORD_CLAIM_SECRET_BLOCK": proof.secret_block,
             "PASSWORD_CLAIM_SIGNATURE": proof.signature,
             "TIMESTAMP": proof.timestamp,

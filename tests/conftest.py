@@ -3,12 +3,14 @@ to run the command the way botocore does: pipes, no terminal."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,13 +136,22 @@ class Cognito:
 
 
 def provision(
-    endpoint: str, *, secret: bool = False, allow_unauthenticated: bool = False
+    endpoint: str,
+    *,
+    secret: bool = False,
+    allow_unauthenticated: bool = False,
+    email_as_username: bool = False,
+    username: str = "alice",
 ) -> Cognito:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310
     BEHAVIOUR.reset()
     idp = aws_client("cognito-idp", endpoint)
     identity = aws_client("cognito-identity", endpoint)
-    pool_id = idp.create_user_pool(PoolName="people")["UserPool"]["Id"]
+    pool_args: dict[str, Any] = {"PoolName": "people"}
+    if email_as_username:
+        # The pool's username is then the sub; people sign in with their email address.
+        pool_args["UsernameAttributes"] = ["email"]
+    pool_id = idp.create_user_pool(**pool_args)["UserPool"]["Id"]
     client = idp.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName="cli",
@@ -168,13 +179,13 @@ def provision(
         user_pool_id=pool_id,
         client_id=client["ClientId"],
         identity_pool_id=identity_pool_id,
-        username="alice",
+        username=username,
         password=PASSWORD,
         client_secret=client.get("ClientSecret"),
         idp=idp,
         identity=identity,
     )
-    cognito.add_user("alice", PASSWORD)
+    cognito.add_user(username, PASSWORD)
     return cognito
 
 
@@ -309,6 +320,19 @@ def ws(tmp_path: Path) -> Workspace:
         aws_config=tmp_path / "aws-config",
         env=env,
     )
+
+
+def age_cached_tokens(ws: Workspace, seconds: float) -> None:
+    """Rewrite the cached ID/access tokens' exp claim as if time had passed."""
+    for path in ws.cache.glob("signin-*.json"):
+        entry = json.loads(path.read_text())
+        for name in ("id_token", "access_token"):
+            head, body, sig = entry[name].split(".")
+            claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            claims["exp"] = int(time.time() - seconds)
+            new_body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+            entry[name] = f"{head}.{new_body}.{sig}"
+        path.write_text(json.dumps(entry))
 
 
 def parse_output(stdout: str) -> dict[str, Any]:

@@ -42,6 +42,10 @@ class Behaviour:
         self.issued: set[str] = set()
         self.fail_credentials = False
         self.device_tracking = False
+        # Which name USER_ID_FOR_SRP carries: "username" as Cognito does for plain-username
+        # pools, or "sub" as moto does (Cognito too, for email-as-username pools, where the
+        # username itself is the sub). USERNAME is always the pool's username.
+        self.srp_user_id = "username"
 
     def count(self, name: str) -> None:
         with self.lock:
@@ -55,6 +59,7 @@ class Behaviour:
             self.unauth_pools.clear()
             self.credentials_lifetime = 3600
             self.fail_credentials = False
+            self.srp_user_id = "username"
 
 
 BEHAVIOUR = Behaviour()
@@ -111,12 +116,15 @@ def initiate_auth(
         params = result["ChallengeParameters"]
         user = pool._get_user(auth_parameters["USERNAME"])
         realm = pool.id.split("_", 1)[1]
-        # Real Cognito names the user by its username here; moto sends the sub.
+        srp_user_id = user.id if BEHAVIOUR.srp_user_id == "sub" else user.username
+        # The verifier is made with USER_ID_FOR_SRP: a client that hashes another name
+        # (what the person typed, an alias) fails the proof.
         session = srp_server.start_for_password(
-            realm, user.username, user.password, auth_parameters["SRP_A"]
+            realm, srp_user_id, user.password, auth_parameters["SRP_A"]
         )
         params.update(session.challenge)
-        params["USER_ID_FOR_SRP"] = user.username
+        params["USER_ID_FOR_SRP"] = srp_user_id
+        params["USERNAME"] = user.username
         with BEHAVIOUR.lock:
             BEHAVIOUR.srp_sessions[params["SECRET_BLOCK"]] = (
                 result["Session"],
@@ -148,8 +156,9 @@ def respond_to_auth_challenge(
         if found is None:
             raise _not_authorized("Invalid session for the user.")
         moto_session, server, username = found
+        # The answer must name the user as the challenge's USERNAME did.
         if challenge_responses.get("USERNAME") != username:
-            raise _not_authorized("Incorrect username or password.")
+            raise JsonRESTError("UserNotFoundException", "User does not exist.")
         if not server.check(
             challenge_responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
             challenge_responses.get("TIMESTAMP", ""),

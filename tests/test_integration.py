@@ -13,7 +13,14 @@ import pytest
 
 from cognito_credproc.config import load_profile
 
-from .conftest import Cognito, Workspace, parse_output, run_python, run_together
+from .conftest import (
+    Cognito,
+    Workspace,
+    age_cached_tokens,
+    parse_output,
+    run_python,
+    run_together,
+)
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -167,26 +174,11 @@ def test_expired_credentials_reuse_the_id_token_and_identity(
     assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 0  # the ID token was still good
 
 
-def _age_tokens(ws: Workspace, seconds: float) -> None:
-    """Rewrite the cached ID/access tokens' exp claim as if time had passed."""
-    import base64
-
-    for path in ws.cache.glob("signin-*.json"):
-        entry = json.loads(path.read_text())
-        for name in ("id_token", "access_token"):
-            head, body, sig = entry[name].split(".")
-            claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-            claims["exp"] = int(time.time() - seconds)
-            new_body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-            entry[name] = f"{head}.{new_body}.{sig}"
-        path.write_text(json.dumps(entry))
-
-
 def test_expired_id_token_is_refreshed_not_signed_in(ws: Workspace, cognito: Cognito) -> None:
     BEHAVIOUR.credentials_lifetime = 600  # inside the 15-minute margin: renewed on every run
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
-    _age_tokens(ws, 10)
+    age_cached_tokens(ws, 10)
     done = ws.run("--profile", "dev")  # no password available: must not need one
     assert done.returncode == 0, done.stderr
     assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
@@ -199,7 +191,7 @@ def test_revoked_refresh_token_falls_back_to_password(ws: Workspace, cognito: Co
     assert ws.run("--profile", "dev", env=env).returncode == 0
     entry_path = next(ws.cache.glob("signin-*.json"))
     cognito.idp.admin_user_global_sign_out(UserPoolId=cognito.user_pool_id, Username="alice")
-    _age_tokens(ws, 10)
+    age_cached_tokens(ws, 10)
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 0, done.stderr
     assert cognito.sign_ins() == 2
@@ -211,7 +203,7 @@ def test_revoked_refresh_token_without_password_says_login(ws: Workspace, cognit
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
     cognito.idp.admin_user_global_sign_out(UserPoolId=cognito.user_pool_id, Username="alice")
-    _age_tokens(ws, 10)
+    age_cached_tokens(ws, 10)
     done = ws.run("--profile", "dev")
     assert done.returncode == 1
     assert "cognito-credproc login --profile dev" in done.stderr
@@ -329,7 +321,7 @@ def test_debug_log_redacts_every_secret(ws: Workspace, cognito: Cognito) -> None
     env = setup(ws, cognito)
     first = ws.run("--profile", "dev", "--debug", env=env)
     assert first.returncode == 0
-    _age_tokens(ws, 10)
+    age_cached_tokens(ws, 10)
     second = ws.run("--profile", "dev", "--debug", env=env)
     assert second.returncode == 0
     assert "debug:" in first.stderr and "debug:" in second.stderr

@@ -8,9 +8,8 @@ import sys
 
 import pytest
 
-from .conftest import REGION, Cognito, Workspace, parse_output
+from .conftest import REGION, Cognito, Workspace, age_cached_tokens, parse_output
 from .strict_cognito import BEHAVIOUR
-from .test_integration import _age_tokens
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +67,7 @@ def test_a_refresh_for_one_profile_serves_them_all(ws: Workspace, cognito: Cogni
         == 0
     )
     assert ws.run("--profile", "ops").returncode == 0
-    _age_tokens(ws, 10)
+    age_cached_tokens(ws, 10)
     assert ws.run("--profile", "dev").returncode == 0
     assert ws.run("--profile", "ops").returncode == 0
     assert BEHAVIOUR.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
@@ -82,7 +81,7 @@ def test_two_profiles_refreshing_at_once_make_one_refresh(ws: Workspace, cognito
         == 0
     )
     assert ws.run("--profile", "ops").returncode == 0
-    _age_tokens(ws, 10)
+    age_cached_tokens(ws, 10)
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "cognito_credproc", "--profile", name],

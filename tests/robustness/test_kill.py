@@ -17,9 +17,8 @@ from cognito_credproc.cache import FileCache
 from cognito_credproc.config import load_profile
 from cognito_credproc.store import Store
 
-from ..conftest import Cognito, Workspace, parse_output
+from ..conftest import Cognito, Workspace, age_cached_tokens, parse_output
 from ..strict_cognito import BEHAVIOUR
-from ..test_integration import _age_tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 60
@@ -53,7 +52,7 @@ def test_sigkill_at_random_moments_of_a_refresh(ws: Workspace, cognito: Cognito)
             for path in ws.cache.glob("*.json"):
                 path.unlink()  # cold: sign-in, identity, credentials
         elif scenario == 2:
-            _age_tokens(ws, 10)  # refresh-token path
+            age_cached_tokens(ws, 10)  # refresh-token path
         proc = subprocess.Popen(
             [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
             env=env,
