@@ -79,7 +79,7 @@ def sharing_profiles(ctx: Context, profile: Profile) -> list[str]:
 
 def cmd_logout(ctx: Context) -> int:
     from .aws import Clients
-    from .userpool import UserPool
+    from .signin import method_for
 
     profile = ctx.profile
     store = Store(profile, ctx.cache)
@@ -88,7 +88,7 @@ def cmd_logout(ctx: Context) -> int:
     if tokens is not None and not profile.unauthenticated:
         from .prompt import NoTerminal
 
-        pool = UserPool(profile, Clients(profile), NoTerminal(profile.name), environ=ctx.environ)
+        pool = method_for(profile, Clients(profile), NoTerminal(profile.name), environ=ctx.environ)
         try:
             if ctx.args.global_:
                 pool.global_sign_out(tokens)

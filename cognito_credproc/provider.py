@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from .aws import Clients
     from .credentials import Credentials
     from .prompt import Interaction
+    from .signin import SignInMethod
     from .tokens import Tokens
-    from .userpool import UserPool
 
 log = logging.getLogger("cognito_credproc")
 
@@ -82,10 +82,11 @@ class Provider:
             return self.now() + self._clients.skew.seconds
         return self.now() + self.store.last_skew()
 
-    def _userpool(self) -> UserPool:
-        from .userpool import UserPool
+    def signin(self) -> SignInMethod:
+        """The profile's way of signing in (API, browser, ...), behind one interface."""
+        from .signin import method_for
 
-        return UserPool(
+        return method_for(
             self.profile,
             self.clients,
             self.interaction,
@@ -115,37 +116,16 @@ class Provider:
             return tokens
 
     def login(self, attempts: int = 3) -> Tokens:
-        """Sign in afresh, giving a person a few tries at the password."""
-        from .aws import CognitoError
-
+        """Sign in afresh, giving a person a few tries (``login``)."""
         with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
-            for attempt in range(1, attempts + 1):
-                pool = self._userpool()
-                self.interaction.say(
-                    f"Signing in to {self.profile.user_pool_id} as {self.profile.username} ..."
-                )
-                try:
-                    tokens = pool.sign_in(previous=self.store.tokens())
-                except CognitoError as exc:
-                    if "session" in exc.detail.lower() and attempt < attempts:
-                        # Cognito's sign-in sessions last minutes: start again.
-                        self.interaction.say("The sign-in session expired; starting again.")
-                        continue
-                    if (
-                        exc.code not in ("NotAuthorizedException", "UserNotFoundException")
-                        or attempt == attempts
-                        or not self.interaction.interactive
-                        or self.profile.password_command
-                        or self.environ.get("COGNITO_CREDPROC_PASSWORD")
-                    ):
-                        raise
-                    reason = (exc.detail or exc.code).rstrip(".")
-                    self.interaction.say(f"Sign-in failed: {reason}. Try again.")
-                    continue
-                self.store.save_tokens(tokens)
-                self.store.cache.discard(self.profile.credentials_key)
-                return tokens
-        raise AssertionError("unreachable")
+            method = self.signin()
+            self.interaction.say(
+                f"Signing in {method.describe()} (profile {self.profile.name}) ..."
+            )
+            tokens = method.sign_in(previous=self.store.tokens(), attempts=attempts)
+            self.store.save_tokens(tokens)
+            self.store.cache.discard(self.profile.credentials_key)
+            return tokens
 
     # the work --------------------------------------------------------------------------
 
@@ -160,17 +140,17 @@ class Provider:
             if left > TOKEN_MARGIN_SECONDS and cached.access_expiry - self.server_now() > 0:
                 log.debug("reusing the cached ID token (%.0f s left)", left)
                 return cached, True
-        pool = self._userpool()
+        method = self.signin()
         if cached is not None and cached.refresh_token:
-            refreshed = pool.refresh(cached)
+            refreshed = method.refresh(cached)
             if refreshed is not None:
                 self.store.save_tokens(refreshed)
                 return refreshed, False
             log.debug("refresh token refused; signing in again")
         self.interaction.say(
-            f"cognito-credproc: signing in as {self.profile.username} (profile {self.profile.name})"
+            f"cognito-credproc: signing in {method.describe()} (profile {self.profile.name})"
         )
-        tokens = pool.sign_in(previous=cached)
+        tokens = method.sign_in(previous=cached)
         self.store.save_tokens(tokens)
         return tokens, False
 

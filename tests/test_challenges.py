@@ -23,8 +23,9 @@ from cognito_credproc.cache import FileCache
 from cognito_credproc.config import profile_from_section
 from cognito_credproc.errors import AuthFailed
 from cognito_credproc.provider import Provider
+from cognito_credproc.signin.api import ApiSignIn
+from cognito_credproc.signin.challenges import mfa_names
 from cognito_credproc.tokens import Tokens
-from cognito_credproc.userpool import UserPool, mfa_names
 
 from . import srp_server
 from .fakes import SECTION, make_jwt
@@ -63,7 +64,7 @@ def tokens_result(refresh: str | None = "r1", exp: int = 4_000_000_000) -> dict[
     return result
 
 
-def stubbed(**extra: str) -> tuple[UserPool, Stubber, Script]:
+def stubbed(**extra: str) -> tuple[ApiSignIn, Stubber, Script]:
     profile = profile_from_section("t.ini", "dev", {**SECTION, **extra}, {})
     client = botocore.session.get_session().create_client(
         "cognito-idp", region_name="us-east-1", config=Config(signature_version=UNSIGNED)
@@ -71,7 +72,7 @@ def stubbed(**extra: str) -> tuple[UserPool, Stubber, Script]:
     clients = Clients(profile)
     clients._clients["cognito-idp/us-east-1"] = client
     script = Script()
-    pool = UserPool(profile, clients, script, environ={"COGNITO_CREDPROC_PASSWORD": "pw"})
+    pool = ApiSignIn(profile, clients, script, environ={"COGNITO_CREDPROC_PASSWORD": "pw"})
     return pool, Stubber(client), script
 
 
@@ -369,7 +370,7 @@ def test_device_is_confirmed_then_used_for_refresh_and_device_srp(tmp_path: Path
     clients = Clients(profile)
     fake = DeviceCognito()
     clients._clients["cognito-idp/us-east-1"] = fake
-    pool = UserPool(profile, clients, Script(), environ={"COGNITO_CREDPROC_PASSWORD": "pw"})
+    pool = ApiSignIn(profile, clients, Script(), environ={"COGNITO_CREDPROC_PASSWORD": "pw"})
 
     first = pool.sign_in()
     assert fake.calls == ["InitiateAuth:USER_PASSWORD_AUTH", "ConfirmDevice"]
@@ -394,7 +395,7 @@ def test_device_proof_with_a_wrong_device_password_is_refused() -> None:
     clients = Clients(profile)
     fake = DeviceCognito()
     clients._clients["cognito-idp/us-east-1"] = fake
-    pool = UserPool(profile, clients, Script(), environ={"COGNITO_CREDPROC_PASSWORD": "pw"})
+    pool = ApiSignIn(profile, clients, Script(), environ={"COGNITO_CREDPROC_PASSWORD": "pw"})
     first = pool.sign_in()
     import dataclasses
 

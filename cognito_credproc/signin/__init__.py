@@ -1,0 +1,72 @@
+"""Ways of signing in, behind one small interface.
+
+    method_for(profile, ...) -> SignInMethod
+        ApiSignIn   (api.py)  InitiateAuth and the challenges that follow:
+                              SRP, the password flow, MFA, devices; refresh and revoke
+                              through the user pool API (refresh.py)
+
+The provider, the cache and the commands only ever see ``SignInMethod``: which way a
+profile signs in is decided here, from ``auth_flow``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from ..aws import Clients
+    from ..config import Profile
+    from ..prompt import Interaction
+    from ..tokens import Tokens
+
+
+class SignInMethod(Protocol):
+    """What the provider and the commands need from a way of signing in."""
+
+    def describe(self) -> str:
+        """Who signs in where, for progress lines: ``alice at eu-west-1_AbC``."""
+        ...
+
+    def sign_in(self, previous: Tokens | None = None, *, attempts: int = 1) -> Tokens:
+        """A new sign-in. ``previous`` carries what a fresh sign-in keeps (a remembered
+        device); ``attempts`` > 1 gives a person at a terminal more tries (``login``)."""
+        ...
+
+    def refresh(self, tokens: Tokens) -> Tokens | None:
+        """New tokens from the refresh token; None when it is no longer accepted
+        (expired, revoked): the caller signs in again. Transient failures raise."""
+        ...
+
+    def revoke(self, tokens: Tokens) -> None:
+        """Revoke the refresh token (``logout``)."""
+        ...
+
+    def global_sign_out(self, tokens: Tokens) -> None:
+        """Sign out every device (``logout --global``)."""
+        ...
+
+
+def method_for(
+    profile: Profile,
+    clients: Clients,
+    interaction: Interaction,
+    *,
+    environ: Mapping[str, str] | None = None,
+    now: Callable[[], float] = time.time,
+    register_secret: Callable[[str], None] = lambda _s: None,
+) -> SignInMethod:
+    """The sign-in method the profile's ``auth_flow`` selects."""
+    from .api import ApiSignIn
+
+    return ApiSignIn(
+        profile,
+        clients,
+        interaction,
+        environ=os.environ if environ is None else environ,
+        now=now,
+        register_secret=register_secret,
+    )

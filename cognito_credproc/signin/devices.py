@@ -1,0 +1,102 @@
+"""Remembered devices: ConfirmDevice after sign-in, and the device's own SRP proof
+(DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER) when the pool asks for it."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from .. import srp
+from ..aws import CognitoError
+from ..errors import AuthFailed, ServiceError
+
+if TYPE_CHECKING:
+    from ..tokens import Tokens
+    from .api import ApiSignIn, SignInState
+    from .challenges import Handler
+
+log = logging.getLogger("cognito_credproc")
+
+
+def confirm_device(api: ApiSignIn, tokens: Tokens, device_key: str, group_key: str) -> None:
+    """Remember this machine so refresh keeps working on device-tracking pools."""
+    verifier = srp.device_verifier(group_key, device_key)
+    api.register_secret(verifier.password)
+    try:
+        confirmed = api.call(
+            "confirm_device",
+            AccessToken=tokens.access_token,
+            DeviceKey=device_key,
+            DeviceSecretVerifierConfig={
+                "PasswordVerifier": verifier.verifier_b64,
+                "Salt": verifier.salt_b64,
+            },
+            DeviceName=f"cognito-credproc on {socket.gethostname()}"[:1024],
+        )
+        if confirmed.get("UserConfirmationNecessary"):
+            api.call(
+                "update_device_status",
+                AccessToken=tokens.access_token,
+                DeviceKey=device_key,
+                DeviceRememberedStatus="remembered",
+            )
+    except CognitoError as exc:
+        log.debug("could not confirm the device: %s", exc.code)
+        return
+    tokens.device_key = device_key
+    tokens.device_group_key = group_key
+    tokens.device_password = verifier.password
+
+
+def device_srp_auth(
+    api: ApiSignIn, params: dict[str, str], session: str | None, state: SignInState
+) -> dict[str, Any]:
+    if state.device is None or not state.device.has_device:
+        raise AuthFailed(
+            "the pool asked for a remembered device, but none is cached",
+            profile=api.profile.name,
+            hint=f"run: cognito-credproc login --profile {api.profile.name}",
+        )
+    state.a, state.big_a = srp.generate_private()
+    state.challenge_username = params.get("USERNAME") or state.challenge_username
+    answers = {"SRP_A": format(state.big_a, "x")}
+    return api.respond("DEVICE_SRP_AUTH", session, answers, state)
+
+
+def device_password_verifier(
+    api: ApiSignIn, params: dict[str, str], session: str | None, state: SignInState
+) -> dict[str, Any]:
+    device = state.device
+    assert device is not None
+    assert device.device_key
+    assert device.device_group_key
+    assert device.device_password
+    try:
+        proof = srp.answer_challenge(
+            a=state.a,
+            big_a=state.big_a,
+            realm=device.device_group_key,
+            user_id=device.device_key,
+            password=device.device_password,
+            salt_hex=params["SALT"],
+            big_b_hex=params["SRP_B"],
+            secret_block_b64=params["SECRET_BLOCK"],
+        )
+    except (KeyError, ValueError) as exc:
+        raise ServiceError(
+            f"malformed DEVICE_PASSWORD_VERIFIER challenge ({exc})", profile=api.profile.name
+        ) from None
+    answers = {
+        "USERNAME": params.get("USERNAME") or state.challenge_username,
+        "PASSWORD_CLAIM_SECRET_BLOCK": proof.secret_block,
+        "PASSWORD_CLAIM_SIGNATURE": proof.signature,
+        "TIMESTAMP": proof.timestamp,
+    }
+    return api.respond("DEVICE_PASSWORD_VERIFIER", session, answers, state)
+
+
+HANDLERS: dict[str, Handler] = {
+    "DEVICE_SRP_AUTH": device_srp_auth,
+    "DEVICE_PASSWORD_VERIFIER": device_password_verifier,
+}
