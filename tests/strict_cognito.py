@@ -263,3 +263,6 @@ def install() -> None:
     CognitoIdentityResponse.get_id = get_id  # type: ignore[method-assign]
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity  # type: ignore[method-assign]
     CognitoIdentityResponse.get_open_id_token = get_open_id_token  # type: ignore[method-assign]
+    from . import strict_userauth  # USER_AUTH, which moto lacks, on top of these patches
+
+    strict_userauth.install()
