@@ -89,18 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("clear", "delete cached data without contacting Cognito")
     p.add_argument("--all", action="store_true", help="the whole cache")
     p = add("configure", "write a profile and the matching ~/.aws/config entry")
-    for flag in (
-        "user-pool-id",
-        "app-client-id",
-        "identity-pool-id",
-        "username",
-        "region",
-        "auth-flow",
-        "role-arn",
-        "endpoint-url",
-        "aws-config",
-    ):
-        p.add_argument(f"--{flag}")
+    from .settings import SETTINGS
+
+    for setting in SETTINGS:  # one flag per setting, described where the setting is
+        if setting.flag:
+            default = (
+                " (required)"
+                if setting.default == "required"
+                else f" (default: {setting.default})"
+                if setting.default
+                else ""
+            )
+            p.add_argument(
+                setting.option,
+                dest=setting.name,
+                metavar="VALUE",
+                help=(setting.help + default).replace("%", "%%"),
+            )
+    p.add_argument(
+        "--aws-config",
+        metavar="PATH",
+        help="the AWS config file to write [env AWS_CONFIG_FILE, else ~/.aws/config]",
+    )
     p.add_argument(
         "--app-client-secret-stdin",
         action="store_true",

@@ -10,15 +10,25 @@ import configparser
 import hashlib
 import json
 import os
-import re
 import stat
 
 from ._record import record
 from .errors import ConfigError
+from .settings import (
+    BY_NAME,
+    DEFAULT_DURATION_SECONDS,
+    DEFAULT_LOCK_TIMEOUT_SECONDS,
+    DEFAULT_REFRESH_MARGIN_SECONDS,
+    MAX_VALUE_CHARS,
+    ROLE_ARN_RE,
+    SETTINGS,
+    Invalid,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
 
 APP_NAME = "cognito-credproc"
@@ -30,19 +40,8 @@ DEFAULT_PROFILE = "default"
 MAX_CONFIG_BYTES = 1 << 20
 
 # botocore's advisory refresh window is 15 minutes: handing back credentials with less
-# left than that makes a long-running SDK client call the helper again on every request.
-DEFAULT_REFRESH_MARGIN_SECONDS = 15 * 60
-DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
-MAX_REFRESH_MARGIN_SECONDS = 12 * 60 * 60
-MAX_LOCK_TIMEOUT_SECONDS = 60 * 60
-DEFAULT_DURATION_SECONDS = 3600
-MIN_DURATION_SECONDS = 900
-MAX_DURATION_SECONDS = 43200
-
-AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH")
-FLOWS = ("enhanced", "basic")
-TOKEN_STORAGES = ("file", "keyring")
-
+# left than that makes a long-running SDK client call the helper again on every request
+# (the default refresh_margin, in settings.py).
 # The environment variables botocore reads for endpoints; they change which service
 # answers, so they are part of what defines an identity in the cache.
 ENDPOINT_ENV_VARS = (
@@ -52,39 +51,7 @@ ENDPOINT_ENV_VARS = (
     "AWS_ENDPOINT_URL_STS",
 )
 
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
-REGION_RE = re.compile(rf"^{_REGION}$")
-USER_POOL_ID_RE = re.compile(rf"^({_REGION})_[0-9A-Za-z]+$")
-IDENTITY_POOL_ID_RE = re.compile(rf"^({_REGION}):[0-9a-fA-F-]+$")
-APP_CLIENT_ID_RE = re.compile(r"^[\w+]{1,128}$")
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-ROLE_SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
-
-KNOWN_KEYS = frozenset(
-    {
-        "user_pool_id",
-        "app_client_id",
-        "identity_pool_id",
-        "username",
-        "region",
-        "app_client_secret",
-        "auth_flow",
-        "password_command",
-        "totp_command",
-        "role_arn",
-        "endpoint_url",
-        "refresh_margin",
-        "lock_timeout",
-        "flow",
-        "duration_seconds",
-        "role_session_name",
-        "unauthenticated",
-        "account_id",
-        "token_storage",
-        "early_refresh",
-    }
-)
+KNOWN_KEYS = frozenset(BY_NAME)
 
 
 @record
@@ -305,164 +272,74 @@ def load_profile(path: str, name: str, environ: Mapping[str, str] | None = None)
     return profile_from_section(path, name, dict(parser.items(name)), env)
 
 
+def required_keys(raw: Mapping[str, str]) -> list[str]:
+    """The keys a section must have, given what it has (guests need no user pool)."""
+    required = ["identity_pool_id"]
+    guest = raw.get("unauthenticated", "").strip().lower()
+    if guest not in ("1", "yes", "true", "on"):
+        required += ["user_pool_id", "app_client_id", "username"]
+    return required
+
+
+def check_value(key: str, value: str) -> object:
+    """One setting's value, parsed by its row in the settings table; Invalid if bad."""
+    value = value.strip()
+    if not value:
+        raise Invalid("is empty")
+    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+        raise Invalid("contains a control character")
+    parsed = BY_NAME[key].parse(value)  # a key's own limit speaks first
+    if len(value) > MAX_VALUE_CHARS:
+        raise Invalid(f"is longer than {MAX_VALUE_CHARS} characters")
+    return parsed
+
+
+def section_problems(raw: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every (key, problem) of a section, not only the first (for ``doctor``)."""
+    problems = [(key, _unknown(key)) for key in raw if key not in BY_NAME]
+    problems += [(key, "is required but missing") for key in required_keys(raw) if key not in raw]
+    for setting in SETTINGS:  # in documented order
+        if setting.name in raw:
+            try:
+                check_value(setting.name, raw[setting.name])
+            except Invalid as exc:
+                problems.append((setting.name, str(exc)))
+    return problems
+
+
+def _unknown(key: str) -> str:
+    import difflib  # only on this error path
+
+    close = difflib.get_close_matches(key, list(BY_NAME), n=1)
+    hint = f"did you mean {close[0]}?" if close else "see cognito-credproc configure --help"
+    return f"unknown setting ({hint})"
+
+
 def profile_from_section(
     path: str, name: str, raw: Mapping[str, str], environ: Mapping[str, str]
 ) -> Profile:
+    """Validate one section against the settings table and build the Profile."""
+
     def bad(key: str, problem: str) -> ConfigError:
         return _bad(path, name, key, problem, name)
 
     unknown = sorted(set(raw) - KNOWN_KEYS)
     if unknown:
-        raise bad(unknown[0], "unknown setting (see config.example.ini for the keys)")
-
-    def text(key: str) -> str | None:
-        value = raw.get(key)
-        if value is None:
-            return None
-        value = value.strip()
-        if not value:
-            raise bad(key, "is empty")
-        if any(ch in value for ch in "\x00\r\n"):
-            raise bad(key, "contains a control character")
-        return value
-
-    def number(key: str, default: float, low: float, high: float, *, integer: bool) -> float:
-        value = text(key)
-        if value is None:
-            return default
-        try:
-            parsed = int(value) if integer else float(value)
-        except ValueError:
-            kind = "a whole number of seconds" if integer else "a number of seconds"
-            raise bad(key, f"{value!r} is not {kind}") from None
-        if not (low <= parsed <= high) or parsed != parsed:
-            raise bad(key, f"{value} is out of range ({low:g} to {high:g})")
-        return parsed
-
-    def choice(key: str, options: tuple[str, ...], default: str, *, upper: bool = False) -> str:
-        value = text(key)
-        if value is None:
-            return default
-        normalised = value.upper() if upper else value.lower()
-        if normalised not in options:
-            raise bad(key, f"{value!r} is not one of {', '.join(options)}")
-        return normalised
-
-    unauth_raw = text("unauthenticated")
-    unauthenticated = False
-    if unauth_raw is not None:
-        lowered = unauth_raw.lower()
-        if lowered not in configparser.ConfigParser.BOOLEAN_STATES:
-            raise bad("unauthenticated", f"{unauth_raw!r} is not true or false")
-        unauthenticated = configparser.ConfigParser.BOOLEAN_STATES[lowered]
-
-    required = ["identity_pool_id"]
-    if not unauthenticated:
-        required += ["user_pool_id", "app_client_id", "username"]
-    for key in required:
-        if key not in raw:
+        raise bad(unknown[0], _unknown(unknown[0]))
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:  # the table's order: errors come in documented order
+        if setting.name in raw:
+            try:
+                values[setting.name] = check_value(setting.name, raw[setting.name])
+            except Invalid as exc:
+                raise bad(setting.name, str(exc)) from None
+    for key in required_keys(raw):
+        if key not in values:
             raise bad(key, "is required but missing")
-
-    identity_pool_id = text("identity_pool_id")
-    assert identity_pool_id is not None
-    id_match = IDENTITY_POOL_ID_RE.match(identity_pool_id)
-    if not id_match:
-        raise bad(
-            "identity_pool_id",
-            f"{identity_pool_id!r} is not an identity pool id like "
-            "us-east-1:00000000-0000-0000-0000-000000000000",
-        )
-
-    user_pool_id = text("user_pool_id")
-    pool_region: str | None = None
-    if user_pool_id is not None:
-        pool_match = USER_POOL_ID_RE.match(user_pool_id)
-        if not pool_match:
-            raise bad(
-                "user_pool_id", f"{user_pool_id!r} is not a user pool id like us-east-1_AbCdEf123"
-            )
-        pool_region = pool_match.group(1)
-
-    app_client_id = text("app_client_id")
-    if app_client_id is not None and not APP_CLIENT_ID_RE.match(app_client_id):
-        raise bad("app_client_id", f"{app_client_id!r} is not an app client id")
-
-    username = text("username")
-    if username is not None and len(username) > 128:
-        raise bad("username", "is longer than Cognito's 128 characters")
-
-    region = text("region") or pool_region or id_match.group(1)
-    if not REGION_RE.match(region):
-        raise bad("region", f"{region!r} is not an AWS region name like eu-west-1")
-
-    endpoint_url = text("endpoint_url")
-    if endpoint_url is not None and not re.match(r"^https?://[^\s/]+", endpoint_url):
-        raise bad("endpoint_url", f"{endpoint_url!r} is not an http:// or https:// URL")
-
-    flow = choice("flow", FLOWS, "enhanced")
-    role_arn = text("role_arn")
-    if role_arn is not None and not ROLE_ARN_RE.match(role_arn):
-        raise bad(
-            "role_arn",
-            f"{role_arn!r} is not an IAM role ARN like arn:aws:iam::123456789012:role/Name",
-        )
-    if flow == "basic" and role_arn is None:
+    if values.get("flow") == "basic" and "role_arn" not in values:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
-
-    account_id = text("account_id")
-    if account_id is not None and not ACCOUNT_ID_RE.match(account_id):
-        raise bad("account_id", f"{account_id!r} is not a 12-digit AWS account id")
-
-    role_session_name = text("role_session_name")
-    if role_session_name is not None and not ROLE_SESSION_NAME_RE.match(role_session_name):
-        raise bad("role_session_name", "must be 2 to 64 characters of letters, digits and +=,.@_-")
-
+    if "region" not in values:
+        pool = values.get("user_pool_id") or values["identity_pool_id"]
+        values["region"] = str(pool).split("_" if "user_pool_id" in values else ":", 1)[0]
     endpoint_env = tuple((var, environ[var]) for var in ENDPOINT_ENV_VARS if environ.get(var))
-
-    return Profile(
-        name=name,
-        source=path,
-        identity_pool_id=identity_pool_id,
-        region=region,
-        user_pool_id=user_pool_id,
-        app_client_id=app_client_id,
-        username=username,
-        app_client_secret=text("app_client_secret"),
-        auth_flow=choice("auth_flow", AUTH_FLOWS, "USER_SRP_AUTH", upper=True),
-        password_command=text("password_command"),
-        totp_command=text("totp_command"),
-        role_arn=role_arn,
-        endpoint_url=endpoint_url,
-        refresh_margin=int(
-            number(
-                "refresh_margin",
-                DEFAULT_REFRESH_MARGIN_SECONDS,
-                0,
-                MAX_REFRESH_MARGIN_SECONDS,
-                integer=True,
-            )
-        ),
-        lock_timeout=number(
-            "lock_timeout",
-            DEFAULT_LOCK_TIMEOUT_SECONDS,
-            0.1,
-            MAX_LOCK_TIMEOUT_SECONDS,
-            integer=False,
-        ),
-        flow=flow,
-        duration_seconds=int(
-            number(
-                "duration_seconds",
-                DEFAULT_DURATION_SECONDS,
-                MIN_DURATION_SECONDS,
-                MAX_DURATION_SECONDS,
-                integer=True,
-            )
-        ),
-        role_session_name=role_session_name,
-        unauthenticated=unauthenticated,
-        account_id=account_id,
-        token_storage=choice("token_storage", TOKEN_STORAGES, "file"),
-        early_refresh=int(number("early_refresh", 0, 0, MAX_REFRESH_MARGIN_SECONDS, integer=True)),
-        endpoint_env=endpoint_env,
-    )
+    return Profile(name=name, source=path, endpoint_env=endpoint_env, **values)

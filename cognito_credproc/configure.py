@@ -9,21 +9,14 @@ import shutil
 import sys
 from typing import TYPE_CHECKING
 
-from .config import AUTH_FLOWS, profile_from_section
+from .config import check_value, profile_from_section, required_keys
 from .errors import EXIT_OK, ConfigError, CredprocError
 from .inifile import put_section, section_body, write_private
+from .settings import SETTINGS, Invalid
 
 if TYPE_CHECKING:
     from .cli import Context
     from .config import Profile
-
-FIELDS = (
-    ("user_pool_id", "User pool id (e.g. eu-west-1_AbCdEf123)"),
-    ("app_client_id", "App client id"),
-    ("identity_pool_id", "Identity pool id (e.g. eu-west-1:1111...)"),
-    ("username", "Username"),
-)
-OPTIONAL = ("region", "auth_flow", "role_arn", "endpoint_url")
 
 
 def aws_config_path(ctx: Context) -> str:
@@ -55,38 +48,41 @@ def _read(path: str) -> str:
 
 
 def collect(ctx: Context) -> dict[str, str]:
+    """The profile's settings from the flags (each checked by its row in the settings
+    table), stdin for the secret, and the terminal for required ones still missing."""
     args = ctx.args
     given: dict[str, str] = {}
-    for key in (*[f for f, _ in FIELDS], *OPTIONAL):
-        value = getattr(args, key, None)
+    for setting in SETTINGS:
+        value = getattr(args, setting.name, None) if setting.flag else None
         if value:
-            given[key] = value
+            try:
+                check_value(setting.name, value)
+            except Invalid as exc:
+                raise ConfigError(f"{setting.option} {exc}") from None
+            given[setting.name] = value.strip()
     if args.app_client_secret_stdin:
         secret = sys.stdin.readline().strip()
         if secret:
             given["app_client_secret"] = secret
-    missing = [(key, label) for key, label in FIELDS if key not in given]
+    needed = required_keys(given)
+    missing = [s for s in SETTINGS if s.name in needed and s.name not in given]
     if missing:
         from .prompt import Terminal
 
         terminal = Terminal.open()
         if terminal is None:
-            flags = ", ".join("--" + key.replace("_", "-") for key, _ in missing)
+            flags = ", ".join(s.option for s in missing)
             raise ConfigError(f"configure needs {flags} (no terminal to ask on)")
         try:
-            for key, label in missing:
-                answer = terminal.ask(f"{label}: ").strip()
+            for setting in missing:
+                answer = terminal.ask(f"{setting.prompt or setting.name}: ").strip()
                 if not answer:
-                    raise ConfigError(f"{key} is required")
-                given[key] = answer
+                    raise ConfigError(f"{setting.name} is required")
+                given[setting.name] = answer
         finally:
             terminal.close()
-    # The settings file lists the required keys first, in the documented order.
-    order = [key for key, _ in FIELDS] + list(OPTIONAL) + ["app_client_secret"]
-    values = {key: given[key] for key in order if key in given}
-    if "auth_flow" in values and values["auth_flow"].upper() not in AUTH_FLOWS:
-        raise ConfigError(f"--auth-flow must be one of {', '.join(AUTH_FLOWS)}")
-    return values
+    # Written in the table's (the documented) order: the required keys come first.
+    return {s.name: given[s.name] for s in SETTINGS if s.name in given}
 
 
 def validate_remote(profile: Profile) -> list[str]:

@@ -72,7 +72,12 @@ def cmd_doctor(ctx: Context) -> int:
     try:
         profile = ctx.profile
     except CredprocError as exc:
-        report.fail(f"settings: {exc.message}", exc.hint or "fix the settings file")
+        # Every bad key at once, checked by its row in the settings table.
+        problems = _section_problems(ctx.config_path, name)
+        for key, problem in problems:
+            report.fail(f"settings: [{name}] {key}: {problem}", f"edit {ctx.config_path}")
+        if not problems:
+            report.fail(f"settings: {exc.message}", exc.hint or "fix the settings file")
         return EXIT_FAILURE
     report.ok(f"settings: profile {name} in {profile.source}")
 
@@ -195,6 +200,18 @@ def cmd_doctor(ctx: Context) -> int:
     else:
         report.ok(f"clock within {abs(skew):.0f} s of Cognito's")
     return EXIT_OK if report.failed == 0 else EXIT_FAILURE
+
+
+def _section_problems(path: str, name: str) -> list[tuple[str, str]]:
+    from .config import read_config_file, section_problems
+
+    try:
+        parser = read_config_file(path)
+    except CredprocError:
+        return []  # the file itself is the problem; its message says so
+    if not parser.has_section(name):
+        return []
+    return section_problems(dict(parser.items(name)))
 
 
 def _parse_output(stdout: str) -> dict[str, object] | None:

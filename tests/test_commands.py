@@ -323,8 +323,8 @@ def test_configure_reads_a_client_secret_from_stdin_never_argv(
         "app_client_id",
         "identity_pool_id",
         "username",
-        "endpoint_url",
         "app_client_secret",
+        "endpoint_url",
     ]
     assert cognito_secret.client_secret not in done.stderr
     signed = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito_secret.password})

@@ -139,8 +139,7 @@ CASES = [
     Case(
         "control character",
         config=GOOD.replace("alice", "ali\x07ce"),
-        code=1,
-        needle="cognito-credproc login",
+        needle="username: contains a control character",
     ),
     Case("key in the wrong section only", config="[other]\n" + BODY, needle="no section [dev]"),
     # -- cache contents (a miss; then sign-in is needed and there is nobody to ask) -----

@@ -1,0 +1,282 @@
+"""Every setting a profile may hold, described once.
+
+Each row of ``SETTINGS`` gives a key's parser (its type, range or choices), its default
+as documented, and one line of help. Validation (``config.profile_from_section``),
+``configure``'s flags and their ``--help``, ``doctor``'s per-key checks and the tests
+that keep ``config.example.ini`` and the README in step all derive from it: a new key
+is one more row. Cheap to import: the cache-hit path loads it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Parser = Callable[[str], object]
+
+# Long enough for any real value (a password_command with a path, a URL); longer ones
+# are refused, and never echoed whole.
+MAX_VALUE_CHARS = 2048
+
+DEFAULT_REFRESH_MARGIN_SECONDS = 15 * 60
+DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
+MAX_REFRESH_MARGIN_SECONDS = 12 * 60 * 60
+MAX_LOCK_TIMEOUT_SECONDS = 60 * 60
+DEFAULT_DURATION_SECONDS = 3600
+MIN_DURATION_SECONDS = 900
+MAX_DURATION_SECONDS = 43200
+
+AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH")
+FLOWS = ("enhanced", "basic")
+TOKEN_STORAGES = ("file", "keyring")
+BOOLEANS = {"1": True, "yes": True, "true": True, "on": True}
+BOOLEANS.update({"0": False, "no": False, "false": False, "off": False})
+
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
+REGION_RE = re.compile(rf"^{_REGION}$")
+USER_POOL_ID_RE = re.compile(rf"^({_REGION})_[0-9A-Za-z]+$")
+IDENTITY_POOL_ID_RE = re.compile(rf"^({_REGION}):[0-9a-fA-F-]+$")
+APP_CLIENT_ID_RE = re.compile(r"^[\w+]{1,128}$")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+ROLE_SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
+_HOST_PORT_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$")
+
+
+class Invalid(ValueError):
+    """A value that does not fit its key; the message says why."""
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A value quoted for a message, cut short when long."""
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
+# -- parsers: str -> value, or Invalid ---------------------------------------------------
+
+
+def text(value: str) -> str:
+    return value
+
+
+def pattern(regex: re.Pattern[str], what: str) -> Parser:
+    def parse(value: str) -> str:
+        if not regex.match(value):
+            raise Invalid(f"{shown(value)} is not {what}")
+        return value
+
+    return parse
+
+
+def max_length(limit: int, why: str) -> Parser:
+    def parse(value: str) -> str:
+        if len(value) > limit:
+            raise Invalid(f"is longer than {why}")
+        return value
+
+    return parse
+
+
+def integer(low: int, high: int, unit: str = "seconds") -> Parser:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise Invalid(f"{shown(value)} is not a whole number of {unit}") from None
+        if not low <= number <= high:
+            raise Invalid(f"{value} is out of range ({low} to {high})")
+        return number
+
+    return parse
+
+
+def seconds(low: float, high: float) -> Parser:
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise Invalid(f"{shown(value)} is not a number of seconds") from None
+        if not low <= number <= high:  # also false for nan
+            raise Invalid(f"{value} is out of range ({low:g} to {high:g})")
+        return number
+
+    return parse
+
+
+def boolean(value: str) -> bool:
+    try:
+        return BOOLEANS[value.lower()]
+    except KeyError:
+        raise Invalid(f"{shown(value)} is not true or false") from None
+
+
+def choice(options: tuple[str, ...], *, upper: bool = False) -> Parser:
+    def parse(value: str) -> str:
+        normalised = value.upper() if upper else value.lower()
+        if normalised not in options:
+            raise Invalid(f"{shown(value)} is not one of {', '.join(options)}")
+        return normalised
+
+    return parse
+
+
+def url(value: str) -> str:
+    """An http(s) URL with a host and, if given, a port from 1 to 65535."""
+    scheme, sep, rest = value.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    match = _HOST_PORT_RE.match(authority.rsplit("@", 1)[-1]) if sep else None
+    if scheme.lower() not in ("http", "https") or not match or any(c.isspace() for c in value):
+        raise Invalid(f"{shown(value)} is not an http:// or https:// URL")
+    if match.group(1) is not None and not 1 <= int(match.group(1)) <= 65535:
+        raise Invalid(f"{shown(value)} has a port outside 1 to 65535")
+    return value
+
+
+# -- the table ---------------------------------------------------------------------------
+
+
+@record
+class Setting:
+    """One key of a profile section."""
+
+    name: str
+    parse: Parser
+    default: str  # as documented; "" when there is none
+    help: str
+    # configure asks for it on a terminal when it is required and missing
+    prompt: str | None = None
+    # configure takes it as --NAME-WITH-DASHES (secrets never come from argv)
+    flag: bool = True
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "user_pool_id",
+        pattern(USER_POOL_ID_RE, "a user pool id like us-east-1_AbCdEf123"),
+        "required",
+        "the user pool, <region>_<id>",
+        prompt="User pool id (e.g. eu-west-1_AbCdEf123)",
+    ),
+    Setting(
+        "app_client_id",
+        pattern(APP_CLIENT_ID_RE, "an app client id"),
+        "required",
+        "the user pool's app client that people sign in through",
+        prompt="App client id",
+    ),
+    Setting(
+        "identity_pool_id",
+        pattern(
+            IDENTITY_POOL_ID_RE,
+            "an identity pool id like us-east-1:00000000-0000-0000-0000-000000000000",
+        ),
+        "required",
+        "the identity pool that trades the ID token for AWS credentials, <region>:<uuid>",
+        prompt="Identity pool id (e.g. eu-west-1:1111...)",
+    ),
+    Setting(
+        "username",
+        max_length(128, "Cognito's 128 characters"),
+        "required",
+        "user name, or an alias the pool accepts (an email address)",
+        prompt="Username",
+    ),
+    Setting(
+        "region",
+        pattern(REGION_RE, "an AWS region name like eu-west-1"),
+        "prefix of user_pool_id",
+        "region of the Cognito and STS calls, and AWS_REGION in env/exec",
+    ),
+    Setting(
+        "app_client_secret",
+        text,
+        "",
+        "for app clients with a secret: SECRET_HASH is sent where needed",
+        flag=False,
+    ),
+    Setting(
+        "auth_flow",
+        choice(AUTH_FLOWS, upper=True),
+        "USER_SRP_AUTH",
+        "USER_SRP_AUTH (the password never leaves this machine) or USER_PASSWORD_AUTH",
+    ),
+    Setting(
+        "password_command",
+        text,
+        "",
+        "command whose first line of output is the password, run without a shell",
+    ),
+    Setting("totp_command", text, "", "command that prints the current authenticator code"),
+    Setting("flow", choice(FLOWS), "enhanced", "enhanced (GetCredentialsForIdentity) or basic"),
+    Setting(
+        "role_arn",
+        pattern(ROLE_ARN_RE, "an IAM role ARN like arn:aws:iam::123456789012:role/Name"),
+        "",
+        "IAM role to ask for (CustomRoleArn; required with flow = basic)",
+    ),
+    Setting(
+        "duration_seconds",
+        integer(MIN_DURATION_SECONDS, MAX_DURATION_SECONDS),
+        str(DEFAULT_DURATION_SECONDS),
+        "basic flow: session length in seconds",
+    ),
+    Setting(
+        "role_session_name",
+        pattern(ROLE_SESSION_NAME_RE, "2 to 64 characters of letters, digits and +=,.@_-"),
+        "cognito-credproc-<username>",
+        "basic flow: the STS role session name",
+    ),
+    Setting(
+        "unauthenticated",
+        boolean,
+        "false",
+        "guest identity: no sign-in (the user pool keys are then optional)",
+    ),
+    Setting(
+        "account_id",
+        pattern(ACCOUNT_ID_RE, "a 12-digit AWS account id"),
+        "from role_arn",
+        "printed as AccountId",
+    ),
+    Setting(
+        "token_storage",
+        choice(TOKEN_STORAGES),
+        "file",
+        "file, or keyring (refresh tokens in the OS keyring)",
+    ),
+    Setting(
+        "endpoint_url",
+        url,
+        "",
+        "endpoint for both Cognito services and STS (VPC endpoints, emulators)",
+    ),
+    Setting(
+        "refresh_margin",
+        integer(0, MAX_REFRESH_MARGIN_SECONDS),
+        str(DEFAULT_REFRESH_MARGIN_SECONDS),
+        "renew cached credentials with fewer seconds than this left",
+    ),
+    Setting(
+        "early_refresh",
+        integer(0, MAX_REFRESH_MARGIN_SECONDS),
+        "0",
+        "seconds before refresh_margin in which a background process renews credentials",
+    ),
+    Setting(
+        "lock_timeout",
+        seconds(0.1, MAX_LOCK_TIMEOUT_SECONDS),
+        f"{DEFAULT_LOCK_TIMEOUT_SECONDS:g}",
+        "seconds to wait for another process holding the sign-in's lock",
+    ),
+)
+
+BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -1,0 +1,126 @@
+"""What derives from the settings table: validation, configure's flags and their help,
+doctor's per-key report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cognito_credproc.config import load_profile, section_problems
+from cognito_credproc.errors import ConfigError
+from cognito_credproc.settings import SETTINGS, Invalid, url
+
+from .conftest import Workspace
+
+GOOD = """[dev]
+user_pool_id = eu-west-1_AbCdEf123
+app_client_id = 1example23456789
+identity_pool_id = eu-west-1:11111111-2222-3333-4444-555555555555
+username = alice
+"""
+
+
+def test_every_setting_has_help_and_every_flag_shows_it(ws: Workspace) -> None:
+    done = ws.run("configure", "--help", env={"COLUMNS": "1000"})  # no wrapping
+    assert done.returncode == 0, done.stderr
+    flat = " ".join(done.stdout.split())
+    for setting in SETTINGS:
+        assert setting.help, setting.name
+        if setting.flag:
+            assert f"{setting.option} VALUE {setting.help}" in flat, setting.name
+        else:
+            assert f"{setting.option} VALUE" not in flat, setting.name  # never from argv
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("https://cognito-idp.eu-west-1.amazonaws.com", True),
+        ("http://127.0.0.1:5000", True),
+        ("http://[::1]:5000/path", True),
+        ("http://localhost:65535", True),
+        ("http://local host:5000", False),
+        ("http://127.0.0.1:99999", False),
+        ("http://127.0.0.1:0", False),
+        ("localhost:9229", False),
+        ("ftp://example.com", False),
+        ("https://", False),
+    ],
+)
+def test_endpoint_url_parser(value: str, accepted: bool) -> None:
+    if accepted:
+        assert url(value) == value
+    else:
+        with pytest.raises(Invalid):
+            url(value)
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("endpoint_url = http://127.0.0.1:99999", "port outside 1 to 65535"),
+        ("endpoint_url = http://a b:5000", "is not an http"),
+        ("refresh_margin = 43201", "out of range"),
+        ("duration_seconds = 899", "out of range"),
+        ("early_refresh = soon", "whole number"),
+        ("unauthenticated = maybe", "true or false"),
+        ("flow = classic", "enhanced, basic"),
+        ("token_storage = vault", "file, keyring"),
+        ("account_id = 12345", "12-digit"),
+        ("role_session_name = x", "2 to 64"),
+    ],
+)
+def test_each_kind_of_bad_value_names_the_key(tmp_path: Path, line: str, needle: str) -> None:
+    path = tmp_path / "c.ini"
+    path.write_text(GOOD + line + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_profile(str(path), "dev", {})
+    message = str(caught.value)
+    assert caught.value.exit_code == 2
+    assert f"[dev] {line.split(' = ')[0]}: " in message and needle in message
+
+
+def test_an_over_long_value_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    path = tmp_path / "c.ini"
+    path.write_text(GOOD + "password_command = " + "x" * 5000 + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_profile(str(path), "dev", {})
+    assert "longer than 2048 characters" in str(caught.value)
+    assert "x" * 100 not in str(caught.value)
+    path.write_text(GOOD.replace("alice", "a" * 3000))
+    with pytest.raises(ConfigError) as caught:
+        load_profile(str(path), "dev", {})
+    assert "a" * 100 not in str(caught.value)
+
+
+def test_a_misspelt_key_gets_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "c.ini"
+    path.write_text(GOOD + "refresh_margn = 900\n")
+    with pytest.raises(ConfigError, match="did you mean refresh_margin"):
+        load_profile(str(path), "dev", {})
+
+
+def test_section_problems_lists_every_bad_key() -> None:
+    problems = section_problems(
+        {
+            "user_pool_id": "nope",
+            "identity_pool_id": "eu-west-1:1111",
+            "lock_timeout": "0",
+            "colour": "blue",
+        }
+    )
+    keys = sorted(key for key, _ in problems)
+    assert keys == ["app_client_id", "colour", "lock_timeout", "user_pool_id", "username"]
+
+
+def test_doctor_reports_every_bad_key_at_once(ws: Workspace) -> None:
+    ws.write_config(GOOD.replace("alice", "a" * 200) + "lock_timeout = 0\nregion = Mars\n")
+    done = ws.run("doctor", "--profile", "dev")
+    assert done.returncode == 1
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert [line.split("] ")[1].split(":")[0] for line in failed] == [
+        "username",
+        "region",
+        "lock_timeout",
+    ]
