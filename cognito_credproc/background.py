@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 from .errors import EXIT_FAILURE, EXIT_OK, CredprocError, LockTimeout
@@ -33,7 +32,10 @@ def maybe_start_background_refresh(ctx: Context, profile: Profile) -> None:
 
 def start_background_refresh(config: str | None, profile: str) -> None:
     """Start ``background-refresh`` detached from our pipes and our session."""
-    argv = [sys.executable, "-m", "cognito_credproc", "background-refresh", "--profile", profile]
+    from .launch import tool_argv
+
+    # Never ``python -m``: that would import from whatever directory the caller is in.
+    argv = [*tool_argv(), "background-refresh", "--profile", profile]
     if config:
         argv += ["--config", os.path.abspath(config)]
     # If it cannot start, nothing is lost: the foreground run printed valid credentials.

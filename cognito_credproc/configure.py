@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
 import sys
 from typing import TYPE_CHECKING
 
@@ -25,16 +23,16 @@ def aws_config_path(ctx: Context) -> str:
 
 
 def helper_command(ctx: Context, name: str) -> str:
-    """The credential_process line: the plain command when it is on PATH."""
-    parts = (
-        ["cognito-credproc"]
-        if shutil.which("cognito-credproc")
-        else [sys.executable, "-m", "cognito_credproc"]
-    )
+    """The credential_process line: the tool by absolute path, so that IDEs and GUI apps
+    whose PATH lacks its directory run it too, and never ``python -m`` (which would
+    import from whatever directory the SDK happens to run in)."""
+    from .launch import command_line, tool_argv
+
+    parts = tool_argv()
     if ctx.args.config:
         parts += ["--config", os.path.abspath(ctx.args.config)]
     parts += ["--profile", name]
-    return " ".join(shlex.quote(p) for p in parts)
+    return command_line(parts)
 
 
 def _read(path: str) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .doctor import run_like_botocore
 from .errors import EXIT_OK, CredprocError
+from .launch import command_line, tool_argv
 
 if TYPE_CHECKING:
     from .cli import Context
@@ -28,7 +29,7 @@ def _step(text: str, started: float) -> None:
 
 def _run_helper(env: dict[str, str]) -> tuple[dict[str, Any], float]:
     started = time.monotonic()
-    done = run_like_botocore([sys.executable, "-m", "cognito_credproc", "--profile", "demo"], env)
+    done = run_like_botocore([*tool_argv(), "--profile", "demo"], env)
     if done.returncode != 0:
         raise CredprocError(f"the demo's helper run failed: {done.stderr.strip()}")
     data: dict[str, Any] = json.loads(done.stdout)
@@ -106,7 +107,7 @@ def cmd_demo(ctx: Context) -> int:
                 "auth_flow = USER_PASSWORD_AUTH\n"
                 f"endpoint_url = {endpoint}\nrefresh_margin = 60\n"
             )
-        command = f"{sys.executable} -m cognito_credproc --profile demo"
+        command = command_line([*tool_argv(), "--profile", "demo"])
         with open(aws_config, "w", encoding="utf-8") as handle:
             handle.write(
                 f"[profile demo]\ncredential_process = {command}\nregion = {REGION}\n"
@@ -137,7 +138,9 @@ def cmd_demo(ctx: Context) -> int:
             raise CredprocError("the second run did not reuse the cached credentials")
 
         started = time.monotonic()
+        # "-c" puts the working directory first on sys.path: drop it before importing.
         script = (
+            "import sys; sys.path[:1] = [p for p in sys.path[:1] if p]\n"
             "import boto3; s = boto3.Session(profile_name='demo');"
             "print(s.client('sts').get_caller_identity()['Arn'])"
         )

@@ -250,8 +250,11 @@ def test_configure_without_terminal_names_the_missing_flags(ws: Workspace) -> No
 
 
 def _doctor_ready(ws: Workspace, cognito: Cognito) -> None:
+    from cognito_credproc.launch import command_line, tool_argv
+
     signed_in(ws, cognito)
-    ws.aws_config.write_text("[profile dev]\ncredential_process = cognito-credproc --profile dev\n")
+    line = command_line([*tool_argv(), "--profile", "dev"])
+    ws.aws_config.write_text(f"[profile dev]\ncredential_process = {line}\n")
 
 
 def test_doctor_passes_on_a_good_setup(ws: Workspace, cognito: Cognito) -> None:

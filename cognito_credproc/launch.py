@@ -1,0 +1,80 @@
+"""How the tool starts itself (the ``early_refresh`` process, ``demo``, the line
+``configure`` writes) without importing anything from the working directory.
+
+``python -m cognito_credproc`` puts the working directory first on ``sys.path``, and the
+SDKs run ``credential_process`` wherever the user happens to be: a ``cognito_credproc/``
+directory in a cloned repository would run as the user. So the tool names itself by
+absolute path: its console script when there is one (a script's own directory, not the
+working directory, goes on ``sys.path``), else this interpreter with a bootstrap that
+replaces the working-directory entry by the directory this package was loaded from.
+``python -I`` is not used: it also drops ``PYTHONPATH`` and the user site-packages,
+which breaks ``pip install --user`` and ``PYTHONPATH`` installs, and 3.10 has no ``-P``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+SCRIPT_NAME = "cognito-credproc"
+
+
+def _script_names() -> tuple[str, ...]:
+    return (SCRIPT_NAME + ".exe", SCRIPT_NAME + "-script.py") if os.name == "nt" else (SCRIPT_NAME,)
+
+
+def _is_file(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def console_script() -> str | None:
+    """The absolute path of this installation's console script, if it has one."""
+    names = _script_names()
+    # The script this process was started as (an absolute path, or one relative to the
+    # directory the process started in, which is where the kernel found it).
+    started_as = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    if os.path.basename(started_as) in names and _is_file(started_as):
+        return os.path.abspath(started_as)
+    # The script installed beside this interpreter (a virtualenv, pipx, a user's venv).
+    if sys.executable:
+        beside = os.path.dirname(os.path.abspath(sys.executable))
+        for name in names:
+            candidate = os.path.join(beside, name)
+            if _is_file(candidate):
+                return candidate
+    return None
+
+
+def package_parent() -> str:
+    """The directory that holds the ``cognito_credproc`` package now running."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.dirname(here)
+
+
+def bootstrap_argv() -> list[str]:
+    """This interpreter, told to import the tool from where it was loaded, never from
+    the working directory (``-c`` puts ``''`` first on ``sys.path``: it is replaced)."""
+    code = (
+        "import sys; "
+        f"sys.path[:1] = [{package_parent()!r}] + [p for p in sys.path[:1] if p]; "
+        "from cognito_credproc.cli import main; sys.exit(main())"
+    )
+    return [sys.executable, "-c", code]
+
+
+def tool_argv() -> list[str]:
+    """The command that runs this tool, safe to start from any working directory."""
+    script = console_script()
+    return [script] if script is not None else bootstrap_argv()
+
+
+def command_line(argv: list[str]) -> str:
+    """One line that botocore splits back into ``argv`` (shlex rules on POSIX; Windows
+    command-line rules there)."""
+    if os.name == "nt":
+        import subprocess
+
+        return subprocess.list2cmdline(argv)
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in argv)

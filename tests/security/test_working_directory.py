@@ -1,0 +1,146 @@
+"""Attack: a ``cognito_credproc/`` (or ``boto3/``) package in the directory the user
+happens to be in (a cloned repository) is imported by the tool's own child processes,
+and runs as the user with the password in its environment."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from cognito_credproc.launch import bootstrap_argv
+
+from ..conftest import Cognito, Workspace, parse_output
+from ..strict_cognito import BEHAVIOUR
+from .conftest import console_script, run_tool
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A hostile checkout: any import of its packages leaves a marker file."""
+    repo = tmp_path / "hostile-repo"
+    marker = tmp_path / "imported-from-cwd"
+    plant = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    for package in ("cognito_credproc", "boto3"):
+        (repo / package).mkdir(parents=True)
+        for module in ("__init__.py", "__main__.py", "cli.py"):
+            (repo / package / module).write_text(plant + "def main():\n    return 0\n")
+    return repo
+
+
+def imported(repo: Path) -> str:
+    marker = repo.parent / "imported-from-cwd"
+    return marker.read_text() if marker.exists() else ""
+
+
+def test_early_refresh_child_does_not_import_from_the_working_directory(
+    ws: Workspace, cognito: Cognito, repo: Path
+) -> None:
+    ws.write_config(cognito.profile_section("dev", early_refresh="3000"))
+    first = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert first.returncode == 0, first.stderr
+    entry = next(ws.cache.glob("credentials-*.json"))
+    data = json.loads(entry.read_text())
+    data["fetched_at"] -= 120  # old enough to be renewed early, in the background
+    entry.write_text(json.dumps(data))
+
+    done = run_tool("--profile", "dev", env=ws.env, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not imported(repo):
+        if BEHAVIOUR.calls["GetCredentialsForIdentity"] == 2:
+            break
+        time.sleep(0.1)
+    assert imported(repo) == ""
+    assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 2  # the real tool did the refresh
+
+
+def test_doctor_does_not_import_from_the_working_directory(
+    ws: Workspace, cognito: Cognito, repo: Path
+) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    assert (
+        ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
+        == 0
+    )
+    line = f"{shlex.quote(str(console_script()))} --profile dev"
+    ws.aws_config.write_text(f"[profile dev]\ncredential_process = {line}\n")
+    done = run_tool("doctor", "--profile", "dev", env=ws.env, cwd=repo)
+    assert imported(repo) == ""
+    assert "credential_process JSON" in done.stdout, done.stdout + done.stderr
+
+
+def test_configured_line_does_not_import_from_the_working_directory(
+    ws: Workspace, cognito: Cognito, repo: Path
+) -> None:
+    # A PATH without the tool's directory, as IDEs and GUI apps have.
+    env = {**ws.env, "PATH": "/usr/bin:/bin"}
+    done = run_tool(
+        "configure",
+        "--profile",
+        "dev",
+        "--user-pool-id",
+        cognito.user_pool_id,
+        "--app-client-id",
+        cognito.client_id,
+        "--identity-pool-id",
+        cognito.identity_pool_id,
+        "--username",
+        cognito.username,
+        "--endpoint-url",
+        cognito.endpoint,
+        env=env,
+        cwd=repo,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(
+        text.split("=", 1)[1].strip()
+        for text in ws.aws_config.read_text().splitlines()
+        if text.startswith("credential_process")
+    )
+    argv = shlex.split(line)  # botocore's split on POSIX
+    assert Path(argv[0]).is_absolute(), line
+    # Run the line the way the AWS CLI does, from inside the hostile checkout.
+    ran = subprocess.run(
+        argv,
+        env={**env, "COGNITO_CREDPROC_PASSWORD": cognito.password},
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert imported(repo) == ""
+    assert ran.returncode == 0, ran.stderr
+    assert parse_output(ran.stdout)["Version"] == 1
+
+
+def test_demo_does_not_import_from_the_working_directory(ws: Workspace, repo: Path) -> None:
+    done = run_tool("demo", env=ws.env, cwd=repo, timeout=180)
+    assert imported(repo) == ""
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_interpreter_fallback_does_not_import_from_the_working_directory(
+    ws: Workspace, repo: Path
+) -> None:
+    # Without a console script the tool starts this interpreter with a bootstrap.
+    done = subprocess.run(
+        [*bootstrap_argv(), "--version"],
+        env=ws.env,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert imported(repo) == ""
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("cognito-credproc ")
