@@ -31,9 +31,21 @@ TEST_PASSWORDS: set[str] = set()
 
 
 def known_secrets() -> set[str]:
+    """The leak oracle: every secret the fakes handed out (user-pool tokens, AWS keys and
+    session tokens, OpenID tokens, STS credentials, app client secrets) and every
+    password the tests use."""
     with BEHAVIOUR.lock:
         issued = set(BEHAVIOUR.issued)
     return {s for s in issued | TEST_PASSWORDS if len(s) >= 6}
+
+
+def check_no_secrets(*streams: str) -> None:
+    """What a person or a log sees must never carry a password, token or key."""
+    secrets = known_secrets()
+    for stream in streams:
+        leaked = [s for s in secrets if s in stream]
+        assert not leaked, f"secret leaked into output: {leaked[0][:12]}..."
+        assert not JWT_RE.search(stream), "a JWT leaked into output"
 
 
 PASSWORD = "Correct-Horse-9-battery"
@@ -132,6 +144,7 @@ class Cognito:
             ExplicitAuthFlows=flows
             or ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]
+        BEHAVIOUR.record(created.get("ClientSecret"))
         return dict(created)
 
 
@@ -174,6 +187,7 @@ def provision(
     )["IdentityPoolId"]
     if allow_unauthenticated:
         BEHAVIOUR.unauth_pools.add(identity_pool_id)
+    BEHAVIOUR.record(client.get("ClientSecret"))
     cognito = Cognito(
         endpoint=endpoint,
         user_pool_id=pool_id,
@@ -210,11 +224,7 @@ class Workspace:
     env: dict[str, str]
 
     def check_no_secrets(self, *streams: str) -> None:
-        """What a person or a log sees must never carry a password, token or key."""
-        for stream in streams:
-            leaked = [s for s in known_secrets() if s in stream]
-            assert not leaked, f"secret leaked into output: {leaked[0][:12]}..."
-            assert not JWT_RE.search(stream), "a JWT leaked into output"
+        check_no_secrets(*streams)
 
     def write_config(self, text: str) -> None:
         self.config.write_text(text, encoding="utf-8")

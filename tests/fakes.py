@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from cognito_credproc.aws import Skew
+
+from .strict_cognito import BEHAVIOUR
 
 # One profile's settings for the in-process tests (no server behind them).
 SECTION = {
@@ -78,6 +81,7 @@ class FakeIdp:
         }
         if with_refresh:
             result["RefreshToken"] = f"refresh-{self.serial}"
+        BEHAVIOUR.record(*result.values())  # the suite's leak oracle knows them
         return {"AuthenticationResult": result}
 
     def initiate_auth(self, **params: Any) -> dict[str, Any]:
@@ -111,12 +115,14 @@ class FakeIdentity:
     def get_credentials_for_identity(self, **params: Any) -> dict[str, Any]:
         self.calls.append("GetCredentialsForIdentity")
         self.serial += 1
+        secret, session = f"fake-secret-{uuid.uuid4().hex}", f"fake-session-{uuid.uuid4().hex}"
+        BEHAVIOUR.record(secret, session)
         return {
             "IdentityId": params["IdentityId"],
             "Credentials": {
                 "AccessKeyId": f"AK{self.serial}",
-                "SecretKey": "sk",
-                "SessionToken": "st",
+                "SecretKey": secret,
+                "SessionToken": session,
                 "Expiration": datetime.fromtimestamp(self.clock() + self.lifetime, tz=timezone.utc),
             },
         }

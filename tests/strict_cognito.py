@@ -2,8 +2,10 @@
 
 moto (5.x) accepts any SRP proof, skips SECRET_HASH on the password flow, ignores
 ExplicitAuthFlows, hands out a new random IdentityId per GetId without checking the
-token, and returns the same keys for 90 seconds. These patches, applied inside the
-test process that runs ThreadedMotoServer, close those gaps and count the calls.
+token, hands out credentials and OpenID tokens for any IdentityId without Logins,
+returns the same keys for 90 seconds, and its STS takes any WebIdentityToken. These
+patches, applied inside the test process that runs ThreadedMotoServer, close those
+gaps, count the calls and record every secret handed out (the suite's leak oracle).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import threading
 import time
 import uuid
@@ -23,6 +26,8 @@ from typing import Any
 from moto.cognitoidentity.responses import CognitoIdentityResponse
 from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.exceptions import JsonRESTError
+from moto.sts.exceptions import STSClientError
+from moto.sts.responses import TokenResponse
 
 from . import srp_server
 
@@ -46,6 +51,16 @@ class Behaviour:
         # pools, or "sub" as moto does (Cognito too, for email-as-username pools, where the
         # username itself is the sub). USERNAME is always the pool's username.
         self.srp_user_id = "username"
+        # IdentityId -> (identity pool, the user's sub or None for a guest), as GetId made them
+        self.identities: dict[str, tuple[str, str | None]] = {}
+        # GetOpenIdToken's tokens are signed with this key; STS checks them with it
+        self.openid_key = os.urandom(32)
+        self.openid_lifetime = 600
+
+    def record(self, *secrets: object) -> None:
+        """Remember secrets handed out: no output of the suite may contain one."""
+        with self.lock:
+            self.issued.update(str(s) for s in secrets if s)
 
     def count(self, name: str) -> None:
         with self.lock:
@@ -60,6 +75,8 @@ class Behaviour:
             self.credentials_lifetime = 3600
             self.fail_credentials = False
             self.srp_user_id = "username"
+            self.identities.clear()
+            self.openid_lifetime = 600
 
 
 BEHAVIOUR = Behaviour()
@@ -67,10 +84,7 @@ BEHAVIOUR = Behaviour()
 
 def _record_tokens(result: dict[str, Any]) -> dict[str, Any]:
     auth = result.get("AuthenticationResult") or {}
-    with BEHAVIOUR.lock:
-        for name in ("IdToken", "AccessToken", "RefreshToken"):
-            if auth.get(name):
-                BEHAVIOUR.issued.add(str(auth[name]))
+    BEHAVIOUR.record(*(auth.get(name) for name in ("IdToken", "AccessToken", "RefreshToken")))
     return result
 
 
@@ -170,69 +184,149 @@ def respond_to_auth_challenge(
     )
 
 
-def _check_login(region_pool: dict[str, str] | None, pool_id: str) -> str | None:
-    """Validate a Logins map like Cognito does; returns the user's sub, or None for guests."""
-    if not region_pool:
-        return None
-    if len(region_pool) != 1:
-        raise _not_authorized("Only one login provider is supported here.")
-    ((provider, token),) = region_pool.items()
+def _claims(token: str) -> dict[str, Any]:
+    """A JWT's payload; ValueError when the token is not one."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError) as exc:
+        raise ValueError("not a JWT") from exc
+    if not isinstance(claims, dict):
+        raise ValueError("not a JWT")
+    return claims
+
+
+def _identity_pool(pool_id: str) -> Any | None:
+    from moto.cognitoidentity.models import cognitoidentity_backends
+
+    region = pool_id.split(":")[0]
+    for account in cognitoidentity_backends.values():
+        if region in account and pool_id in account[region].identity_pools:
+            return account[region].identity_pools[pool_id]
+    return None
+
+
+def _trusted_providers(pool: Any) -> dict[str, set[str]]:
+    """Login provider name -> the app client ids it may be used with (empty: any)."""
+    trusted: dict[str, set[str]] = {}
+    for entry in pool.cognito_identity_providers or []:
+        clients = trusted.setdefault(entry["ProviderName"], set())
+        if entry.get("ClientId"):
+            clients.add(entry["ClientId"])
+    for arn in pool.open_id_connect_provider_arns or []:
+        trusted.setdefault(arn.split(":oidc-provider/", 1)[-1], set())
+    for name in pool.supported_login_providers or {}:
+        trusted.setdefault(name, set())
+    return trusted
+
+
+def _user_pool_issued(provider: str, token: str) -> bool:
+    """Whether the user pool behind a cognito-idp provider issued this ID token: what the
+    real service learns from the token's signature."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    pool_id = provider.rsplit("/", 1)[-1]
+    region = pool_id.split("_")[0]
+    for account in cognitoidp_backends.values():
+        if region in account and pool_id in account[region].user_pools:
+            return token in account[region].user_pools[pool_id].id_tokens
+    return False
+
+
+def _check_login(logins: dict[str, str] | None, pool: Any) -> tuple[str, str] | None:
+    """Validate a Logins map like Cognito does: (provider, the user's sub), or None for
+    no Logins at all."""
+    if not logins:
+        return None
+    if len(logins) != 1:
+        raise _not_authorized("Only one login provider is supported here.")
+    ((provider, token),) = logins.items()
+    trusted = _trusted_providers(pool)
+    if provider not in trusted:
+        raise _not_authorized("Token is not from a supported provider of this identity pool.")
+    try:
+        claims = _claims(token)
+    except ValueError as exc:
         raise _not_authorized(
             "Invalid login token. Not a valid OpenId Connect identity token."
         ) from exc
     if claims.get("iss") != f"https://{provider}":
         raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
-    if claims.get("token_use") != "id":
-        raise _not_authorized("Invalid login token. Token is not an ID token.")
+    if provider.startswith("cognito-idp."):
+        if claims.get("token_use") != "id":
+            raise _not_authorized("Invalid login token. Token is not an ID token.")
+        if not _user_pool_issued(provider, token):
+            raise _not_authorized("Invalid login token. Token signature invalid.")
+    if trusted[provider] and claims.get("aud") not in trusted[provider]:
+        raise _not_authorized("Invalid login token. Incorrect token audience.")
     if claims.get("exp", 0) <= time.time():
         raise _not_authorized("Invalid login token. Token expired.")
-    return str(claims["sub"])
+    return provider, str(claims["sub"])
 
 
-def _known_pools(region: str) -> set[str]:
-    from moto.cognitoidentity.models import cognitoidentity_backends
-
-    pools: set[str] = set()
-    for account in cognitoidentity_backends.values():
-        if region in account:
-            pools.update(account[region].identity_pools)
-    return pools
+_LOGINS_DO_NOT_MATCH = (
+    "Logins don't match. Please include at least one valid login for this identity or "
+    "identity pool."
+)
 
 
 def get_id(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetId")
     pool_id = self._get_param("IdentityPoolId")
-    logins = self._get_param("Logins")
-    region = pool_id.split(":")[0]
-    if pool_id not in _known_pools(region):
+    pool = _identity_pool(pool_id)
+    if pool is None:
         raise JsonRESTError("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
-    sub = _check_login(logins, pool_id)
-    if sub is None:
+    login = _check_login(self._get_param("Logins"), pool)
+    region = pool_id.split(":")[0]
+    if login is None:
         if pool_id not in BEHAVIOUR.unauth_pools:
             raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
-        return json.dumps({"IdentityId": f"{pool_id.split(':')[0]}:{uuid.uuid4()}"})
-    # Real Cognito: one stable IdentityId per (identity pool, user).
-    stable = uuid.uuid5(uuid.NAMESPACE_URL, f"{pool_id}/{sub}")
-    return json.dumps({"IdentityId": f"{pool_id.split(':')[0]}:{stable}"})
+        identity_id = f"{region}:{uuid.uuid4()}"
+    else:
+        # Real Cognito: one stable IdentityId per (identity pool, user).
+        identity_id = f"{region}:{uuid.uuid5(uuid.NAMESPACE_URL, f'{pool_id}/{login[1]}')}"
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.identities[identity_id] = (pool_id, None if login is None else login[1])
+    return json.dumps({"IdentityId": identity_id})
+
+
+def _identity(identity_id: str, logins: dict[str, str] | None) -> tuple[str, str | None]:
+    """Check an IdentityId and the Logins sent with it as Cognito does: the identity must
+    exist, an authenticated one needs a valid login of its own user, a guest none.
+    Returns (identity pool id, login provider or None)."""
+    with BEHAVIOUR.lock:
+        found = BEHAVIOUR.identities.get(identity_id)
+    pool = _identity_pool(found[0]) if found else None
+    if found is None or pool is None:
+        raise JsonRESTError("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
+    pool_id, sub = found
+    login = _check_login(logins, pool)
+    if sub is None:
+        if login is not None:
+            raise _not_authorized(_LOGINS_DO_NOT_MATCH)
+        if pool_id not in BEHAVIOUR.unauth_pools:
+            raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
+        return pool_id, None
+    if login is None:
+        raise _not_authorized(f"Access to Identity '{identity_id}' is forbidden.")
+    if login[1] != sub:
+        raise _not_authorized(_LOGINS_DO_NOT_MATCH)
+    return pool_id, login[0]
 
 
 def get_credentials_for_identity(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetCredentialsForIdentity")
     identity_id = self._get_param("IdentityId")
-    _check_login(self._get_param("Logins"), "")
+    _identity(identity_id, self._get_param("Logins"))
     if BEHAVIOUR.fail_credentials:
         # a 400 that botocore does not retry, so the test knows when it is over
         raise JsonRESTError(
             "InvalidIdentityPoolConfigurationException", "the test asked for a failure"
         )
     secret, session = f"secret-{uuid.uuid4().hex}", f"session-{uuid.uuid4().hex}"
+    BEHAVIOUR.record(secret, session)
     with BEHAVIOUR.lock:
         BEHAVIOUR.custom_roles.append(self._get_param("CustomRoleArn"))
-        BEHAVIOUR.issued.update((secret, session))
         n = next(BEHAVIOUR.key_counter)
     expiration = datetime.now(timezone.utc).timestamp() + BEHAVIOUR.credentials_lifetime
     return json.dumps(
@@ -240,21 +334,70 @@ def get_credentials_for_identity(self: CognitoIdentityResponse) -> str:
             "IdentityId": identity_id,
             "Credentials": {
                 "AccessKeyId": f"ASIATEST{n:012d}",
-                "SecretKey": f"secret-{uuid.uuid4().hex}",
-                "SessionToken": f"session-{uuid.uuid4().hex}",
+                "SecretKey": secret,
+                "SessionToken": session,
                 "Expiration": expiration,
             },
         }
     )
 
 
-_original_open_id = CognitoIdentityResponse.get_open_id_token
+OPENID_ISSUER = "https://cognito-identity.amazonaws.com"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _openid_signature(signing_input: str) -> str:
+    return _b64url(hmac.new(BEHAVIOUR.openid_key, signing_input.encode(), hashlib.sha256).digest())
 
 
 def get_open_id_token(self: CognitoIdentityResponse) -> str:
+    """An OpenID token signed with a key only this fixture (and its STS) knows."""
     BEHAVIOUR.count("GetOpenIdToken")
-    _check_login(self._get_param("Logins"), "")
-    return _original_open_id(self)
+    identity_id = self._get_param("IdentityId")
+    pool_id, provider = _identity(identity_id, self._get_param("Logins"))
+    now = int(time.time())
+    claims = {
+        "iss": OPENID_ISSUER,
+        "sub": identity_id,
+        "aud": pool_id,
+        "amr": ["authenticated", provider] if provider else ["unauthenticated"],
+        "iat": now,
+        "exp": now + BEHAVIOUR.openid_lifetime,
+    }
+    header = {"kid": "strict-test", "typ": "JWS", "alg": "HS256"}
+    signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+    token = f"{signing_input}.{_openid_signature(signing_input)}"
+    BEHAVIOUR.record(token)
+    return json.dumps({"IdentityId": identity_id, "Token": token})
+
+
+def _check_openid_token(token: str) -> None:
+    """What STS checks on a Cognito OpenID token: signature, issuer, expiry."""
+    head, _, signature = token.rpartition(".")
+    if not head or not hmac.compare_digest(signature, _openid_signature(head)):
+        raise STSClientError(
+            "InvalidIdentityToken", "The ID Token provided is not a valid JWT or is not signed."
+        )
+    claims = _claims(token)
+    if claims.get("iss") != OPENID_ISSUER:
+        raise STSClientError("InvalidIdentityToken", "Incorrect token issuer.")
+    if claims.get("exp", 0) <= time.time():
+        raise STSClientError("ExpiredTokenException", "Token expired.")
+
+
+_original_assume_role_with_web_identity = TokenResponse.assume_role_with_web_identity
+
+
+def assume_role_with_web_identity(self: TokenResponse) -> Any:
+    BEHAVIOUR.count("AssumeRoleWithWebIdentity")
+    _check_openid_token(self._get_param("WebIdentityToken") or "")
+    result = _original_assume_role_with_web_identity(self)
+    role = result.result["Credentials"]  # type: ignore[index]
+    BEHAVIOUR.record(role.secret_access_key, role.session_token)
+    return result
 
 
 def install() -> None:
@@ -263,6 +406,7 @@ def install() -> None:
     CognitoIdentityResponse.get_id = get_id  # type: ignore[method-assign]
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity  # type: ignore[method-assign]
     CognitoIdentityResponse.get_open_id_token = get_open_id_token  # type: ignore[method-assign]
+    TokenResponse.assume_role_with_web_identity = assume_role_with_web_identity  # type: ignore[method-assign]
     from . import strict_userauth  # USER_AUTH, which moto lacks, on top of these patches
 
     strict_userauth.install()
