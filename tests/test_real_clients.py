@@ -1,8 +1,12 @@
-"""The AWS CLI and boto3 reading our output through credential_process."""
+"""The real clients reading our output through credential_process: the AWS CLI (v1 from
+PyPI, v2 from Debian), boto3, and the AWS SDK for Go v2 (from Debian)."""
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -71,3 +75,136 @@ def test_boto3_reads_and_uses_the_credentials(ws: Workspace, cognito: Cognito) -
     assert seen["key"] == ours["AccessKeyId"]
     assert seen["secret"] == ours["SecretAccessKey"]
     assert seen["token"] == ours["SessionToken"]
+
+
+# --- the AWS CLI v2 and the Go SDK v2, from Debian's packages ---------------------------
+
+AWS_CLI_V2 = Path("/usr/bin/aws")  # Debian's awscli; a PyPI `aws` earlier on PATH is v1
+GO_SDK_V2 = Path("/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2")
+GO_CLIENT = Path(__file__).resolve().parent / "goclient" / "credcheck.go"
+DEBIAN_HINT = "install with apt-get (.ci/run does): {}"
+
+
+@pytest.fixture(scope="session")
+def aws_cli_v2() -> str:
+    if not AWS_CLI_V2.exists():
+        pytest.skip("the AWS CLI v2 is not installed; " + DEBIAN_HINT.format("awscli"))
+    version = subprocess.run(
+        [str(AWS_CLI_V2), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    if not version.stdout.startswith("aws-cli/2."):
+        pytest.skip(f"{AWS_CLI_V2} is not the AWS CLI v2: {version.stdout.strip()}")
+    return str(AWS_CLI_V2)
+
+
+@pytest.fixture(scope="session")
+def go_credcheck(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """tests/goclient/credcheck.go, built once per session in GOPATH mode against Debian's
+    Go SDK v2: no module proxy, nothing fetched, nothing written to the repository."""
+    go = shutil.which("go")
+    if go is None or not (GO_SDK_V2 / "service" / "sts").is_dir():
+        pytest.skip(
+            "Go or the AWS SDK for Go v2 is not installed; "
+            + DEBIAN_HINT.format("golang-go golang-github-aws-aws-sdk-go-v2-dev")
+        )
+    out = tmp_path_factory.mktemp("goclient")
+    env = {
+        **os.environ,
+        "GO111MODULE": "off",
+        "GOPATH": str(GO_SDK_V2.parents[3]),
+        "GOPROXY": "off",
+        "GOFLAGS": "",
+        "GOCACHE": str(out / "cache"),
+    }
+    built = subprocess.run(
+        [go, "build", "-o", str(out / "credcheck"), str(GO_CLIENT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    return str(out / "credcheck")
+
+
+def without_warnings_as_errors(env: dict[str, str]) -> dict[str, str]:
+    """Debian's AWS CLI runs on the system Python with its own libraries, whose warnings
+    (six's ImportWarning) are not ours to turn into errors."""
+    return {k: v for k, v in env.items() if k != "PYTHONWARNINGS"}
+
+
+def run_client(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_aws_cli_v2_uses_the_helper(ws: Workspace, cognito: Cognito, aws_cli_v2: str) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    write_aws_config(ws, cognito)
+    env = without_warnings_as_errors(
+        {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password, "AWS_PROFILE": "dev"}
+    )
+    # This CLI release reads no endpoint_url from the config file: name it on the command.
+    argv = [aws_cli_v2, "sts", "get-caller-identity", "--endpoint-url", cognito.endpoint]
+    for _ in range(2):
+        done = run_client(argv, env)
+        assert done.returncode == 0, done.stderr
+        assert parse_output(done.stdout)["Account"]
+    assert cognito.sign_ins() == 1
+    assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1
+
+
+def test_aws_cli_v2_shows_our_error_verbatim(
+    ws: Workspace, cognito: Cognito, aws_cli_v2: str
+) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    write_aws_config(ws, cognito)
+    done = run_client(
+        [aws_cli_v2, "sts", "get-caller-identity", "--profile", "dev"],
+        without_warnings_as_errors({**ws.env, "AWS_PROFILE": "dev"}),
+    )
+    assert done.returncode != 0
+    assert "Error when retrieving credentials from custom-process" in done.stderr
+    assert "cognito-credproc login --profile dev" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_go_sdk_v2_uses_the_helper(ws: Workspace, cognito: Cognito, go_credcheck: str) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    write_aws_config(ws, cognito)
+    env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
+    seen = []
+    for _ in range(2):
+        done = run_client([go_credcheck, "dev", cognito.endpoint], env)
+        assert done.returncode == 0, done.stderr
+        seen.append(parse_output(done.stdout))
+    ours = parse_output(ws.run("--profile", "dev").stdout)
+    for go_view in seen:
+        assert go_view["Source"] == "ProcessProvider"
+        assert go_view["CanExpire"] is True
+        assert go_view["Expires"] == ours["Expiration"]
+        assert go_view["AccessKeyId"] == ours["AccessKeyId"]
+        assert go_view["SecretAccessKey"] == ours["SecretAccessKey"]
+        assert go_view["SessionToken"] == ours["SessionToken"]
+        assert go_view["Account"] and go_view["Arn"]
+    assert cognito.sign_ins() == 1
+    assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1
+
+
+def test_go_sdk_v2_passes_our_error_on(ws: Workspace, cognito: Cognito, go_credcheck: str) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    write_aws_config(ws, cognito)
+    done = run_client([go_credcheck, "dev", cognito.endpoint], ws.env)
+    assert done.returncode == 1
+    assert "credential_process" in done.stderr
+    assert "cognito-credproc login --profile dev" in done.stderr
+    assert "Traceback" not in done.stderr
