@@ -35,6 +35,18 @@ class Credentials:
             self.account_id,
         )
 
+    def with_account(self, account_id: str | None) -> Credentials:
+        """The same keys, labelled with another AccountId (a profile's own setting)."""
+        if account_id == self.account_id:
+            return self
+        return Credentials(
+            self.access_key_id,
+            self.secret_access_key,
+            self.session_token,
+            self.expiration,
+            account_id,
+        )
+
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Credentials:
         """Rebuild from the cache; ValueError on anything misshapen."""

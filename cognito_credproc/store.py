@@ -29,7 +29,9 @@ class Store:
         """Cached credentials, their Expiration moved into this machine's clock.
 
         The cache keeps the service's Expiration and the clock skew measured when they
-        were fetched; every decision, and what the SDKs are told, uses local time."""
+        were fetched; every decision, and what the SDKs are told, uses local time.
+        AccountId is this profile's own: profiles that differ only in ``account_id``
+        share one entry, so the AccountId stored in it may be another profile's."""
         entry = self.credentials_entry()
         if entry is None:
             return None
@@ -37,7 +39,7 @@ class Store:
             creds = Credentials.from_json(entry)
         except ValueError:
             return None
-        return creds.shifted(-_skew_of(entry))
+        return creds.shifted(-_skew_of(entry)).with_account(self.profile.effective_account_id)
 
     def last_skew(self) -> float:
         """The clock skew measured when the cached credentials were fetched."""

@@ -115,3 +115,32 @@ def test_logout_names_every_profile_that_shared_the_sign_in(
         assert name in done.stderr
     assert not list(ws.cache.glob("*.json"))
     assert ws.run("--profile", "dev").returncode == 1  # signed out everywhere
+
+
+def test_account_id_follows_each_profile_over_one_credentials_cache(
+    ws: Workspace, cognito: Cognito
+) -> None:
+    # Same pools, user and role: one credentials entry serves all three; AccountId is each
+    # profile's own setting (given, derived from role_arn, or none), not the cache's.
+    ws.write_config(
+        cognito.profile_section("plain")
+        + cognito.profile_section("billing", account_id="111111111111")
+        + cognito.profile_section("audit", account_id="222222222222")
+    )
+    first = ws.run("--profile", "billing", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert first.returncode == 0, first.stderr
+    outputs = {"billing": parse_output(first.stdout)}
+    for name in ("plain", "audit", "billing"):
+        done = ws.run("--profile", name)
+        assert done.returncode == 0, (name, done.stderr)
+        outputs[name] = parse_output(done.stdout)
+    assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1  # the cache was shared
+    assert len({o["AccessKeyId"] for o in outputs.values()}) == 1
+    assert outputs["billing"]["AccountId"] == "111111111111"
+    assert outputs["audit"]["AccountId"] == "222222222222"
+    assert "AccountId" not in outputs["plain"]
+    env = ws.run("env", "--profile", "plain")
+    assert env.returncode == 0, env.stderr
+    assert "AWS_ACCOUNT_ID" not in env.stdout
+    env = ws.run("env", "--profile", "audit")
+    assert "AWS_ACCOUNT_ID=222222222222" in env.stdout
