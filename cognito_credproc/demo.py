@@ -27,9 +27,27 @@ def _step(text: str, started: float) -> None:
     sys.stdout.flush()
 
 
-def _run_helper(env: dict[str, str]) -> tuple[dict[str, Any], float]:
+def install_hint(prefix: str = sys.prefix) -> str:
+    """How to add moto's server to this installation of the tool."""
+    if os.path.isfile(os.path.join(prefix, "pipx_metadata.json")):
+        # pipx names the environment after the package (plus any --suffix)
+        return f"pipx inject {os.path.basename(prefix)} 'moto[server]'"
+    return "pip install 'cognito-credproc[demo]'"
+
+
+def shortened(data: dict[str, Any]) -> list[str]:
+    """The printed JSON, one key a line, the keys themselves cut short."""
+    lines = []
+    for key, value in data.items():
+        if key in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+            value = f"{str(value)[:4]}..."
+        lines.append(f"{json.dumps(key)}: {json.dumps(value)}")
+    return ["{"] + [f"  {line}," for line in lines[:-1]] + [f"  {lines[-1]}", "}"]
+
+
+def _run_helper(argv: list[str], env: dict[str, str]) -> tuple[dict[str, Any], float]:
     started = time.monotonic()
-    done = run_like_botocore([*tool_argv(), "--profile", "demo"], env)
+    done = run_like_botocore(argv, env)
     if done.returncode != 0:
         raise CredprocError(f"the demo's helper run failed: {done.stderr.strip()}")
     data: dict[str, Any] = json.loads(done.stdout)
@@ -65,16 +83,20 @@ def _provision(endpoint: str) -> tuple[str, str, str, str]:
 
 
 def cmd_demo(ctx: Context) -> int:
+    import logging
+    import warnings
+
+    # The emulator's own warnings and log lines are not the demo's to show.
+    warnings.filterwarnings("ignore", module=r"(moto|werkzeug|flask)(\.|$)")
+    for name in ("moto", "werkzeug", "flask"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise CredprocError(
             "the demo needs a local Cognito emulator (moto's server)",
-            hint="pip install 'cognito-credproc[demo]'",
+            hint=f"run: {install_hint()}",
         ) from None
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     out = sys.stdout.write
     out("cognito-credproc demo: the real flow against a local Cognito on 127.0.0.1\n\n")
     workdir = tempfile.mkdtemp(prefix="cognito-credproc-demo-")
@@ -98,21 +120,19 @@ def cmd_demo(ctx: Context) -> int:
         config = os.path.join(workdir, "config.ini")
         aws_config = os.path.join(workdir, "aws-config")
         with open(config, "w", encoding="utf-8") as handle:
-            # The emulator implements no SRP math, so the demo uses the password flow (real
-            # profiles default to SRP); its credentials last 90 s (real ones: 1 h), so the demo
-            # reuses them while more than 60 s remain instead of the usual 15 minutes.
+            # The default SRP flow, as a real profile uses. The emulator's credentials last
+            # 90 s (real ones: 1 h), so the demo reuses them while more than 60 s remain
+            # instead of the usual 15 minutes.
             handle.write(
                 f"[demo]\nuser_pool_id = {pool}\napp_client_id = {client_id}\n"
                 f"identity_pool_id = {identity_pool}\nusername = demo-user\n"
-                "auth_flow = USER_PASSWORD_AUTH\n"
                 f"endpoint_url = {endpoint}\nrefresh_margin = 60\n"
             )
-        command = command_line([*tool_argv(), "--profile", "demo"])
+        argv = [*tool_argv(), "--profile", "demo"]
+        command = command_line(argv)
+        aws_profile = f"[profile demo]\ncredential_process = {command}\nregion = {REGION}\n"
         with open(aws_config, "w", encoding="utf-8") as handle:
-            handle.write(
-                f"[profile demo]\ncredential_process = {command}\nregion = {REGION}\n"
-                f"endpoint_url = {endpoint}\n"
-            )
+            handle.write(aws_profile + f"endpoint_url = {endpoint}\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(
             {
@@ -124,15 +144,20 @@ def cmd_demo(ctx: Context) -> int:
                 "AWS_EC2_METADATA_DISABLED": "true",
             }
         )
-        out(f"\n  settings written to {config}:\n")
+        out("\n  the settings, in a temporary config.ini (COGNITO_CREDPROC_CONFIG):\n")
         with open(config, encoding="utf-8") as handle:
             out("".join(f"    {line}" for line in handle))
+        out("\n  and the profile in a temporary ~/.aws/config (AWS_CONFIG_FILE):\n")
+        out("".join(f"    {line}\n" for line in aws_profile.splitlines()))
         out("\n")
 
-        first, started = _run_helper(env)
-        _step("sign-in + GetId + GetCredentialsForIdentity", started)
-        out(f"      AccessKeyId {first['AccessKeyId']}, expires {first['Expiration']}\n")
-        second, started = _run_helper({**env, "COGNITO_CREDPROC_PASSWORD": ""})
+        first, started = _run_helper(argv, env)
+        _step("SRP sign-in + GetId + GetCredentialsForIdentity", started)
+        lifetime = _seconds_until(str(first.get("Expiration")))
+        out("  credential_process printed (keys shortened):\n")
+        out("".join(f"    {line}\n" for line in shortened(first)))
+        out(f"  They last {lifetime} s: the local emulator's choice (Cognito's last an hour).\n\n")
+        second, started = _run_helper(argv, {**env, "COGNITO_CREDPROC_PASSWORD": ""})
         _step("second run: served from the cache, no password needed", started)
         if second != first:
             raise CredprocError("the second run did not reuse the cached credentials")
@@ -156,7 +181,18 @@ def cmd_demo(ctx: Context) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     out(
         "\nStopped the local Cognito and removed every file the demo made.\n"
-        "Next: cognito-credproc configure --profile NAME (your own pools), then "
-        "cognito-credproc login --profile NAME.\n"
+        "Next, with your own pools:\n"
+        "  cognito-credproc configure --profile NAME\n"
+        "  cognito-credproc login --profile NAME\n"
     )
     return EXIT_OK
+
+
+def _seconds_until(expiration: str) -> int:
+    import calendar
+
+    try:
+        then = calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return 0
+    return max(0, round((then - time.time()) / 10) * 10)
