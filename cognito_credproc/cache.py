@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
+    from .parentwatch import ParentWatch
+
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 MAX_ENTRY_BYTES = 1 << 20  # a real entry is a few KiB; anything bigger is not ours
@@ -218,22 +220,44 @@ class FileCache:
     # -- locking -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, key: str, timeout: float, profile: str | None = None) -> Iterator[None]:
-        """Hold an exclusive OS-level lock; the OS releases it if the holder dies."""
+    def lock(
+        self,
+        key: str,
+        timeout: float,
+        profile: str | None = None,
+        *,
+        watch: ParentWatch | None = None,
+    ) -> Iterator[None]:
+        """Hold an exclusive OS-level lock; the OS releases it if the holder dies.
+
+        Waits at most ``timeout`` seconds, and gives up sooner (``ParentGone``) when the
+        program that started this process exits meanwhile: nobody wants the result."""
+        import time
+
         import filelock  # imported here, not at the top: the cache-hit path must not pay for it
+
+        from .parentwatch import POLL_SECONDS, ParentWatch
 
         self.ensure_directory()
         path = os.path.join(self.directory, f"{key}.lock")
-        lock = filelock.FileLock(path, timeout=timeout, mode=FILE_MODE)
+        lock = filelock.FileLock(path, mode=FILE_MODE)
+        watch = watch or ParentWatch()
+        deadline = time.monotonic() + timeout
         try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise LockTimeout(
-                f"another cognito-credproc process held the lock for over {timeout:g}s ({path})",
-                profile=profile,
-                hint="wait for it to finish or end the stuck process; "
-                "raise lock_timeout if sign-in is slow",
-            ) from None
+            while True:
+                try:
+                    lock.acquire(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+                    break
+                except filelock.Timeout:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(
+                            f"another cognito-credproc process held the lock for over "
+                            f"{timeout:g}s ({path})",
+                            profile=profile,
+                            hint="wait for it to finish or end the stuck process; "
+                            "raise lock_timeout if sign-in is slow",
+                        ) from None
+                    watch.check(profile)
         except OSError as exc:  # after Timeout, which is an OSError too
             raise self._unwritable(exc) from None
         try:

@@ -6,6 +6,7 @@
     ├── AuthFailed                exit 1: Cognito refused the password, code or token
     ├── ServiceError              exit 1: Cognito or STS failed, or could not be reached
     ├── LockTimeout               exit 1: another process held the profile's lock too long
+    ├── ParentGone                exit 1: the program that started the helper exited meanwhile
     └── Aborted                   exit 130: the person pressed Ctrl-C at a prompt
 
 Every message names the profile, says what went wrong and, where there is one,
@@ -62,6 +63,10 @@ class ServiceError(CredprocError):
 
 class LockTimeout(CredprocError):
     """Another process held the lock for longer than lock_timeout."""
+
+
+class ParentGone(CredprocError):
+    """The program that started this process exited while it waited (see parentwatch)."""
 
 
 class Aborted(CredprocError):

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from .config import ENV_PASSWORD, Profile
 from .errors import Aborted, AuthFailed, ConfigError, SignInRequired
+from .parentwatch import ParentGone, ParentWatch, wait_readable
 
 COMMAND_TIMEOUT_SECONDS = 120
 MAX_ANSWER_BYTES = 4096
@@ -56,8 +57,11 @@ class Terminal:
 
     interactive = True
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, watch: ParentWatch | None = None) -> None:
         self.fd = fd
+        # The program that started this one may die while a person is being asked (the Go
+        # SDKs kill their `sh -c` after 60 s): then nobody wants the answer any more.
+        self.watch = watch or ParentWatch()
 
     @classmethod
     def open(cls) -> Terminal | None:
@@ -111,10 +115,18 @@ class Terminal:
         except KeyboardInterrupt:
             self.say("")
             raise Aborted("interrupted at a prompt; nothing was changed") from None
+        except ParentGone:
+            self.say("")
+            self.say(
+                "cognito-credproc: the program that asked for credentials has exited; "
+                "no answer is needed any more."
+            )
+            raise
 
     def _read_line(self) -> str:
         buffer = b""
         while b"\n" not in buffer:
+            wait_readable(self.fd, self.watch)
             chunk = os.read(self.fd, 1024)
             if not chunk:
                 raise Aborted("the terminal closed before an answer was given")

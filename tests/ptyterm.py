@@ -9,10 +9,15 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 
 
 class PtyRun:
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], *, through: Sequence[str] = ()
+    ) -> None:
+        """``through``: a command that runs the helper as its child (``sh -c ...``); the
+        helper's arguments follow it."""
         self.master, slave = pty.openpty()
         slave_name = os.ttyname(slave)
         os.close(slave)
@@ -23,7 +28,7 @@ class PtyRun:
             os.close(fd)
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cognito_credproc", *args],
+            [*through, sys.executable, "-m", "cognito_credproc", *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
