@@ -121,9 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-validate", action="store_true", help="do not call Cognito to check the ids"
     )
     add("doctor", "check the setup the way the AWS CLI runs the helper")
-    add("background-refresh", argparse.SUPPRESS)
     p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
     p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+# The command the tool starts itself with (early_refresh); not one for people, so it is
+# neither in --help nor among the commands an error lists.
+BACKGROUND_REFRESH = "background-refresh"
+
+
+def _internal_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"{PROG} {BACKGROUND_REFRESH}", add_help=False)
+    _common(parser, top=True)
+    parser.set_defaults(command=BACKGROUND_REFRESH)
     return parser
 
 
@@ -207,7 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args_list[: args_list.index("--") if "--" in args_list else None]
     try:
         try:
-            args = build_parser().parse_args(args_list)
+            if args_list[:1] == [BACKGROUND_REFRESH]:
+                args = _internal_parser().parse_args(args_list[1:])
+            else:
+                args = build_parser().parse_args(args_list)
         except SystemExit as exc:  # --help and --version
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
         if args.debug:

@@ -85,6 +85,7 @@ def cmd_logout(ctx: Context) -> int:
     store = Store(profile, ctx.cache)
     tokens = store.tokens()
     note = ""
+    failed: CredprocError | None = None
     if tokens is not None and not profile.unauthenticated:
         from .prompt import NoTerminal
 
@@ -97,23 +98,30 @@ def cmd_logout(ctx: Context) -> int:
                 pool.revoke(tokens)
                 note = "refresh token revoked"
         except CredprocError as exc:
-            note = (
-                f"could not revoke the token at Cognito ({exc.message}); "
-                "the local cache is deleted anyway"
-            )
+            failed = exc  # the local copy goes anyway: this machine is signed out
     with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
         removed = store.clear()
         shared = [n for n in sharing_profiles(ctx, profile) if n != profile.name]
         for name, other in _all_profiles(ctx):
             if other is not None and name in shared:
                 Store(other, ctx.cache).clear(tokens=False)
+    also = f"; this also signed out {', '.join(shared)}" if shared else ""
+    if failed is not None:
+        what = "sign out every device" if ctx.args.global_ else "revoke the refresh token"
+        raise CredprocError(
+            f"signed out on this machine (cache deleted{also}), but Cognito did not {what} "
+            f"({failed.message}): the refresh token is still valid at Cognito until it "
+            "expires (the app client's refresh token lifetime, 30 days by default)",
+            profile=profile.name,
+            hint="to end it sooner, once Cognito answers: cognito-credproc login "
+            f"--profile {profile.name}, then cognito-credproc logout --global "
+            f"--profile {profile.name}",
+        )
     message = f"profile {profile.name}: signed out"
     if note:
         message += f" ({note})"
     message += "; cache entries deleted" if removed else "; nothing was cached"
-    if shared:
-        message += f"; this also signed out {', '.join(shared)}"
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(message + also + "\n")
     return EXIT_OK
 
 

@@ -222,8 +222,9 @@ def check_config_location(path: str) -> None:
             )
 
 
-def read_config_file(path: str) -> configparser.ConfigParser:
-    """Parse the INI file strictly: duplicate sections or keys are errors."""
+def read_config_file(path: str, profile: str | None = None) -> configparser.ConfigParser:
+    """Parse the INI file strictly: duplicate sections or keys are errors. ``profile``
+    (the one asked for, if any) goes into the hint for a missing file."""
     check_config_location(path)
     parser = configparser.ConfigParser(interpolation=None, strict=True, empty_lines_in_values=False)
     try:
@@ -236,9 +237,12 @@ def read_config_file(path: str) -> configparser.ConfigParser:
             raise ConfigError(f"config file {path} contains a NUL byte (is it a binary file?)")
         parser.read_string(text, source=path)
     except FileNotFoundError:
+        import shlex  # only for this message
+
         raise ConfigError(
             f"config file {path} does not exist",
-            hint="cognito-credproc configure, or copy config.example.ini there",
+            hint=f"run: cognito-credproc configure --profile {profile or 'NAME'}"
+            + ("" if path == default_config_path() else f" --config {shlex.quote(path)}"),
         ) from None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a directory") from None
@@ -261,7 +265,7 @@ def _bad(path: str, section: str, key: str, problem: str, profile: str) -> Confi
 def load_profile(path: str, name: str, environ: Mapping[str, str] | None = None) -> Profile:
     """Load and validate one profile; raises ConfigError naming what is wrong."""
     env = os.environ if environ is None else environ
-    parser = read_config_file(path)
+    parser = read_config_file(path, name)
     if not parser.has_section(name):
         available = ", ".join(parser.sections()) or "none"
         raise ConfigError(

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
 
 from .config import check_value, profile_from_section, required_keys
-from .errors import EXIT_OK, ConfigError, CredprocError
+from .errors import EXIT_OK, ConfigError, ServiceError
 from .inifile import put_section, section_body, write_private
 from .settings import SETTINGS, Invalid
 
@@ -60,8 +61,17 @@ def collect(ctx: Context) -> dict[str, str]:
             given[setting.name] = value.strip()
     if args.app_client_secret_stdin:
         secret = sys.stdin.readline().strip()
-        if secret:
-            given["app_client_secret"] = secret
+        if not secret:
+            raise ConfigError(
+                "--app-client-secret-stdin: stdin gave no client secret (an empty line or none)",
+                hint="pipe the secret in: ... | cognito-credproc configure "
+                "--app-client-secret-stdin ...",
+            )
+        try:
+            check_value("app_client_secret", secret)
+        except Invalid as exc:
+            raise ConfigError(f"--app-client-secret-stdin: {exc}") from None
+        given["app_client_secret"] = secret
     needed = required_keys(given)
     missing = [s for s in SETTINGS if s.name in needed and s.name not in given]
     if missing:
@@ -104,29 +114,62 @@ def validate_remote(profile: Profile) -> list[str]:
     return problems
 
 
+def check_aws_profile_name(name: str) -> None:
+    """The AWS CLI and the SDKs read ``[profile NAME]`` by splitting the header like a
+    shell: a name with a space or a quote in it is silently not a profile to them."""
+    import re
+    import shlex
+
+    try:
+        usable = shlex.split(f"profile {name}") == ["profile", name]
+    except ValueError:
+        usable = False
+    if not usable or any(ch.isspace() for ch in name):
+        suggestion = re.sub(r"[\s'\"\\]+", "-", name).strip("-") or "dev"
+        raise ConfigError(
+            f"{name!r} cannot be an AWS profile name: the AWS CLI and SDKs split "
+            f"[profile {name}] at spaces and quotes and would never find it",
+            hint=f"choose a name without spaces or quotes, such as {suggestion}",
+        )
+
+
+def check_with_cognito(profile: Profile) -> None:
+    """The ids exist (exit 2 when Cognito says they do not); exit 1, saying so, when
+    Cognito cannot be asked at all."""
+    try:
+        problems = validate_remote(profile)
+    except ServiceError as exc:  # no answer (network, proxy, endpoint), not a refusal
+        raise ServiceError(
+            f"cannot check the settings with Cognito: {exc.message}; nothing was written",
+            profile=profile.name,
+            hint="check the network, a proxy (HTTPS_PROXY) or --endpoint-url; "
+            "or pass --no-validate to write the settings unchecked",
+        ) from None
+    if problems:
+        raise ConfigError(
+            "Cognito did not accept the settings: " + "; ".join(problems),
+            profile=profile.name,
+            hint="check the ids, or pass --no-validate",
+        )
+
+
 def cmd_configure(ctx: Context) -> int:
     name = ctx.profile_name
+    check_aws_profile_name(name)
     values = collect(ctx)
     config_path = ctx.config_path
     section_text = "".join(f"{key} = {value}\n" for key, value in values.items())
     profile = profile_from_section(config_path, name, values, ctx.environ)  # validates
-
     if not ctx.args.no_validate:
-        try:
-            problems = validate_remote(profile)
-        except CredprocError as exc:
-            problems = [exc.message]
-        if problems:
-            raise ConfigError(
-                "Cognito did not accept the settings: " + "; ".join(problems),
-                profile=name,
-                hint="check the ids, or pass --no-validate",
-            )
+        check_with_cognito(profile)
 
-    ours = _read(config_path)
-    existing = section_body(ours, name)
+    # Both files are worked out and checked before either is written, and the first is
+    # put back if the second cannot be written: never one half of a profile.
     force = ctx.args.force
     notes = []
+    ours = _read(config_path)
+    existing = section_body(ours, name)
+    new_ours: str | None = None
     if existing is not None and existing.strip() != section_text.strip() and not force:
         raise ConfigError(
             f"[{name}] already exists in {config_path}",
@@ -134,7 +177,7 @@ def cmd_configure(ctx: Context) -> int:
             hint="pass --force to replace it",
         )
     if existing is None or existing.strip() != section_text.strip():
-        write_private(config_path, put_section(ours, name, section_text))
+        new_ours = put_section(ours, name, section_text)
         notes.append(f"wrote [{name}] to {config_path}")
     else:
         notes.append(f"[{name}] in {config_path} is already up to date")
@@ -144,6 +187,7 @@ def cmd_configure(ctx: Context) -> int:
     aws_section = "default" if name == "default" else f"profile {name}"
     wanted = f"credential_process = {helper_command(ctx, name)}\n"
     current = section_body(aws_text, aws_section)
+    new_aws: str | None = None
     if current is not None and wanted.strip() in current:
         notes.append(f"[{aws_section}] in {aws_path} already uses cognito-credproc")
     elif current is not None and not force:
@@ -153,10 +197,45 @@ def cmd_configure(ctx: Context) -> int:
             hint="pass --force to replace it, or choose another --profile",
         )
     else:
-        body = wanted + f"region = {profile.region}\n"
-        write_private(aws_path, put_section(aws_text, aws_section, body))
+        new_aws = put_section(aws_text, aws_section, wanted + f"region = {profile.region}\n")
         notes.append(f"wrote [{aws_section}] to {aws_path}")
+
+    _write_both(name, (config_path, ours, new_ours), (aws_path, aws_text, new_aws))
     for note in notes:
         sys.stderr.write(note + "\n")
     sys.stderr.write(f"next: cognito-credproc login --profile {name}\n")
     return EXIT_OK
+
+
+def _write_both(
+    name: str, first: tuple[str, str, str | None], second: tuple[str, str, str | None]
+) -> None:
+    """Write (path, old text, new text or None for unchanged) pairs; if the second write
+    fails, the first file gets its old text back (or goes, if it did not exist)."""
+    path, old, new = first
+    existed = os.path.exists(path)
+    try:
+        if new is not None:
+            write_private(path, new)
+    except OSError as exc:
+        raise _unwritable(name, path, exc) from None
+    second_path, _, second_new = second
+    try:
+        if second_new is not None:
+            write_private(second_path, second_new)
+    except OSError as exc:
+        if new is not None:
+            with contextlib.suppress(OSError):
+                if existed:
+                    write_private(path, old)
+                else:
+                    os.unlink(path)
+        raise _unwritable(name, second_path, exc) from None
+
+
+def _unwritable(name: str, path: str, exc: OSError) -> ConfigError:
+    return ConfigError(
+        f"cannot write {path}: {exc.strerror or exc}; nothing was changed",
+        profile=name,
+        hint="check the file's and its directory's permissions, or pass --config / --aws-config",
+    )
