@@ -257,12 +257,28 @@ def _classify(
             profile=profile.name,
             hint=f"check the pool and client ids in [{profile.name}] of {profile.source}",
         )
+    if code == "InvalidParameterException" and "USER_AUTH flow not enabled" in message:
+        return _ServiceCognitoError(
+            code,
+            detail,
+            profile=profile.name,
+            hint="add ALLOW_USER_AUTH to the app client's authentication flows, "
+            "or set auth_flow = USER_SRP_AUTH",
+        )
     if code == "InvalidParameterException" and "flow not enabled" in message:
         return _ServiceCognitoError(
             code,
             detail,
             profile=profile.name,
             hint="set auth_flow = USER_SRP_AUTH, or allow this flow on the app client",
+        )
+    if code == "FeatureUnavailableInTierException":
+        return _ServiceCognitoError(
+            code,
+            detail or "the user pool's feature plan does not include this",
+            profile=profile.name,
+            hint="choice-based and passwordless sign-in (USER_AUTH) need the Essentials or "
+            "Plus feature plan on the user pool; or set auth_flow = USER_SRP_AUTH",
         )
     if code in THROTTLING_CODES:
         return _ServiceCognitoError(

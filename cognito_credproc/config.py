@@ -69,6 +69,7 @@ class Profile:
     username: str | None = None
     app_client_secret: str | None = None
     auth_flow: str = "USER_SRP_AUTH"
+    preferred_challenge: str | None = None
     password_command: str | None = None
     totp_command: str | None = None
     role_arn: str | None = None
@@ -342,6 +343,8 @@ def profile_from_section(
             raise bad(key, "is required but missing")
     if values.get("flow") == "basic" and "role_arn" not in values:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
+    if "preferred_challenge" in values and values.get("auth_flow") != "USER_AUTH":
+        raise bad("preferred_challenge", "is only used with auth_flow = USER_AUTH")
     if "region" not in values:
         pool = values.get("user_pool_id") or values["identity_pool_id"]
         values["region"] = str(pool).split("_" if "user_pool_id" in values else ":", 1)[0]

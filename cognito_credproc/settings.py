@@ -31,7 +31,8 @@ DEFAULT_DURATION_SECONDS = 3600
 MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43200
 
-AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH")
+AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH")
+PREFERRED_CHALLENGES = ("EMAIL_OTP", "SMS_OTP", "PASSWORD", "PASSWORD_SRP")
 FLOWS = ("enhanced", "basic")
 TOKEN_STORAGES = ("file", "keyring")
 BOOLEANS = {"1": True, "yes": True, "true": True, "on": True}
@@ -207,7 +208,14 @@ SETTINGS: tuple[Setting, ...] = (
         "auth_flow",
         choice(AUTH_FLOWS, upper=True),
         "USER_SRP_AUTH",
-        "USER_SRP_AUTH (the password never leaves this machine) or USER_PASSWORD_AUTH",
+        "USER_SRP_AUTH (the password never leaves this machine), USER_PASSWORD_AUTH, "
+        "or USER_AUTH (choice-based: a one-time code by email or SMS, or the password)",
+    ),
+    Setting(
+        "preferred_challenge",
+        choice(PREFERRED_CHALLENGES, upper=True),
+        "",
+        "USER_AUTH's first factor: EMAIL_OTP, SMS_OTP, PASSWORD or PASSWORD_SRP",
     ),
     Setting(
         "password_command",

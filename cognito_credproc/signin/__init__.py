@@ -2,7 +2,8 @@
 
     method_for(profile, ...) -> SignInMethod
         ApiSignIn   (api.py)  InitiateAuth and the challenges that follow:
-                              SRP, the password flow, MFA, devices; refresh and revoke
+                              SRP, the password flow, choice-based and passwordless
+                              sign-in (userauth.py), MFA, devices; refresh and revoke
                               through the user pool API (refresh.py)
 
 The provider, the cache and the commands only ever see ``SignInMethod``: which way a

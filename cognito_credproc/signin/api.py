@@ -1,7 +1,7 @@
 """The API sign-in: InitiateAuth against the user pool and the challenges that follow.
 
-sign_in -> InitiateAuth (USER_SRP_AUTH | USER_PASSWORD_AUTH)
-        -> challenge loop (challenges.py, devices.py) -> tokens -> ConfirmDevice
+sign_in -> InitiateAuth (USER_SRP_AUTH | USER_PASSWORD_AUTH | USER_AUTH)
+        -> challenge loop (challenges.py, devices.py, userauth.py) -> tokens -> ConfirmDevice
 refresh, revoke, global sign-out -> refresh.py
 """
 
@@ -19,12 +19,16 @@ from ..config import Profile
 from ..errors import AuthFailed, ServiceError
 from ..prompt import Interaction, get_password
 from ..tokens import Tokens, jwt_claims
-from . import challenges, devices, refresh
+from . import challenges, devices, refresh, userauth
 
 log = logging.getLogger("cognito_credproc")
 
 MAX_CHALLENGE_ROUNDS = 12
-HANDLERS: dict[str, challenges.Handler] = {**challenges.HANDLERS, **devices.HANDLERS}
+HANDLERS: dict[str, challenges.Handler] = {
+    **challenges.HANDLERS,
+    **devices.HANDLERS,
+    **userauth.HANDLERS,
+}
 
 
 class SignInState:
@@ -39,6 +43,11 @@ class SignInState:
         self.device = device
         self.a = 0
         self.big_a = 0
+        # SELECT_CHALLENGE's choices (USER_AUTH), from the answer's AvailableChallenges
+        self.available: list[str] = []
+        # the first factor asked for or chosen (USER_AUTH): tells a one-time code that
+        # signs in by itself from the same challenge as MFA after a password
+        self.first_factor: str | None = None
 
 
 class ApiSignIn:
@@ -154,11 +163,13 @@ class ApiSignIn:
         username = self.profile.username
         device = previous if previous is not None and previous.has_device else None
         state = SignInState(username=username, device=device)
-        self.password()  # ask first: without a password source, fail before any call
-        if self.profile.auth_flow == "USER_PASSWORD_AUTH":
+        flow = self.profile.auth_flow
+        if flow == "USER_AUTH":
+            params = userauth.first_parameters(self, state)
+        elif flow == "USER_PASSWORD_AUTH":
             params = {"USERNAME": username, "PASSWORD": self.password()}
-            flow = "USER_PASSWORD_AUTH"
         else:
+            self.password()  # ask first: without a password source, fail before any call
             state.a, state.big_a = srp.generate_private()
             params = {"USERNAME": username, "SRP_A": format(state.big_a, "x")}
             flow = "USER_SRP_AUTH"
@@ -184,6 +195,7 @@ class ApiSignIn:
                 )
             params = response.get("ChallengeParameters") or {}
             session = response.get("Session")
+            state.available = [str(c) for c in response.get("AvailableChallenges") or []]
             log.debug("challenge %s", name)
             handler = HANDLERS.get(str(name))
             if handler is None:

@@ -103,11 +103,18 @@ def code_challenge(
     state: SignInState,
     *,
     totp: bool = False,
+    secret: bool = False,
 ) -> dict[str, Any]:
-    """Ask for a one-time code (three tries for a person) and send it as ``field``."""
+    """Ask for a one-time code (three tries for a person) and send it as ``field``.
+    A ``secret`` code (one that signs in by itself) is typed without echo and redacted."""
 
     def attempt() -> dict[str, Any]:
-        code = get_totp(api.profile, api.interaction, label) if totp else api.interaction.ask(label)
+        if totp:
+            code = get_totp(api.profile, api.interaction, label)
+        else:
+            code = api.interaction.ask(label, secret=secret)
+        if secret and code.strip():
+            api.register_secret(code.strip())
         return api.respond(name, session, {field: code.strip()}, state)
 
     return api.retrying(attempt)
