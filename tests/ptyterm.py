@@ -55,10 +55,12 @@ class PtyRun:
             if left <= 0 or (self.proc.poll() is not None and not self._read(0.2)):
                 if self.proc.poll() is None:
                     self.proc.kill()
-                    self.proc.communicate()
+                    stderr = self.proc.communicate()[1].decode(errors="replace")
+                else:
+                    stderr = self._stderr_now()
                 raise AssertionError(
                     f"{text!r} never appeared on the terminal; saw {self.screen!r}; "
-                    f"stderr {self._stderr_now()!r}"
+                    f"stderr {stderr!r}"
                 )
             self._read(min(left, 0.5))
         return self.screen
