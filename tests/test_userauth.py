@@ -402,3 +402,28 @@ def test_one_passwordless_sign_in_serves_the_other_profiles(ws: Workspace, ua: C
     parse_output(done.stdout)
     assert calls(ua, "InitiateAuth:USER_AUTH") == 1
     assert ua.sign_ins() == 0
+
+
+def test_email_as_username_pool_with_a_client_secret(ws: Workspace, moto_endpoint: str) -> None:
+    # The person types the address; the pool's own username (the sub) is what SECRET_HASH
+    # needs on refresh.
+    cognito = provision_user_auth(moto_endpoint, secret=True, email_as_username=True)
+    configure(ws, cognito, preferred_challenge="EMAIL_OTP")
+    run = pty(ws, "login", "--profile", "dev")
+    run.expect(EMAIL_PROMPT)
+    (delivery,) = USERAUTH.outbox
+    assert delivery.username != "alice@example.com"  # the sub
+    run.answer(EMAIL_PROMPT, delivery.code)
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    age_cached_tokens(ws, 10)
+    for path in ws.cache.glob("credentials-*.json"):
+        path.unlink()
+    done = ws.run("--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
+    configure(ws, cognito, preferred_challenge="PASSWORD_SRP")
+    done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert done.returncode == 0, done.stderr
+    assert calls(cognito, "RespondToAuthChallenge:PASSWORD_VERIFIER") == 1

@@ -21,11 +21,18 @@ def provision_user_auth(
     flows: Sequence[str] = tuple(USER_AUTH_FLOWS),
     email: str | None = EMAIL,
     phone: str | None = PHONE,
+    email_as_username: bool = False,
 ) -> Cognito:
     """provision(), then the pool's plan and first factors, the client's flows, and a
-    verified email address and phone number for alice."""
+    verified email address and phone number for alice (who signs in with the address
+    on an email-as-username pool)."""
     USERAUTH.reset()
-    cognito = provision(endpoint, secret=secret)
+    cognito = provision(
+        endpoint,
+        secret=secret,
+        email_as_username=email_as_username,
+        username=EMAIL if email_as_username else "alice",
+    )
     idp = cognito.idp
     idp.update_user_pool(
         UserPoolId=cognito.user_pool_id,
@@ -35,15 +42,24 @@ def provision_user_auth(
             "SignInPolicy": {"AllowedFirstAuthFactors": list(factors)},
         },
     )
+    if email_as_username:
+        # moto's UpdateUserPool replaces the whole configuration, UsernameAttributes too,
+        # which the real one cannot change: put it back.
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        for account in cognitoidp_backends.values():
+            for backend in account.values():
+                pool = backend.user_pools.get(cognito.user_pool_id)
+                if pool is not None:
+                    pool.extended_config["UsernameAttributes"] = ["email"]
     idp.update_user_pool_client(
         UserPoolId=cognito.user_pool_id, ClientId=cognito.client_id, ExplicitAuthFlows=list(flows)
     )
     attributes = []
+    if email and not email_as_username:  # there, the address is already the user's
+        attributes.append({"Name": "email", "Value": email})
     if email:
-        attributes += [
-            {"Name": "email", "Value": email},
-            {"Name": "email_verified", "Value": "true"},
-        ]
+        attributes.append({"Name": "email_verified", "Value": "true"})
     if phone:
         attributes += [
             {"Name": "phone_number", "Value": phone},
