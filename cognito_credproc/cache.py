@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import stat
 
 from .config import APP_NAME, ENV_CACHE_DIR
-from .errors import CredprocError, LockTimeout
+from .errors import ConfigError, CredprocError, LockTimeout
+from .safepath import Directory, Unsafe, is_mine, open_directory, open_file, read_fd
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ MAX_ENTRY_BYTES = 1 << 20  # a real entry is a few KiB; anything bigger is not o
 # A temp file this old belongs to a writer that died (killed mid-write); writes take
 # milliseconds, so anything older is litter.
 STALE_TEMP_SECONDS = 60
+TEMP_PREFIX = ".tmp-"
 
 
 def set_private_mode(fd: int, path: str, mode: int) -> None:
@@ -40,7 +43,14 @@ def set_private_mode(fd: int, path: str, mode: int) -> None:
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     if env.get(ENV_CACHE_DIR):
-        return env[ENV_CACHE_DIR]
+        directory = env[ENV_CACHE_DIR]
+        if not os.path.isabs(directory):
+            # Relative to wherever the SDK runs the helper: tokens would land there.
+            raise ConfigError(
+                f"{ENV_CACHE_DIR}={directory} is a relative path",
+                hint=f"set {ENV_CACHE_DIR} to an absolute path",
+            )
+        return directory
     import platformdirs  # only when the variable does not name the directory
 
     return platformdirs.user_cache_dir(APP_NAME, appauthor=False)
@@ -50,6 +60,14 @@ class CacheDirError(CredprocError):
     """The cache directory is unsafe to use."""
 
 
+class CacheDirMissing(CacheDirError):
+    """The cache directory does not exist (yet)."""
+
+
+# The names the tool gives its entries; ``clear --all`` deletes nothing else.
+ENTRY_RE = re.compile(r"^(?:signin|identity|credentials)-[0-9a-f]{32}\.json$")
+
+
 class FileCache:
     """A mapping of key -> JSON object, stored as ``<dir>/<key>.json``."""
 
@@ -57,9 +75,88 @@ class FileCache:
         self.directory = directory
 
     def path(self, key: str) -> str:
-        if not key or "/" in key or key.startswith("."):
+        return os.path.join(self.directory, self._name(key))
+
+    @staticmethod
+    def _name(key: str) -> str:
+        if not key or "/" in key or os.sep in key or key.startswith("."):
             raise ValueError(f"bad cache key {key!r}")
-        return os.path.join(self.directory, f"{key}.json")
+        return f"{key}.json"
+
+    # -- the directory -------------------------------------------------------------------
+
+    def _open(self, *, create: bool = False) -> Directory:
+        """The cache directory, opened and checked on its descriptor, as are the
+        directories above it; CacheDirError when it must not be used."""
+        try:
+            directory, _ = open_directory(self.directory, create=create, mode=DIR_MODE)
+        except Unsafe as exc:
+            raise self._refusal(exc) from None
+        except OSError as exc:
+            raise CacheDirError(
+                f"cannot use cache directory {self.directory}: {exc.strerror or exc}",
+                hint=f"set {ENV_CACHE_DIR} to a directory of your own",
+            ) from None
+        info = directory.info
+        problem = None
+        if not is_mine(info):
+            problem = Unsafe("other-owner", self.directory, info)
+        elif info.st_mode & 0o022:
+            problem = Unsafe("writable", self.directory, info)
+        if problem is not None:
+            directory.close()
+            raise self._refusal(problem)
+        return directory
+
+    def _refusal(self, problem: Unsafe) -> CacheDirError:
+        where = problem.where
+        own = os.path.abspath(self.directory)
+        what = "cache directory" if where == own else f"directory {where} above the cache"
+        subject = "cache directory " + self.directory if where == own else what
+        elsewhere = f"set {ENV_CACHE_DIR} to a directory of your own"
+        if problem.reason == "missing":
+            return CacheDirMissing(f"cache directory {self.directory} does not exist")
+        if problem.reason == "symlink":
+            return CacheDirError(
+                f"cache directory {self.directory} is a symbolic link",
+                hint=f"point {ENV_CACHE_DIR} at the real directory",
+            )
+        if problem.reason == "not-dir":
+            return CacheDirError(
+                f"cache path {where} is not a directory",
+                hint=f"remove or rename it, or {elsewhere}",
+            )
+        if problem.reason == "other-owner":
+            return CacheDirError(
+                f"{subject} belongs to another user",
+                hint=f"remove it, or {elsewhere}" if where == own else elsewhere,
+            )
+        if problem.reason == "writable":
+            if where == own:
+                hint = f"chmod 700 {self.directory}"
+            elif problem.mine:
+                hint = f"chmod go-w {where}"
+            else:  # a shared directory (not sticky): never ask to change it
+                hint = elsewhere
+            return CacheDirError(
+                f"{subject} is writable by other users, who could swap the cache", hint=hint
+            )
+        detail = f": {problem.detail}" if problem.detail else ""
+        return CacheDirError(
+            f"cannot use cache directory {self.directory} ({problem.reason}{detail})",
+            hint=elsewhere,
+        )
+
+    def check_directory(self) -> None:
+        """Refuse a directory that someone else could plant or swap files in (a missing
+        one is fine: it is made on the first write)."""
+        with contextlib.suppress(CacheDirMissing):
+            self._open().close()
+
+    def ensure_directory(self) -> None:
+        """Create the directory, and any missing parent, 0700 whatever the umask; or
+        check the existing one."""
+        self._open(create=True).close()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -70,29 +167,29 @@ class FileCache:
             return None
 
     def __getitem__(self, key: str) -> dict[str, Any]:
+        name = self._name(key)
         try:
-            self.check_directory()
+            directory = self._open()
         except CacheDirError:
             raise KeyError(key) from None
-        try:
-            fd = os.open(self.path(key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            raise KeyError(key) from None
-        try:
-            info = os.fstat(fd)
-            if (
-                not stat.S_ISREG(info.st_mode)
-                or info.st_size > MAX_ENTRY_BYTES
-                or (hasattr(os, "getuid") and info.st_uid != os.getuid())
-            ):
-                raise KeyError(key)
-            with os.fdopen(fd, "rb") as handle:
-                fd = -1
-                raw = handle.read(MAX_ENTRY_BYTES + 1)
-        except OSError:
-            raise KeyError(key) from None
-        finally:
-            if fd >= 0:
+        with directory:
+            try:
+                fd, info = open_file(directory, name)
+            except (Unsafe, OSError):
+                raise KeyError(key) from None
+            try:
+                # Anything but our own regular file (a FIFO, a device, someone else's
+                # file) is a miss; it was opened without blocking, and is never read.
+                if (
+                    not stat.S_ISREG(info.st_mode)
+                    or info.st_size > MAX_ENTRY_BYTES
+                    or not is_mine(info)
+                ):
+                    raise KeyError(key)
+                raw = read_fd(fd, MAX_ENTRY_BYTES)
+            except OSError:
+                raise KeyError(key) from None
+            finally:
                 os.close(fd)
         try:
             value = json.loads(raw)
@@ -107,73 +204,32 @@ class FileCache:
 
     # -- writing -------------------------------------------------------------------------
 
-    def ensure_directory(self) -> None:
-        """Create the directory 0700 (whatever the umask), or check the existing one."""
-        try:
-            os.makedirs(self.directory, mode=DIR_MODE)
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise CacheDirError(
-                f"cannot create cache directory {self.directory}: {exc.strerror}",
-                hint=f"set {ENV_CACHE_DIR} to a writable directory",
-            ) from None
-        else:
-            os.chmod(self.directory, DIR_MODE)
-        self.check_directory()
-
-    def check_directory(self) -> None:
-        """Refuse a directory that someone else could plant or swap files in."""
-        try:
-            info = os.lstat(self.directory)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise CacheDirError(
-                f"cannot use cache directory {self.directory}: {exc.strerror}"
-            ) from None
-        if stat.S_ISLNK(info.st_mode):
-            raise CacheDirError(
-                f"cache directory {self.directory} is a symbolic link",
-                hint=f"point {ENV_CACHE_DIR} at the real directory",
-            )
-        if not stat.S_ISDIR(info.st_mode):
-            raise CacheDirError(f"cache path {self.directory} is not a directory")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            raise CacheDirError(
-                f"cache directory {self.directory} belongs to another user",
-                hint=f"remove it, or set {ENV_CACHE_DIR} to a directory of your own",
-            )
-        if info.st_mode & 0o022:
-            raise CacheDirError(
-                f"cache directory {self.directory} is writable by other users",
-                hint=f"chmod 700 {self.directory}",
-            )
-
     def __setitem__(self, key: str, value: Mapping[str, Any]) -> None:
         """Write atomically: a private temp file in the same directory, fsync, rename."""
         import tempfile  # only writes need it
 
-        self.ensure_directory()
+        name = self._name(key)
         data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-        except OSError as exc:
-            raise self._unwritable(exc) from None
-        try:
-            set_private_mode(fd, tmp, FILE_MODE)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path(key))
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError):
+        with self._open(create=True) as directory:
+            # The directory and those above it passed: nobody else can swap names in it.
+            try:
+                fd, tmp = tempfile.mkstemp(dir=directory.path, prefix=TEMP_PREFIX)
+            except OSError as exc:
                 raise self._unwritable(exc) from None
-            raise
-        self._sweep_stale_temp_files()
+            try:
+                set_private_mode(fd, tmp, FILE_MODE)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                directory.replace(os.path.basename(tmp), name)
+            except BaseException as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                if isinstance(exc, OSError):
+                    raise self._unwritable(exc) from None
+                raise
+            self._sweep_stale_temp_files(directory)
 
     def _unwritable(self, exc: OSError) -> CacheDirError:
         return CacheDirError(
@@ -181,25 +237,30 @@ class FileCache:
             hint=f"free some space or fix its permissions, or set {ENV_CACHE_DIR}",
         )
 
-    def _sweep_stale_temp_files(self) -> None:
+    def _sweep_stale_temp_files(self, directory: Directory) -> None:
         import time
 
         cutoff = time.time() - STALE_TEMP_SECONDS
         try:
-            names = [n for n in os.listdir(self.directory) if n.startswith(".tmp-")]
+            names = [n for n in directory.names() if n.startswith(TEMP_PREFIX)]
         except OSError:
             return
         for name in names:
-            path = os.path.join(self.directory, name)
             with contextlib.suppress(OSError):
-                if os.lstat(path).st_mtime < cutoff:
-                    os.unlink(path)
+                if directory.lstat(name).st_mtime < cutoff:
+                    directory.unlink(name)
 
     def __delitem__(self, key: str) -> None:
+        name = self._name(key)
         try:
-            os.unlink(self.path(key))
-        except FileNotFoundError:
+            directory = self._open()
+        except CacheDirError:
             raise KeyError(key) from None
+        with directory:
+            try:
+                directory.unlink(name)
+            except FileNotFoundError:
+                raise KeyError(key) from None
 
     def discard(self, key: str) -> bool:
         try:
@@ -209,13 +270,20 @@ class FileCache:
         return True
 
     def entries(self) -> list[str]:
+        """The keys of the entries this tool wrote (names of its own pattern only);
+        CacheDirError when the directory must not be used."""
         try:
-            names = os.listdir(self.directory)
-        except OSError:
+            directory = self._open()
+        except CacheDirMissing:
             return []
-        return sorted(
-            n[: -len(".json")] for n in names if n.endswith(".json") and not n.startswith(".")
-        )
+        with directory:
+            try:
+                names = directory.names()
+            except OSError as exc:
+                raise CacheDirError(
+                    f"cannot list cache directory {self.directory}: {exc.strerror}"
+                ) from None
+        return sorted(n[: -len(".json")] for n in names if ENTRY_RE.match(n))
 
     # -- locking -------------------------------------------------------------------------
 
@@ -239,6 +307,7 @@ class FileCache:
         from .parentwatch import POLL_SECONDS, ParentWatch
 
         self.ensure_directory()
+        # The directory passed the checks: nobody else can plant or swap the lock file.
         path = os.path.join(self.directory, f"{key}.lock")
         lock = filelock.FileLock(path, mode=FILE_MODE)
         watch = watch or ParentWatch()

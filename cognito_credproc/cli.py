@@ -216,6 +216,7 @@ def _debug(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list[: args_list.index("--") if "--" in args_list else None]
+    ctx: Context | None = None
     try:
         try:
             if args_list[:1] == [BACKGROUND_REFRESH]:
@@ -232,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = COMMANDS[args.command or "credentials"]
         return handler(ctx)
     except CredprocError as exc:
+        if exc.profile is None and ctx is not None and _about_one_profile(ctx):
+            exc.profile = ctx.profile_name  # every message names the profile it is about
         return _fail(exc, exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
@@ -248,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = type(exc).__name__
         sys.stderr.write(f"{PROG}: unexpected error ({name}); run again with --debug for details\n")
         return EXIT_FAILURE
+
+
+def _about_one_profile(ctx: Context) -> bool:
+    return ctx.args.command != "demo" and not getattr(ctx.args, "all", False)
 
 
 def _fail(exc: CredprocError, code: int) -> int:

@@ -168,7 +168,15 @@ def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]
 
 
 def cmd_status(ctx: Context) -> int:
+    from .cache import CacheDirError
+
     now = time.time()
+    # An unusable cache directory reads as "nothing cached": say which it is.
+    cache_problem: CacheDirError | None = None
+    try:
+        ctx.cache.check_directory()
+    except CacheDirError as exc:
+        cache_problem = exc
     rows: list[dict[str, Any]]
     if ctx.args.all:
         rows = []
@@ -180,9 +188,12 @@ def cmd_status(ctx: Context) -> int:
     else:
         rows = [profile_status(ctx, ctx.profile, now)]
     if ctx.args.json:
-        sys.stdout.write(
-            json.dumps({"cache_dir": ctx.cache.directory, "profiles": rows}, indent=2) + "\n"
-        )
+        data: dict[str, Any] = {"cache_dir": ctx.cache.directory, "profiles": rows}
+        if cache_problem is not None:
+            data["cache_error"] = cache_problem.message
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        if cache_problem is not None:
+            raise cache_problem
         return EXIT_OK
     headers = (
         "PROFILE",
@@ -222,7 +233,10 @@ def cmd_status(ctx: Context) -> int:
         sys.stdout.write(
             "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"
         )
-    sys.stdout.write(f"cache: {ctx.cache.directory}\n")
+    unusable = " (unusable: see below)" if cache_problem is not None else ""
+    sys.stdout.write(f"cache: {ctx.cache.directory}{unusable}\n")
+    if cache_problem is not None:
+        raise cache_problem
     return EXIT_OK
 
 

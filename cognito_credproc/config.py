@@ -14,6 +14,7 @@ import stat
 
 from ._record import record
 from .errors import ConfigError
+from .safepath import Unsafe, is_mine, open_directory, open_file, read_fd
 from .settings import (
     BY_NAME,
     DEFAULT_DURATION_SECONDS,
@@ -191,71 +192,165 @@ def resolve_profile_name(cli_value: str | None, environ: Mapping[str, str]) -> s
     return name
 
 
-def check_config_location(path: str) -> None:
-    """The settings name commands that get run (password_command, totp_command): refuse
-    a file or directory that another user could change or swap."""
-    directory = os.path.dirname(os.path.abspath(path))
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    try:
-        info = os.lstat(directory)
-    except OSError:
-        return  # a missing directory is reported as a missing file
-    if stat.S_ISLNK(info.st_mode):
-        raise ConfigError(
-            f"config directory {directory} is a symbolic link",
-            hint=f"point --config or {ENV_CONFIG} at the real directory",
+def location_error(problem: Unsafe, path: str, profile: str | None = None) -> ConfigError:
+    """What to say when the settings file or a directory above it cannot be trusted.
+    A shared directory (``/tmp``, anything not the user's) is never to be changed:
+    the advice is then to keep the settings somewhere of one's own. ``profile`` (the
+    one asked for, if any) goes into the hint for a missing file."""
+    absolute = os.path.abspath(path)
+    directory = os.path.dirname(absolute)
+    where = problem.where
+    if where == absolute:
+        subject = f"config file {path}"
+    elif where == directory:
+        subject = f"config directory {where}"
+    else:
+        subject = f"directory {where} above the config file"
+    own_place = f"keep your settings in a directory of your own (--config or {ENV_CONFIG})"
+    reason = problem.reason
+    if reason == "missing":
+        import shlex  # only for this message
+
+        return ConfigError(
+            f"config file {path} does not exist",
+            hint=f"run: cognito-credproc configure --profile {profile or 'NAME'}"
+            + ("" if path == default_config_path() else f" --config {shlex.quote(path)}"),
         )
-    for what, where, found in (("config directory", directory, info), ("config file", path, None)):
-        if found is None:
+    if reason == "symlink":
+        what = "file" if where == absolute else "directory"
+        return ConfigError(
+            f"{subject} is a symbolic link",
+            hint=f"point --config or {ENV_CONFIG} at the real {what}",
+        )
+    if reason == "not-file":
+        return ConfigError(
+            f"config file {path} is a directory",
+            hint=f"point --config or {ENV_CONFIG} at the settings file in it "
+            f"({os.path.join(path, 'config.ini')}?)",
+        )
+    if reason == "not-dir":
+        return ConfigError(
+            f"config file {path} cannot be reached: {where} is not a directory",
+            hint=f"point --config or {ENV_CONFIG} at the settings file",
+        )
+    if reason == "other-owner":
+        return ConfigError(
+            f"{subject} belongs to another user, who could change the settings",
+            hint=own_place if where != absolute else f"{own_place}, or chown it",
+        )
+    if reason == "writable":
+        return ConfigError(
+            f"{subject} is writable by other users, who could change the settings",
+            hint=f"chmod go-w {where}" if problem.mine else own_place,
+        )
+    if reason == "denied":
+        return ConfigError(
+            f"config file {path} cannot be read (permission denied on {where})",
+            hint=f"fix the permissions, or {own_place}",
+        )
+    detail = problem.detail or reason
+    return ConfigError(f"config file {path} cannot be read: {detail}")
+
+
+def read_config_text(path: str, profile: str | None = None, *, missing_ok: bool = False) -> str:
+    """The settings file's text. They name commands that get run (password_command,
+    totp_command), so the file is opened once, without following a symbolic link or
+    blocking on a FIFO, and refused unless it is a regular file that only its owner
+    (the user or root) can change, in directories nobody else can rename things in;
+    every check is made on the open descriptors. A missing file is reported first
+    (or, with ``missing_ok``, read as empty)."""
+    directory, name = os.path.split(os.path.abspath(path))
+    if not name:  # the root directory
+        raise location_error(Unsafe("not-file", path), path, profile)
+    try:
+        folder, problem = open_directory(directory, defer=True)
+    except Unsafe as exc:
+        if missing_ok and exc.reason == "missing":
+            return ""
+        raise location_error(exc, path, profile) from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    with folder:
+        try:
+            fd, info = open_file(folder, name)
+        except Unsafe as exc:
+            if missing_ok and exc.reason == "missing":
+                return ""
+            raise location_error(exc, path, profile) from None
+        try:
+            if problem is not None:
+                raise location_error(problem, path, profile)
+            if stat.S_ISDIR(info.st_mode):
+                raise location_error(Unsafe("not-file", path), path, profile)
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError(
+                    f"config file {path} is not a regular file (a FIFO, device or socket)",
+                    hint=f"point --config or {ENV_CONFIG} at the settings file",
+                )
+            if not is_mine(info) and info.st_uid != 0:
+                raise location_error(
+                    Unsafe("other-owner", os.path.abspath(path), info), path, profile
+                )
+            if info.st_mode & 0o022:
+                raise location_error(Unsafe("writable", os.path.abspath(path), info), path, profile)
             try:
-                found = os.stat(where)
-            except OSError:
-                return
-        if uid is not None and found.st_uid not in (uid, 0):
-            raise ConfigError(
-                f"{what} {where} belongs to another user",
-                hint=f"keep your settings in a file and directory you own "
-                f"(chown, or set {ENV_CONFIG})",
-            )
-        if found.st_mode & 0o022:
-            raise ConfigError(
-                f"{what} {where} is writable by other users", hint=f"chmod go-w {where}"
-            )
+                data = read_fd(fd, MAX_CONFIG_BYTES)
+            except OSError as exc:
+                raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        # utf-8-sig: a byte-order mark (as some Windows editors write) is not a key
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+
+
+def _parse_error(path: str, exc: configparser.Error) -> ConfigError:
+    """configparser's errors, said plainly with the line and what to do."""
+    lineno = getattr(exc, "lineno", None)
+    at = f"line {lineno}" if lineno else "a line"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        line = " ".join(str(exc.line).split())[:60]
+        return ConfigError(
+            f"config file {path} is malformed: {at} ({line!r}) comes before any [section] header",
+            hint="start the file with the profile's section line, such as [default]",
+        )
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return ConfigError(
+            f"config file {path} is malformed: {at} repeats the section [{exc.section}]",
+            hint=f"merge the two [{exc.section}] sections into one",
+        )
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return ConfigError(
+            f"config file {path} is malformed: {at} sets {exc.option} in "
+            f"[{exc.section}] a second time",
+            hint="keep one of the two lines",
+        )
+    if isinstance(exc, configparser.ParsingError) and exc.errors:
+        first_line, text = exc.errors[0]
+        shown = " ".join(str(text).split())[:60]
+        return ConfigError(
+            f"config file {path} is malformed: line {first_line} ({shown}) is not 'key = value'",
+            hint="each line is a [section] header, key = value, or a # comment",
+        )
+    detail = " ".join(str(exc).split())
+    return ConfigError(f"config file {path} is malformed: {detail}")
 
 
 def read_config_file(path: str, profile: str | None = None) -> configparser.ConfigParser:
     """Parse the INI file strictly: duplicate sections or keys are errors. ``profile``
     (the one asked for, if any) goes into the hint for a missing file."""
-    check_config_location(path)
+    text = read_config_text(path, profile)
+    if "\x00" in text:
+        raise ConfigError(f"config file {path} contains a NUL byte (is it a binary file?)")
     parser = configparser.ConfigParser(interpolation=None, strict=True, empty_lines_in_values=False)
     try:
-        # utf-8-sig: a byte-order mark (as some Windows editors write) is not a key
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read(MAX_CONFIG_BYTES + 1)
-        if len(text) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
-        if "\x00" in text:
-            raise ConfigError(f"config file {path} contains a NUL byte (is it a binary file?)")
         parser.read_string(text, source=path)
-    except FileNotFoundError:
-        import shlex  # only for this message
-
-        raise ConfigError(
-            f"config file {path} does not exist",
-            hint=f"run: cognito-credproc configure --profile {profile or 'NAME'}"
-            + ("" if path == default_config_path() else f" --config {shlex.quote(path)}"),
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(f"config file {path} is a directory") from None
-    except PermissionError:
-        raise ConfigError(f"config file {path} cannot be read (permission denied)") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except configparser.Error as exc:
-        detail = " ".join(str(exc).split())
-        raise ConfigError(f"config file {path} is malformed: {detail}") from None
-    except OSError as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+        raise _parse_error(path, exc) from None
     return parser
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from typing import TYPE_CHECKING
 
-from .config import check_value, profile_from_section, required_keys
+from .config import (
+    check_value,
+    location_error,
+    profile_from_section,
+    read_config_text,
+    required_keys,
+)
 from .errors import EXIT_OK, ConfigError, ServiceError
-from .inifile import put_section, section_body, write_private
+from .inifile import holds_secret, put_section, section_body, write_private
+from .safepath import Unsafe
 from .settings import SETTINGS, Invalid
 
 if TYPE_CHECKING:
@@ -37,13 +45,24 @@ def helper_command(ctx: Context, name: str) -> str:
 
 
 def _read(path: str) -> str:
+    """The AWS config's text ("" when there is none yet); a FIFO cannot hang it."""
+    from .safepath import FILE_FLAGS
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        fd = os.open(path, FILE_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))  # dotfile links are fine
     except FileNotFoundError:
         return ""
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{path} is not a regular file")
+        with os.fdopen(os.dup(fd), encoding="utf-8") as handle:
+            return handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    finally:
+        os.close(fd)
 
 
 def collect(ctx: Context) -> dict[str, str]:
@@ -167,7 +186,7 @@ def cmd_configure(ctx: Context) -> int:
     # put back if the second cannot be written: never one half of a profile.
     force = ctx.args.force
     notes = []
-    ours = _read(config_path)
+    ours = read_config_text(config_path, name, missing_ok=True)
     existing = section_body(ours, name)
     new_ours: str | None = None
     if existing is not None and existing.strip() != section_text.strip() and not force:
@@ -181,6 +200,11 @@ def cmd_configure(ctx: Context) -> int:
         notes.append(f"wrote [{name}] to {config_path}")
     else:
         notes.append(f"[{name}] in {config_path} is already up to date")
+    # A client secret makes the settings file private (0600), whatever its mode was.
+    private = holds_secret(new_ours if new_ours is not None else ours)
+    if new_ours is None and private and _readable_by_others(config_path):
+        new_ours = ours
+        notes.append(f"made {config_path} private (0600): it holds a client secret")
 
     aws_path = aws_config_path(ctx)
     aws_text = _read(aws_path)
@@ -200,7 +224,7 @@ def cmd_configure(ctx: Context) -> int:
         new_aws = put_section(aws_text, aws_section, wanted + f"region = {profile.region}\n")
         notes.append(f"wrote [{aws_section}] to {aws_path}")
 
-    _write_both(name, (config_path, ours, new_ours), (aws_path, aws_text, new_aws))
+    _write_both(name, (config_path, ours, new_ours), (aws_path, aws_text, new_aws), private)
     for note in notes:
         sys.stderr.write(note + "\n")
     sys.stderr.write(f"next: cognito-credproc login --profile {name}\n")
@@ -208,34 +232,67 @@ def cmd_configure(ctx: Context) -> int:
 
 
 def _write_both(
-    name: str, first: tuple[str, str, str | None], second: tuple[str, str, str | None]
+    name: str,
+    first: tuple[str, str, str | None],
+    second: tuple[str, str, str | None],
+    private: bool,
 ) -> None:
-    """Write (path, old text, new text or None for unchanged) pairs; if the second write
-    fails, the first file gets its old text back (or goes, if it did not exist)."""
+    """Write (path, old text, new text or None for unchanged) pairs, the settings first
+    (0600 when ``private``); if the second write fails, the first file gets its old
+    text back (or goes, if it did not exist)."""
     path, old, new = first
     existed = os.path.exists(path)
     try:
         if new is not None:
-            write_private(path, new)
-    except OSError as exc:
-        raise _unwritable(name, path, exc) from None
+            write_private(path, new, private=private)
+    except (OSError, Unsafe) as exc:
+        raise _unwritable(name, path, exc, settings=True) from None
     second_path, _, second_new = second
     try:
         if second_new is not None:
-            write_private(second_path, second_new)
-    except OSError as exc:
+            # ~/.aws may well be a link into someone's dotfiles: fine where it is safe.
+            write_private(second_path, second_new, linked_directory_ok=True)
+    except (OSError, Unsafe) as exc:
         if new is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, Unsafe):
                 if existed:
-                    write_private(path, old)
+                    write_private(path, old, private=private)
                 else:
                     os.unlink(path)
-        raise _unwritable(name, second_path, exc) from None
+        raise _unwritable(name, second_path, exc, settings=False) from None
 
 
-def _unwritable(name: str, path: str, exc: OSError) -> ConfigError:
+def _unwritable(name: str, path: str, exc: OSError | Unsafe, *, settings: bool) -> ConfigError:
+    if isinstance(exc, Unsafe) and exc.reason in ("missing", "not-dir", "denied", "error"):
+        detail = {"missing": "no such directory", "not-dir": "not a directory"}
+        exc = OSError(0, f"{exc.where}: {detail.get(exc.reason, exc.detail or exc.reason)}")
+    if isinstance(exc, Unsafe):
+        if settings:
+            refused = location_error(exc, path)
+            refused.message += "; nothing was changed"
+            refused.profile = name
+            return refused
+        words = {
+            "other-owner": "owned by another user",
+            "writable": "writable by other users",
+            "symlink": "a symbolic link",
+            "not-dir": "not a directory",
+        }
+        return ConfigError(
+            f"will not write {path}: {exc.where} is {words.get(exc.reason, exc.reason)}, "
+            "so others could change what it runs; nothing was changed",
+            profile=name,
+            hint="fix that directory's ownership or permissions, or pass --aws-config",
+        )
     return ConfigError(
         f"cannot write {path}: {exc.strerror or exc}; nothing was changed",
         profile=name,
         hint="check the file's and its directory's permissions, or pass --config / --aws-config",
     )
+
+
+def _readable_by_others(path: str) -> bool:
+    try:
+        return bool(os.stat(path).st_mode & 0o044)
+    except OSError:
+        return False

@@ -13,6 +13,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from .cache import CacheDirError
 from .errors import EXIT_FAILURE, EXIT_OK, CredprocError
 from .launch import SCRIPT_NAME, command_line, tool_argv
 from .store import Store
@@ -127,14 +128,17 @@ def cmd_doctor(ctx: Context) -> int:
             "set region to the user pool's region unless you know better",
         )
 
-    # 4. the cache
+    # 4. the cache (the same checks as every cache access: on descriptors, parents too)
     directory = ctx.cache.directory
     try:
+        ctx.cache.check_directory()
         info = os.lstat(directory)
+    except CacheDirError as exc:
+        report.fail(exc.message, exc.hint or f"set COGNITO_CREDPROC_CACHE_DIR for {name}")
     except FileNotFoundError:
         report.warn(f"cache directory {directory} does not exist yet", "run the helper once")
     else:
-        if stat.S_ISLNK(info.st_mode) or info.st_mode & 0o077 or info.st_uid != os.getuid():
+        if info.st_mode & 0o077:
             report.fail(
                 f"cache directory {directory} is not private ({stat.filemode(info.st_mode)})",
                 f"chmod 700 {directory}",

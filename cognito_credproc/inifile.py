@@ -3,10 +3,12 @@ order, spacing) exactly as the user wrote it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
 from .cache import set_private_mode
+from .safepath import open_directory
 
 HEADER_RE = re.compile(r"^\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
 
@@ -50,25 +52,49 @@ def put_section(text: str, name: str, body: str) -> str:
     return text + block
 
 
-def write_private(path: str, text: str, mode: int = 0o600) -> None:
-    """Write a file atomically; new files get ``mode``, existing ones keep theirs."""
+SECRET_KEY_RE = re.compile(r"^\s*app_client_secret\s*[=:]", re.MULTILINE)
+
+
+def holds_secret(text: str) -> bool:
+    """The settings text has an app client secret in it (in any section)."""
+    return SECRET_KEY_RE.search(text) is not None
+
+
+def write_private(
+    path: str,
+    text: str,
+    *,
+    private: bool = False,
+    mode: int = 0o600,
+    linked_directory_ok: bool = False,
+) -> None:
+    """Write a file atomically. New files get ``mode``; existing ones keep theirs, unless
+    ``private``, which makes the file 0600 whatever it was. Missing directories are made
+    0700, each of them; Unsafe when a directory on the way could be swapped by others
+    (or is a symbolic link, unless ``linked_directory_ok``)."""
+    import stat
     import tempfile
 
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    try:
-        keep = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        keep = mode
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        set_private_mode(fd, tmp, keep)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    folder, name = os.path.split(os.path.abspath(path))
+    directory, _ = open_directory(folder, create=True, follow_last=linked_directory_ok)
+    with directory:
+        try:
+            info = directory.lstat(name)
+        except FileNotFoundError:
+            keep = mode
+        else:
+            keep = stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else mode
+        if private:
+            keep = 0o600
+        fd, tmp = tempfile.mkstemp(dir=directory.path, prefix=".tmp-")
+        try:
+            set_private_mode(fd, tmp, keep)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            directory.replace(os.path.basename(tmp), name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise

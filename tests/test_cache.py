@@ -111,3 +111,28 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_old_entry(
     with pytest.raises(CacheDirError, match="No space left on device"):
         cache["k"] = {"v": "new"}
     assert cache["k"] == {"v": "old"}
+
+
+def test_symlinked_parent_directories_are_followed_when_nobody_else_can_change_them(
+    tmp_path: Path,
+) -> None:
+    real_parent = tmp_path / "real-home"
+    real_parent.mkdir(mode=0o700)
+    (tmp_path / "home").symlink_to(real_parent)  # like /home -> /usr/home
+    cache = FileCache(str(tmp_path / "home" / "cache"))
+    cache["k"] = {"a": 1}
+    assert cache["k"] == {"a": 1}
+    assert (real_parent / "cache" / "k.json").exists()
+
+
+def test_a_parent_others_can_write_to_is_refused_with_the_fix(tmp_path: Path) -> None:
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    parent.chmod(0o777)
+    cache = FileCache(str(parent / "cache"))
+    with pytest.raises(CacheDirError, match=f"chmod go-w {parent}"):
+        cache["k"] = {"a": 1}
+    assert not (parent / "cache").exists()
+    parent.chmod(0o1777)  # sticky, like /tmp: only an entry's owner may rename it
+    cache["k"] = {"a": 1}
+    assert cache["k"] == {"a": 1}

@@ -31,7 +31,7 @@ def test_a_missing_settings_file_points_at_configure_for_that_profile(ws: Worksp
     done = ws.run("--profile", "dev")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        f"cognito-credproc: config file {ws.config} does not exist",
+        f"cognito-credproc: profile dev: config file {ws.config} does not exist",
         f"  run: cognito-credproc configure --profile dev --config {ws.config}",
     ]
     assert "example" not in done.stderr  # an installed user has no config.example.ini
