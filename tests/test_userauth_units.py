@@ -441,3 +441,32 @@ def test_preferred_challenge_settings(extra: dict[str, str], needle: str) -> Non
         "t.ini", "dev", {**SECTION, "auth_flow": "user_auth", "preferred_challenge": "sms_otp"}, {}
     )
     assert (profile.auth_flow, profile.preferred_challenge) == ("USER_AUTH", "SMS_OTP")
+
+
+def test_what_the_service_sends_is_filtered_before_the_terminal() -> None:
+    api, stub, person = sign_in_for(answers=("1",))
+    stub.add_response(
+        *initiate(
+            {"USERNAME": "alice"},
+            select_challenge(["\x1b]0;owned\x07", "EMAIL_OTP", "SMS_OTP"]),
+        )
+    )
+    stub.add_response(
+        "respond_to_auth_challenge", code_challenge("EMAIL_OTP", "a***@e***\x1b[2J\x1b[H")
+    )
+    person.answers.append("12345678")
+    stub.add_response("respond_to_auth_challenge", {"AuthenticationResult": tokens_result()})
+    with stub:
+        api.sign_in()
+    assert person.prompts == [
+        "Sign in with [1) EMAIL_OTP, 2) SMS_OTP]: ",
+        "Code sent by email to a***@e***[2J[H: ",
+    ]
+    assert not any("\x1b" in p for p in person.prompts)
+    # and a list of nothing answerable is named in the message without the junk
+    api, stub, _person = sign_in_for(environ=PASSWORD_ENV)
+    stub.add_response(*initiate({"USERNAME": "alice"}, select_challenge(["\x1b[2JEVIL"])))
+    with stub, pytest.raises(AuthFailed) as excinfo:
+        api.sign_in()
+    assert "\x1b" not in str(excinfo.value)
+    assert "(none)" in str(excinfo.value)

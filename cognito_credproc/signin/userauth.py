@@ -34,6 +34,11 @@ CODE_FACTORS = {"EMAIL_OTP": ("EMAIL_OTP_CODE", "email"), "SMS_OTP": ("SMS_OTP_C
 PASSWORD_FACTORS = ("PASSWORD_SRP", "PASSWORD")
 
 
+def _shown(text: str, limit: int = 80) -> str:
+    """Text from the service as it may appear on a terminal: printable, and short."""
+    return "".join(ch for ch in text if ch.isprintable())[:limit]
+
+
 def has_password_source(api: ApiSignIn) -> bool:
     """A password is at hand without asking anyone."""
     return bool(api.profile.password_command or api.environ.get(ENV_PASSWORD))
@@ -160,7 +165,8 @@ class SessionExpired(CognitoError, AuthFailed):
 def select_challenge(
     api: ApiSignIn, params: dict[str, str], session: str | None, state: SignInState
 ) -> dict[str, Any]:
-    available = list(state.available)
+    # names only: nothing the service sends reaches the terminal unfiltered
+    available = [c for c in state.available if c.isidentifier() and c.isupper() and len(c) < 40]
     log.debug("Cognito offers %s", ", ".join(available) or "nothing")
     choice = choose(api, available)
     state.first_factor = choice
@@ -175,7 +181,7 @@ def _code(
     echo and kept out of every message, like a password."""
     state.challenge_username = params.get("USERNAME") or state.challenge_username
     field, medium = CODE_FACTORS[name]
-    where = params.get("CODE_DELIVERY_DESTINATION") or (
+    where = _shown(params.get("CODE_DELIVERY_DESTINATION") or "") or (
         "your email address" if name == "EMAIL_OTP" else "your phone"
     )
     label = f"Code sent by {medium} to {where}: "
