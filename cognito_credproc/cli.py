@@ -85,7 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("env", "print credentials as environment variable assignments")
     p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
     p = add("exec", "run a command with the credentials in its environment")
+    p.add_argument(
+        "--server",
+        action="store_true",
+        help="give the command a loopback credentials endpoint it renews from, not keys",
+    )
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    p = add("serve", "serve the credentials on a loopback endpoint until Ctrl-C")
+    p.add_argument("--port", type=_port, default=0, help="port to listen on [a free one]")
+    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
     p = add("clear", "delete cached data without contacting Cognito")
     p.add_argument("--all", action="store_true", help="the whole cache")
     p = add("configure", "write a profile and the matching ~/.aws/config entry")
@@ -136,6 +144,12 @@ def _internal_parser() -> argparse.ArgumentParser:
     _common(parser, top=True)
     parser.set_defaults(command=BACKGROUND_REFRESH)
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 65535, not {text!r}")
+    return int(text)
 
 
 class Context:
@@ -285,6 +299,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "token": _lazy("commands", "cmd_token"),
     "env": _lazy("commands", "cmd_env"),
     "exec": _lazy("commands", "cmd_exec"),
+    "serve": _lazy("serve", "cmd_serve"),
     "clear": _lazy("commands", "cmd_clear"),
     "configure": _lazy("configure", "cmd_configure"),
     "doctor": _lazy("doctor", "cmd_doctor"),

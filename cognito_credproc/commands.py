@@ -280,6 +280,10 @@ def cmd_exec(ctx: Context) -> int:
         command = command[1:]
     if not command:
         raise ConfigError("exec needs a command: cognito-credproc exec -- COMMAND ...")
+    if ctx.args.server:
+        from .serve import exec_with_server
+
+        return exec_with_server(ctx, command)
     creds = _credentials(ctx)
     env = dict(os.environ)
     # The child must use these keys, not re-enter a profile that runs this helper again.

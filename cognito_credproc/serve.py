@@ -1,0 +1,172 @@
+"""``exec --server`` and ``serve``: the profile's credentials behind a loopback endpoint,
+so a long-running program's SDK renews them by itself instead of holding keys that end
+within the hour."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from .config import ENV_PASSWORD
+from .endpoint import LOOPBACK, Endpoint
+from .errors import EXIT_OK, CredprocError
+from .output import env_lines
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from .cli import Context
+
+PROG = "cognito-credproc"
+
+# What would be read before the endpoint in the SDKs' chain (keys, profiles, web
+# identity, another container endpoint or token file), and what must never reach a child.
+CHILD_DROPS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ENV_PASSWORD,
+)
+# Signals a terminal sends to its whole foreground process group: the child has had them.
+TERMINAL_SIGNALS = ("SIGINT", "SIGQUIT", "SIGHUP")
+FORWARDED_SIGNALS = (*TERMINAL_SIGNALS, "SIGTERM")
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+STOP_POLL_SECONDS = 0.5
+
+
+def open_endpoint(ctx: Context, port: int = 0) -> Endpoint:
+    """Credentials first (signing in on the terminal if need be), then the endpoint.
+
+    Renewals happen later, while the child may own the terminal, so they never ask:
+    a sign-in they cannot finish answers 503 and says once to run ``login``."""
+    from .prompt import NoTerminal
+    from .provider import Provider
+
+    profile = ctx.profile
+    ctx.provider().credentials()
+    renewer = Provider(
+        profile, ctx.cache, environ=ctx.environ, interaction=NoTerminal(profile.name)
+    )
+    try:
+        return Endpoint(renewer.credentials, profile=profile.name, port=port, report=_report)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CredprocError(
+            f"cannot listen on {LOOPBACK} port {port}: {reason}",
+            profile=profile.name,
+            hint="choose another --port, or leave it out for a free one",
+        ) from None
+
+
+def _report(message: str) -> None:
+    sys.stderr.write(f"{PROG}: credentials endpoint: {message}\n")
+    sys.stderr.flush()
+
+
+def child_environment(
+    environ: Mapping[str, str], endpoint: Endpoint, region: str
+) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if k not in CHILD_DROPS}
+    env.update(endpoint.environment())
+    env["AWS_REGION"] = region
+    env["AWS_DEFAULT_REGION"] = region
+    return env
+
+
+def exec_with_server(ctx: Context, command: list[str]) -> int:
+    """Run ``command`` against the endpoint; its exit code is ours (a signal N: 128+N)."""
+    with open_endpoint(ctx) as endpoint:
+        env = child_environment(ctx.environ, endpoint, ctx.profile.region)
+        code = run_child(command, env)
+    return 128 - code if code < 0 else code
+
+
+def run_child(command: list[str], env: dict[str, str]) -> int:
+    """Popen's return code: negative for a signal."""
+    child: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        if signal.Signals(signum).name in TERMINAL_SIGNALS and _in_terminal_foreground():
+            return  # the terminal sent it to the child too; twice makes terraform quit dirty
+        if child:
+            child[0].send_signal(signum)
+        else:
+            pending.append(signum)
+
+    with _handling(FORWARDED_SIGNALS, forward):
+        try:
+            child.append(subprocess.Popen(command, env=env))
+        except FileNotFoundError:
+            raise CredprocError(f"command not found: {command[0]}") from None
+        except OSError as exc:
+            raise CredprocError(f"cannot run {command[0]}: {exc.strerror}") from None
+        for signum in pending:
+            child[0].send_signal(signum)
+        return child[0].wait()
+
+
+def _in_terminal_foreground() -> bool:
+    """Whether this process group is in the foreground of a controlling terminal."""
+    if not hasattr(os, "tcgetpgrp"):
+        return True  # Windows: the console sends Ctrl-C to every process attached to it
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _handling(names: tuple[str, ...], handler: signal._HANDLER) -> Iterator[None]:
+    previous: list[tuple[int, signal._HANDLER]] = []
+    try:
+        for name in names:
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                previous.append((signum, signal.signal(signum, handler)))
+        yield
+    finally:
+        for signum, old in previous:
+            signal.signal(signum, old)
+
+
+def cmd_serve(ctx: Context) -> int:
+    """Serve until Ctrl-C or SIGTERM; stopping that way is the normal end (exit 0)."""
+    stop = threading.Event()
+
+    def stop_serving(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    with open_endpoint(ctx, ctx.args.port) as endpoint, _handling(STOP_SIGNALS, stop_serving):
+        sys.stdout.write(env_lines(endpoint.environment(), ctx.args.format) + "\n")
+        sys.stdout.flush()
+        sys.stderr.write(
+            f"{PROG}: serving profile {ctx.profile.name}'s credentials at {endpoint.url} "
+            "until Ctrl-C\n"
+        )
+        sys.stderr.flush()
+        while not stop.wait(STOP_POLL_SECONDS):
+            pass
+    sys.stderr.write(f"{PROG}: stopped\n")
+    return EXIT_OK
