@@ -137,8 +137,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     timeout = REQUEST_TIMEOUT_SECONDS
-    server_version = "cognito-credproc"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return "cognito-credproc"
 
     def handle_one_request(self) -> None:
         # Every method comes here (BaseHTTPRequestHandler would look for do_METHOD).

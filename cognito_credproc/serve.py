@@ -50,7 +50,8 @@ STOP_POLL_SECONDS = 0.5
 
 
 def open_endpoint(ctx: Context, port: int = 0) -> Endpoint:
-    """Credentials first (signing in on the terminal if need be), then the endpoint.
+    """The port first (a taken one fails before anyone signs in), then credentials,
+    signing in on the terminal if need be; the endpoint is not started yet.
 
     Renewals happen later, while the child may own the terminal, so they never ask:
     a sign-in they cannot finish answers 503 and says once to run ``login``."""
@@ -58,12 +59,11 @@ def open_endpoint(ctx: Context, port: int = 0) -> Endpoint:
     from .provider import Provider
 
     profile = ctx.profile
-    ctx.provider().credentials()
     renewer = Provider(
         profile, ctx.cache, environ=ctx.environ, interaction=NoTerminal(profile.name)
     )
     try:
-        return Endpoint(renewer.credentials, profile=profile.name, port=port, report=_report)
+        endpoint = Endpoint(renewer.credentials, profile=profile.name, port=port, report=_report)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise CredprocError(
@@ -71,6 +71,12 @@ def open_endpoint(ctx: Context, port: int = 0) -> Endpoint:
             profile=profile.name,
             hint="choose another --port, or leave it out for a free one",
         ) from None
+    try:
+        ctx.provider().credentials()
+    except BaseException:
+        endpoint.stop()
+        raise
+    return endpoint
 
 
 def _report(message: str) -> None:

@@ -107,6 +107,20 @@ def test_answers_get_with_the_container_credentials_json(endpoint: Endpoint, clo
     }
 
 
+def test_answers_are_not_cached_and_name_no_python_version(endpoint: Endpoint) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
+    try:
+        conn.request("GET", "/", headers={"Authorization": endpoint.token})
+        response = conn.getresponse()
+        response.read()
+    finally:
+        conn.close()
+    assert response.status == 200
+    assert response.getheader("Content-Type") == "application/json"
+    assert response.getheader("Cache-Control") == "no-store"
+    assert response.getheader("Server") == "cognito-credproc"
+
+
 def test_account_id_only_when_known(clock: Clock) -> None:
     with Endpoint(
         lambda: creds(clock() + 3600, None), profile="dev", report=print, now=clock

@@ -494,6 +494,7 @@ def test_serve_on_a_taken_port_or_a_bad_one(ws: Workspace, cognito: Cognito) -> 
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1 port {port}" in done.stderr
     assert "Traceback" not in done.stderr
+    assert cognito.sign_ins() == 0  # the port is tried before anyone signs in
     bad = run_python(
         ["-m", "cognito_credproc", "serve", "--profile", "dev", "--port", "70000"], env
     )
