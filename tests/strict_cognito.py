@@ -250,7 +250,9 @@ def _check_login(logins: dict[str, str] | None, pool: Any) -> tuple[str, str] | 
         raise _not_authorized(
             "Invalid login token. Not a valid OpenId Connect identity token."
         ) from exc
-    if claims.get("iss") != f"https://{provider}":
+    if not provider.startswith("cognito-idp."):
+        _check_oidc_login(provider, token, claims, pool)
+    elif claims.get("iss") != f"https://{provider}":
         raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
     if provider.startswith("cognito-idp."):
         if claims.get("token_use") != "id":
@@ -262,6 +264,60 @@ def _check_login(logins: dict[str, str] | None, pool: Any) -> tuple[str, str] | 
     if claims.get("exp", 0) <= time.time():
         raise _not_authorized("Invalid login token. Token expired.")
     return provider, str(claims["sub"])
+
+
+def _check_oidc_login(provider: str, token: str, claims: dict[str, Any], pool: Any) -> None:
+    """An OpenID Connect provider the identity pool trusts directly, as Cognito checks it:
+    the token's iss is the provider's name with https (http only for a loopback host,
+    as local providers serve it), its aud is one of the IAM OIDC provider's client ids,
+    and the issuer's keys verify it."""
+    host = provider.split("/", 1)[0].rsplit(":", 1)[0]
+    issuers = {f"https://{provider}"}
+    if host in ("localhost", "127.0.0.1"):
+        issuers.add(f"http://{provider}")
+    if claims.get("iss") not in issuers:
+        raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
+    audiences = claims.get("aud")
+    audiences = audiences if isinstance(audiences, list) else [audiences]
+    arns = [
+        arn
+        for arn in pool.open_id_connect_provider_arns or []
+        if arn.split(":oidc-provider/", 1)[-1] == provider
+    ]
+    if not set(audiences) & {c for arn in arns for c in _oidc_client_ids(arn)}:
+        raise _not_authorized("Invalid login token. Incorrect token audience.")
+    _verify_signature(token, str(claims["iss"]))
+
+
+def _oidc_client_ids(arn: str) -> set[str]:
+    from moto.iam.models import iam_backends
+
+    for account in iam_backends.values():
+        for backend in account.values():
+            found = backend.open_id_providers.get(arn)
+            if found is not None:
+                return set(found.client_id_list)
+    return set()
+
+
+def _verify_signature(token: str, issuer: str) -> None:
+    """Fetch the issuer's keys the way Cognito does (discovery, then jwks_uri)."""
+    import urllib.request
+
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - the issuer is a local test server
+            f"{issuer}/.well-known/openid-configuration", timeout=5
+        ) as answer:
+            jwks_uri = json.load(answer)["jwks_uri"]
+        with urllib.request.urlopen(jwks_uri, timeout=5) as answer:  # noqa: S310
+            keys = KeySet.import_key_set(json.load(answer))
+        jwt.decode(token, keys)
+    except (OSError, ValueError, KeyError, JoseError) as exc:
+        raise _not_authorized("Invalid login token. The signature is not valid.") from exc
 
 
 _LOGINS_DO_NOT_MATCH = (

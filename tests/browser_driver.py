@@ -1,0 +1,182 @@
+"""A stand-in for a person at a browser, run by the helper through ``$BROWSER``.
+
+Given the authorize URL it does what a person would: loads it, follows redirects,
+fills in the sign-in form it finds (a form post, cookies kept) and follows the final
+redirect to the loopback callback, then reads the page the helper answers with.
+What it saw is appended as one JSON line to ``$BROWSER_DRIVER_RECORD``.
+
+``$BROWSER_DRIVER_MODE`` picks the behaviour:
+    signin        sign in with $BROWSER_DRIVER_USER / $BROWSER_DRIVER_PASSWORD
+    deny          press Cancel on the sign-in page (-> error=access_denied)
+    forge-state   sign in, then call back with another state
+    drop-state    sign in, then call back without state
+    never         record the URL and never call back
+    fail          exit 1 at once, as a browser that cannot start
+
+Usable in-process too: ``drive(url, ...)`` without calling back returns the address
+the browser ended on, for the ``--no-browser`` paste-back.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from http.cookiejar import CookieJar
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+class _Forms(html.parser.HTMLParser):
+    """The first form of a page: its action and its inputs' default values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+        self.buttons: dict[str, list[str]] = {}
+        self._in_form = False
+        self.done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form" and not self.done:
+            self._in_form = True
+            self.action = values.get("action", "")
+        elif tag == "input" and self._in_form and "name" in values:
+            self.fields[values["name"]] = values.get("value", "")
+        elif tag == "button" and self._in_form and "name" in values:
+            self.buttons.setdefault(values["name"], []).append(values.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._in_form:
+            self._in_form = False
+            self.done = True
+
+
+@dataclass
+class Visit:
+    authorize_url: str
+    mode: str
+    visited: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+    callback_url: str | None = None
+    callback_status: int | None = None
+    callback_page: str | None = None
+    problem: str | None = None
+
+
+def _same_endpoint(url: str, redirect_uri: str) -> bool:
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(redirect_uri)
+    return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path)
+
+
+def _tamper(url: str, mode: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if mode == "forge-state":
+        query = [(k, "forged-by-an-attacker" if k == "state" else v) for k, v in query]
+    elif mode == "drop-state":
+        query = [(k, v) for k, v in query if k != "state"]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def drive(
+    url: str,
+    *,
+    mode: str = "signin",
+    username: str = "",
+    password: str = "",
+    call_back: bool = True,
+    max_steps: int = 12,
+) -> Visit:
+    """Load ``url`` and act as ``mode`` says until the browser is sent to redirect_uri."""
+    visit = Visit(authorize_url=url, mode=mode)
+    redirect_uri = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)).get(
+        "redirect_uri", ""
+    )
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        urllib.request.HTTPCookieProcessor(CookieJar()),
+        _NoRedirect(),
+    )
+    request = urllib.request.Request(url)  # noqa: S310 - tests reach loopback servers
+    for _ in range(max_steps):
+        visit.visited.append(request.full_url)
+        try:
+            with opener.open(request, timeout=10) as answer:
+                status, headers, body = answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as exc:
+            status, headers, body = exc.code, exc.headers, exc.read()
+        page = body.decode("utf-8", "replace")
+        if status in (301, 302, 303, 307, 308):
+            target = urllib.parse.urljoin(request.full_url, headers["Location"])
+            if redirect_uri and _same_endpoint(target, redirect_uri):
+                visit.callback_url = _tamper(target, mode)
+                break
+            request = urllib.request.Request(target)  # noqa: S310
+            continue
+        visit.pages.append(page)
+        forms = _Forms()
+        forms.feed(page)
+        if status != 200 or forms.action is None:
+            visit.problem = f"stopped at HTTP {status} without a form to fill in"
+            return visit
+        data = dict(forms.fields)
+        data["username"] = username
+        if "password" in data:
+            data["password"] = password
+        data["action"] = "cancel" if mode == "deny" else "signin"
+        request = urllib.request.Request(  # noqa: S310
+            urllib.parse.urljoin(request.full_url, forms.action or request.full_url),
+            data=urllib.parse.urlencode(data).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    else:
+        visit.problem = "too many steps"
+        return visit
+    if call_back and mode != "never" and visit.callback_url:
+        plain = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with plain.open(visit.callback_url, timeout=30) as answer:
+                visit.callback_status = answer.status
+                visit.callback_page = answer.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            visit.callback_status = exc.code
+            visit.callback_page = exc.read().decode("utf-8", "replace")
+        except OSError as exc:
+            visit.problem = f"callback failed: {exc}"
+    return visit
+
+
+def main(argv: list[str]) -> int:
+    mode = os.environ.get("BROWSER_DRIVER_MODE", "signin")
+    if mode == "fail":
+        return 1
+    url = argv[1]
+    if mode == "never":
+        visit = Visit(authorize_url=url, mode=mode)
+    else:
+        visit = drive(
+            url,
+            mode=mode,
+            username=os.environ.get("BROWSER_DRIVER_USER", ""),
+            password=os.environ.get("BROWSER_DRIVER_PASSWORD", ""),
+        )
+    record = os.environ.get("BROWSER_DRIVER_RECORD")
+    if record:
+        with open(record, "a", encoding="utf-8") as out:
+            out.write(json.dumps(asdict(visit)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
