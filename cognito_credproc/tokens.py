@@ -52,6 +52,9 @@ class Tokens:
     device_password: str | None = None
     # The app client rotates refresh tokens: renew with GetTokensFromRefreshToken.
     rotating: bool = False
+    # When the access token expires (epoch seconds), from the token endpoint's
+    # expires_in: an OpenID Connect provider's access token need not be a JWT.
+    access_expires_at: float | None = None
 
     @property
     def id_expiry(self) -> float:
@@ -59,7 +62,12 @@ class Tokens:
 
     @property
     def access_expiry(self) -> float:
-        return jwt_expiry(self.access_token)
+        try:
+            return jwt_expiry(self.access_token)
+        except ValueError:
+            if self.access_expires_at is None:
+                raise
+            return self.access_expires_at
 
     def to_json(self) -> dict[str, Any]:
         return {"version": 1, **asdict(self)}
@@ -75,11 +83,11 @@ class Tokens:
             if spec.name in ("id_token", "access_token"):
                 if not isinstance(value, str) or not value:
                     raise ValueError(f"{spec.name} missing")
-            elif spec.name == "refresh_issued_at":
+            elif spec.name in ("refresh_issued_at", "access_expires_at"):
                 if value is not None and (
                     not isinstance(value, (int, float)) or isinstance(value, bool)
                 ):
-                    raise ValueError("refresh_issued_at is not a number")
+                    raise ValueError(f"{spec.name} is not a number")
             elif spec.name == "rotating":
                 value = bool(value)
             elif value is not None and not isinstance(value, str):

@@ -1,0 +1,202 @@
+"""The browser sign-in: the OAuth 2.0 authorization code grant with PKCE (authcode.py)
+against a user pool's managed login or an OpenID Connect provider (oidc.py), the
+browser sent back to a loopback listener (loopback.py), or, with ``login
+--no-browser``, the address it ended on pasted on the terminal.
+
+sign_in:  no browser and nobody to ask -> fail at once; else listen on redirect_uri ->
+          try the authorize request -> open the browser (launch.py) -> wait (less than
+          the Go SDKs' 60 s in a credential_process run) -> exchange the code
+refresh:  the token endpoint's refresh_token grant (a new refresh token when the client
+          rotates); None when it answers invalid_grant
+revoke:   /oauth2/revoke, or the provider's revocation endpoint
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from ..errors import AuthFailed, ConfigError, CredprocError, ServiceError, SignInRequired
+from ..prompt import Interaction
+from ..tokens import Tokens
+from . import messages
+from .authcode import BrowserSettings, CodeGrant
+from .launch import Launch, browser_available, open_browser
+from .loopback import Listener, ListenError, Page
+from .oauth import OAuthError, Unreachable
+from .oidc import DiscoveryError, Endpoints, discover, managed_login
+
+log = logging.getLogger("cognito_credproc")
+
+# The Go SDKs kill a credential_process after 60 s: give up well before.
+CREDENTIAL_PROCESS_WAIT_SECONDS = 50
+LOGIN_WAIT_SECONDS = 5 * 60
+
+__all__ = ["BrowserSettings", "BrowserSignIn"]
+
+
+class BrowserSignIn:
+    """One profile's sign-in through the browser."""
+
+    def __init__(
+        self,
+        settings: BrowserSettings,
+        interaction: Interaction,
+        *,
+        environ: Mapping[str, str],
+        now: Callable[[], float] = time.time,
+        register_secret: Callable[[str], None] = lambda _s: None,
+        no_browser: bool = False,
+        opener: Callable[[str, Mapping[str, str]], Launch] = open_browser,
+        global_sign_out: Callable[[Tokens], None] | None = None,
+        give_up: Callable[[], bool] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.interaction = interaction
+        self.environ = environ
+        self.no_browser = no_browser
+        self.opener = opener
+        self._global_sign_out = global_sign_out
+        self.give_up = give_up  # e.g. the parent process died while we wait
+        self.grant = CodeGrant(settings, self.endpoints, now=now, register_secret=register_secret)
+        self._endpoints: Endpoints | None = None
+
+    def describe(self) -> str:
+        who = f"{self.settings.username} " if self.settings.username else ""
+        return f"{who}in the browser at {self.settings.where}"
+
+    def endpoints(self) -> Endpoints:
+        if self._endpoints is None:
+            issuer = self.settings.oidc_issuer
+            if issuer is None:
+                assert self.settings.login_domain is not None
+                self._endpoints = managed_login(self.settings.login_domain)
+            else:
+                try:
+                    self._endpoints = discover(issuer)
+                except Unreachable as exc:
+                    raise self._error(ServiceError, str(exc), messages.CHECK_ISSUER) from None
+                except DiscoveryError as exc:
+                    raise self._error(
+                        ServiceError, f"OpenID Connect discovery: {exc}", messages.CHECK_ISSUER
+                    ) from None
+        return self._endpoints
+
+    def _error(self, kind: type[CredprocError], message: str, hint: str | None) -> CredprocError:
+        return kind(message, profile=self.settings.profile, hint=hint)
+
+    # -- signing in ----------------------------------------------------------------------
+
+    def sign_in(self, previous: Tokens | None = None, *, attempts: int = 1) -> Tokens:
+        """``attempts`` > 1 is ``login``: a person is there, so wait longer, and without
+        a browser (or with ``--no-browser``) ask for the address on the terminal."""
+        for_person = attempts > 1
+        has_browser = browser_available(self.environ)
+        if self.no_browser or (for_person and not has_browser):
+            return self._paste_back()
+        if not has_browser:
+            raise self._error(
+                SignInRequired,
+                messages.no_browser(self.interaction.interactive),
+                messages.run_login(self.settings.profile),
+            )
+        wait = LOGIN_WAIT_SECONDS if for_person else CREDENTIAL_PROCESS_WAIT_SECONDS
+        return self._with_browser(wait)
+
+    def _with_browser(self, wait: float) -> Tokens:
+        attempt = self.grant.start()
+        try:
+            listener = Listener(self.settings.redirect_uri)
+            listener.start()
+        except ListenError as exc:
+            raise self._error(CredprocError, str(exc), messages.port_hint(self.settings)) from None
+        try:
+            self.grant.check_authorize(attempt.url)
+            self.interaction.say(messages.opening(self.settings.profile, attempt.url))
+            launch = self.opener(attempt.url, self.environ)
+            person = self.interaction.interactive
+
+            def give_up() -> bool:
+                return (launch.failed and not person) or bool(self.give_up and self.give_up())
+
+            params = listener.wait(wait, give_up=give_up)
+            if params is None:
+                why = (
+                    f"the browser could not be opened: {launch.reason}"
+                    if launch.failed
+                    else f"no sign-in came back from the browser within {wait:.0f} s"
+                )
+                raise self._error(SignInRequired, why, messages.run_login(self.settings.profile))
+            try:
+                tokens = self.grant.finish(params, attempt)
+            except CredprocError as exc:
+                listener.finish(Page(False, "Sign-in failed", messages.page_failed(exc)))
+                raise
+            said = messages.page_signed_in(tokens.internal_username, self.settings.profile)
+            listener.finish(Page(True, "Signed in", said))
+            return tokens
+        finally:
+            listener.close()
+
+    def _paste_back(self) -> Tokens:
+        if not self.interaction.interactive:
+            raise self._error(
+                SignInRequired,
+                "signing in without a browser needs a terminal to paste the address into",
+                "run it in a terminal",
+            )
+        attempt = self.grant.start()
+        self.grant.check_authorize(attempt.url)
+        self.interaction.say(messages.paste_instructions(self.settings, attempt.url))
+        answer = self.interaction.ask("Address the browser ended on: ").strip()
+        self.grant.register_secret(answer)
+        params = messages.parse_pasted(answer, self.settings.redirect_uri)
+        if params is None:
+            raise self._error(
+                AuthFailed,
+                "that is not the address the browser was sent to "
+                f"(it starts with {self.settings.redirect_uri}?)",
+                messages.run_login(self.settings.profile, no_browser=True),
+            )
+        return self.grant.finish(params, attempt)
+
+    # -- renewing and ending -------------------------------------------------------------
+
+    def refresh(self, tokens: Tokens) -> Tokens | None:
+        if not tokens.refresh_token:
+            return None
+        try:
+            answer = self.grant.client.refresh(self.endpoints().token, tokens.refresh_token)
+        except OAuthError as exc:
+            if exc.error == "invalid_grant":
+                log.debug("refresh token not accepted (invalid_grant)")
+                return None
+            raise messages.token_error(self.settings, exc, exchanging=False) from None
+        except Unreachable as exc:
+            raise self.grant.unreachable(exc) from None
+        return self.grant.tokens(answer, nonce=None, old=tokens)
+
+    def revoke(self, tokens: Tokens) -> None:
+        assert tokens.refresh_token is not None
+        endpoint = self.endpoints().revoke
+        if endpoint is None:
+            raise self._error(
+                ServiceError, f"{self.settings.where} has no revocation endpoint", None
+            )
+        try:
+            self.grant.client.revoke(endpoint, tokens.refresh_token)
+        except OAuthError as exc:
+            raise messages.token_error(self.settings, exc, exchanging=False) from None
+        except Unreachable as exc:
+            raise self.grant.unreachable(exc) from None
+
+    def global_sign_out(self, tokens: Tokens) -> None:
+        if self._global_sign_out is None:
+            raise self._error(
+                ConfigError,
+                f"signing out everywhere needs a user pool; this profile signs in at "
+                f"{self.settings.where}",
+                f"sign out at {self.settings.where} itself",
+            )
+        self._global_sign_out(tokens)

@@ -1,0 +1,593 @@
+"""The browser sign-in's standalone pieces: PKCE, state and nonce, the authorize URL,
+the token endpoint client, OpenID Connect discovery, the loopback listener, opening the
+browser, and reading a pasted address. Servers are real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import stat
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cognito_credproc.signin import launch, loopback, messages, oauth, oidc
+from cognito_credproc.signin.authcode import BrowserSettings
+
+from .fakes import make_jwt
+from .oauth_common import LocalServer, Request, Response, json_response, pick_redirect_port
+
+# PKCE, state, nonce, the authorize URL ----------------------------------------------------
+
+
+def test_s256_matches_the_rfc_7636_example() -> None:
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert oauth.s256(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_a_fresh_verifier_every_time_of_the_allowed_form() -> None:
+    made = [oauth.Pkce.new() for _ in range(20)]
+    assert len({p.verifier for p in made}) == 20
+    for pkce in made:
+        assert 43 <= len(pkce.verifier) <= 128
+        assert set(pkce.verifier) <= set(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+        )
+        assert pkce.challenge == oauth.s256(pkce.verifier)
+
+
+def test_state_and_nonce_are_fresh_and_unguessable() -> None:
+    states = {oauth.new_state() for _ in range(20)} | {oauth.new_nonce() for _ in range(20)}
+    assert len(states) == 40
+    assert all(len(s) >= 43 for s in states)  # 256 bits
+
+
+def test_authorize_url_carries_every_parameter() -> None:
+    pkce = oauth.Pkce.new()
+    url = oauth.authorize_url(
+        "https://people.auth.eu-west-1.amazoncognito.com/oauth2/authorize",
+        client_id="abc",
+        redirect_uri="http://localhost:8400/callback",
+        scopes=("openid", "email"),
+        state="s1",
+        pkce=pkce,
+        nonce="n1",
+        identity_provider="Okta",
+    )
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    assert query == {
+        "response_type": "code",
+        "client_id": "abc",
+        "redirect_uri": "http://localhost:8400/callback",
+        "scope": "openid email",
+        "state": "s1",
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+        "nonce": "n1",
+        "identity_provider": "Okta",
+    }
+    assert "%20" in url and "+" not in url  # scopes space-separated, percent-encoded
+    bare = oauth.authorize_url(
+        "https://x.test/authorize?tenant=1",
+        client_id="abc",
+        redirect_uri="http://localhost:1/",
+        scopes=("openid",),
+        state="s",
+        pkce=pkce,
+    )
+    assert "nonce" not in bare and "identity_provider" not in bare
+    assert bare.startswith("https://x.test/authorize?tenant=1&")
+
+
+@pytest.mark.parametrize(
+    ("url", "secure"),
+    [
+        ("https://dev-123.okta.com/oauth2/default", True),
+        ("http://localhost:9229", True),
+        ("http://127.0.0.1:8080/x", True),
+        ("http://dev-123.okta.com", False),
+        ("http://localhost.evil.test", False),
+        ("http://10.0.0.1", False),
+        ("ftp://localhost", False),
+        ("https://", False),
+        ("localhost:80", False),
+    ],
+)
+def test_https_is_required_except_on_loopback(url: str, secure: bool) -> None:
+    assert oauth.is_secure_url(url) is secure
+
+
+# a scripted HTTP server --------------------------------------------------------------------
+
+
+class Scripted(LocalServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[Request] = []
+        self.answer: Callable[[Request], Response] = lambda _r: json_response(200, {})
+
+    def handle(self, request: Request) -> Response:
+        self.requests.append(request)
+        return self.answer(request)
+
+
+@pytest.fixture
+def server() -> Iterator[Scripted]:
+    running = Scripted()
+    running.start()
+    yield running
+    running.stop()
+
+
+def jwt(**claims: Any) -> str:
+    return make_jwt({"exp": 2_000_000_000, **claims})
+
+
+GOOD = {"access_token": "opaque-1", "token_type": "Bearer", "expires_in": 3600}
+
+
+def test_token_client_sends_the_secret_as_basic_and_the_grant_as_a_form(server: Scripted) -> None:
+    id_token = jwt(aud="cid")
+    server.answer = lambda _r: json_response(
+        200, {**GOOD, "id_token": id_token, "refresh_token": "r-1"}
+    )
+    client = oauth.TokenClient("cid", "s3cr=t+/")
+    got = client.exchange_code(
+        server.url + "/oauth2/token", code="c-1", redirect_uri="http://localhost:1/cb", verifier="v"
+    )
+    assert (got.access_token, got.id_token, got.refresh_token, got.expires_in) == (
+        "opaque-1",
+        id_token,
+        "r-1",
+        3600,
+    )
+    sent = server.requests[0]
+    assert sent.form == {
+        "grant_type": "authorization_code",
+        "code": "c-1",
+        "redirect_uri": "http://localhost:1/cb",
+        "code_verifier": "v",
+        "client_id": "cid",
+    }
+    scheme, encoded = sent.headers["Authorization"].split(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(encoded).decode() == "cid:s3cr%3Dt%2B%2F"  # form-encoded first
+    public = oauth.TokenClient("cid")
+    public.refresh(server.url + "/t", "r-1")
+    assert "Authorization" not in server.requests[1].headers
+    assert server.requests[1].form == {
+        "grant_type": "refresh_token",
+        "refresh_token": "r-1",
+        "client_id": "cid",
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "description"),
+    [
+        (400, {"error": "invalid_grant"}, "invalid_grant", ""),
+        (
+            401,
+            {"error": "invalid_client", "error_description": "bad\nsecret"},
+            "invalid_client",
+            "bad secret",
+        ),
+        (500, "<html>oops</html>", "HTTP 500", "an HTML page instead of an OAuth answer"),
+        (400, {"message": "no"}, "HTTP 400", "no error code instead of an OAuth answer"),
+    ],
+)
+def test_token_endpoint_errors_become_one_line(
+    server: Scripted, status: int, body: object, error: str, description: str
+) -> None:
+    def answer(_r: Request) -> Response:
+        if isinstance(body, str):
+            return Response(status, body.encode(), [("Content-Type", "text/html")])
+        return json_response(status, body)
+
+    server.answer = answer
+    with pytest.raises(oauth.OAuthError) as caught:
+        oauth.TokenClient("cid").refresh(server.url + "/t", "r")
+    assert (caught.value.error, caught.value.description, caught.value.status) == (
+        error,
+        description,
+        status,
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"token_type": "mac"}, "token_type"),
+        ({"token_type": None}, "token_type"),
+        ({"access_token": ""}, "access_token"),
+        ({"expires_in": -5}, "expires_in"),
+        ({"expires_in": True}, "expires_in"),
+        ({"id_token": "not-a-jwt"}, "id_token"),
+        ({"refresh_token": 7}, "refresh_token"),
+    ],
+)
+def test_what_the_token_endpoint_sends_back_is_validated(
+    server: Scripted, changes: dict[str, object], problem: str
+) -> None:
+    data = {**GOOD, **changes}
+    server.answer = lambda _r: json_response(200, {k: v for k, v in data.items() if v is not None})
+    with pytest.raises(oauth.OAuthError, match=problem):
+        oauth.TokenClient("cid").refresh(server.url + "/t", "r")
+
+
+def test_expires_in_as_a_string_is_accepted(server: Scripted) -> None:
+    server.answer = lambda _r: json_response(200, {**GOOD, "expires_in": "1800"})
+    assert oauth.TokenClient("cid").refresh(server.url + "/t", "r").expires_in == 1800
+
+
+def test_a_redirect_is_not_followed_with_the_code(server: Scripted) -> None:
+    server.answer = lambda r: (
+        Response(307, b"", [("Location", server.url + "/elsewhere")])
+        if r.path == "/t"
+        else json_response(200, GOOD)
+    )
+    with pytest.raises(oauth.OAuthError, match="HTTP 307"):
+        oauth.TokenClient("cid").refresh(server.url + "/t", "r")
+    assert [r.path for r in server.requests] == ["/t"]
+
+
+def test_plain_http_to_a_remote_host_is_refused_before_sending() -> None:
+    with pytest.raises(oauth.Unreachable, match="https is required"):
+        oauth.TokenClient("cid").refresh("http://auth.example.com/oauth2/token", "r")
+
+
+def test_nothing_listening_is_unreachable() -> None:
+    port = pick_redirect_port()
+    with pytest.raises(oauth.Unreachable, match=f"cannot reach http://127.0.0.1:{port}"):
+        oauth.http(f"http://127.0.0.1:{port}/x")
+
+
+def test_revoke_sends_the_token_and_maps_errors(server: Scripted) -> None:
+    server.answer = lambda _r: Response(200)
+    oauth.TokenClient("cid").revoke(server.url + "/oauth2/revoke", "r-9")
+    assert server.requests[0].form == {"token": "r-9", "client_id": "cid"}
+    server.answer = lambda _r: json_response(400, {"error": "unsupported_token_type"})
+    with pytest.raises(oauth.OAuthError, match="unsupported_token_type"):
+        oauth.TokenClient("cid").revoke(server.url + "/oauth2/revoke", "r-9")
+
+
+# OpenID Connect discovery ------------------------------------------------------------------
+
+
+def discovery_doc(base: str, **changes: object) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "issuer": base,
+        "authorization_endpoint": base + "/v1/authorize",
+        "token_endpoint": base + "/v1/token",
+        "revocation_endpoint": base + "/v1/revoke",
+        "code_challenge_methods_supported": ["S256"],
+    }
+    doc.update(changes)
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def test_discovery_reads_the_endpoints(server: Scripted) -> None:
+    issuer = server.url + "/oauth2/default"
+    server.answer = lambda _r: json_response(200, discovery_doc(issuer))
+    found = oidc.discover(issuer)
+    assert found == oidc.Endpoints(
+        issuer + "/v1/authorize", issuer + "/v1/token", issuer + "/v1/revoke", issuer
+    )
+    assert server.requests[0].path == "/oauth2/default/.well-known/openid-configuration"
+    assert oidc.logins_key(issuer + "/") == f"127.0.0.1:{server.port}/oauth2/default"
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"issuer": "https://evil.test/oauth2/default"}, "names the issuer"),
+        ({"token_endpoint": "http://auth.example.com/token"}, "token_endpoint"),
+        ({"authorization_endpoint": None}, "authorization_endpoint"),
+        ({"code_challenge_methods_supported": ["plain"]}, "S256"),
+    ],
+)
+def test_discovery_refuses_a_document_it_cannot_trust(
+    server: Scripted, changes: dict[str, object], problem: str
+) -> None:
+    issuer = server.url + "/oauth2/default"
+    server.answer = lambda _r: json_response(200, discovery_doc(issuer, **changes))
+    with pytest.raises(oidc.DiscoveryError, match=problem):
+        oidc.discover(issuer)
+
+
+def test_discovery_needs_https_and_an_answer(server: Scripted) -> None:
+    with pytest.raises(oidc.DiscoveryError, match="not https"):
+        oidc.discover("http://dev-123.okta.com/oauth2/default")
+    server.answer = lambda _r: Response(404, b"not here")
+    with pytest.raises(oidc.DiscoveryError, match="HTTP 404"):
+        oidc.discover(server.url)
+    revocation_optional = discovery_doc(server.url, revocation_endpoint=None)
+    server.answer = lambda _r: json_response(200, revocation_optional)
+    assert oidc.discover(server.url).revoke is None
+
+
+# the loopback listener ---------------------------------------------------------------------
+
+
+def fetch(url: str, host: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})  # noqa: S310
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def redirect_uri() -> str:
+    return f"http://localhost:{pick_redirect_port()}/callback"
+
+
+def test_listener_ignores_stray_requests_and_takes_one_callback(redirect_uri: str) -> None:
+    port = urllib.parse.urlsplit(redirect_uri).port
+    with loopback.Listener(redirect_uri) as listener:
+        assert fetch(f"http://127.0.0.1:{port}/favicon.ico")[0] == 404
+        assert fetch(f"http://127.0.0.1:{port}/callback")[0] == 400  # no code, no error
+        assert fetch(f"http://127.0.0.1:{port}/callback?code=1", host="evil.test:80")[0] == 400
+        assert listener.wait(0.2) is None  # still waiting
+        seen: list[tuple[int, str]] = []
+        browser = threading.Thread(
+            target=lambda: seen.append(fetch(f"http://localhost:{port}/callback?code=abc&state=s"))
+        )
+        browser.start()
+        assert listener.wait(10) == {"code": "abc", "state": "s"}
+        listener.finish(loopback.Page(True, "Signed in", "Signed in as <alice>. Close this tab."))
+        browser.join(10)
+        status, page = seen[0]
+        assert status == 200
+        assert "Signed in as &lt;alice&gt;. Close this tab." in page
+        assert fetch(f"http://127.0.0.1:{port}/callback?code=again&state=s")[0] == 409
+
+
+def test_listener_binds_the_loopback_interface_only(redirect_uri: str) -> None:
+    with loopback.Listener(redirect_uri) as listener:
+        addresses = {server.server_address[0] for server in listener._servers}
+    assert addresses <= {"127.0.0.1", "::1"} and "127.0.0.1" in addresses
+
+
+def test_a_busy_port_is_a_clear_error_naming_it(redirect_uri: str) -> None:
+    port = urllib.parse.urlsplit(redirect_uri).port
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        with pytest.raises(
+            loopback.ListenError, match=f"port {port} on 127.0.0.1 is already in use"
+        ):
+            loopback.Listener(redirect_uri).start()
+
+
+def test_a_failed_sign_in_shows_what_went_wrong(redirect_uri: str) -> None:
+    port = urllib.parse.urlsplit(redirect_uri).port
+    with loopback.Listener(redirect_uri) as listener:
+        seen: list[tuple[int, str]] = []
+        browser = threading.Thread(
+            target=lambda: seen.append(
+                fetch(f"http://127.0.0.1:{port}/callback?error=access_denied")
+            )
+        )
+        browser.start()
+        assert listener.wait(10) == {"error": "access_denied"}
+        listener.finish(loopback.Page(False, "Sign-in failed", "It was cancelled."))
+        browser.join(10)
+    assert seen[0][0] == 400 and "It was cancelled." in seen[0][1]
+
+
+def test_waiting_ends_when_asked_to_give_up(redirect_uri: str) -> None:
+    asked = []
+
+    def give_up() -> bool:
+        asked.append(1)
+        return True
+
+    with loopback.Listener(redirect_uri) as listener:
+        assert listener.wait(60, give_up=give_up) is None
+    assert asked == [1]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://localhost:8400/callback",
+        "http://example.com:8400/callback",
+        "http://0.0.0.0:8400/callback",
+        "http://localhost:8400/callback#frag",
+        "http://localhost:99999/callback",
+    ],
+)
+def test_only_an_http_loopback_redirect_uri_is_listened_on(uri: str) -> None:
+    with pytest.raises(loopback.ListenError):
+        loopback.parse_redirect_uri(uri)
+
+
+# opening the browser -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "platform", "available"),
+    [
+        ({}, "linux", False),
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({"BROWSER": "firefox"}, "linux", True),
+        ({"BROWSER": ""}, "freebsd14", False),
+        ({}, "darwin", True),
+        ({}, "win32", True),
+    ],
+)
+def test_whether_there_is_a_browser(
+    environ: dict[str, str], platform: str, available: bool
+) -> None:
+    assert launch.browser_available(environ, platform) is available
+
+
+def test_browser_command_lines_as_webbrowser_builds_them() -> None:
+    url = "https://x.test/a?b=1&c=2"
+    assert launch.command_line("firefox", url) == (["firefox", url], True)
+    assert launch.command_line("/opt/my browser", url) == (["/opt/my browser", url], True)
+    assert launch.command_line("chromium --headless '%s' --x", url) == (
+        ["chromium", "--headless", url, "--x"],
+        True,
+    )
+    assert launch.command_line("open -a Safari %s &", url) == (["open", "-a", "Safari", url], False)
+
+
+def script(path: Path, body: str) -> str:
+    path.write_text(f"#!{sys.executable}\nimport sys, os\n{body}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_browser_commands_are_tried_in_order_with_no_streams_of_ours(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    record = tmp_path / "opened"
+    failing = script(tmp_path / "broken", "sys.exit(3)")
+    good = script(
+        tmp_path / "good",
+        f"print('noise on stdout'); open({str(record)!r}, 'w').write(sys.argv[1])",
+    )
+    environ = {"BROWSER": os.pathsep.join([str(tmp_path / "missing"), failing, good])}
+    opened = launch.open_browser("https://x.test/authorize?a=1", environ)
+    assert opened.done.wait(30)
+    assert opened.opened and not opened.failed
+    assert record.read_text() == "https://x.test/authorize?a=1"
+    assert "noise" not in capfd.readouterr().out
+
+
+def test_a_browser_that_cannot_start_is_reported(tmp_path: Path) -> None:
+    failing = script(tmp_path / "broken", "sys.exit(3)")
+    opened = launch.open_browser("https://x.test/", {"BROWSER": failing})
+    assert opened.done.wait(30)
+    assert opened.failed and "exited with 3" in opened.reason
+    nothing = launch.open_browser("https://x.test/", {})
+    assert nothing.failed and "no DISPLAY" in nothing.reason
+
+
+# what the browser sent back ----------------------------------------------------------------
+
+
+SETTINGS = BrowserSettings(
+    profile="dev",
+    source="/home/u/.config/cognito-credproc/config.ini",
+    client_id="cid",
+    redirect_uri="http://localhost:8400/callback",
+    scopes=("openid",),
+    login_domain="https://people.auth.us-east-1.amazoncognito.com",
+    user_pool_id="us-east-1_Pool1",
+)
+POOL_ISS = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "ok"),
+    [
+        ("http://localhost:8400/callback?code=c&state=s", True),
+        ("http://LOCALHOST:8400/callback?code=c&state=s", True),
+        ("http://localhost:8401/callback?code=c&state=s", False),
+        ("http://localhost:8400/other?code=c&state=s", False),
+        ("https://localhost:8400/callback?code=c&state=s", False),
+        ("http://evil.test:8400/callback?code=c&state=s", False),
+        ("code=c&state=s", False),
+        ("http://localhost:x/callback", False),
+    ],
+)
+def test_a_pasted_address_must_be_the_redirect_uri(pasted: str, ok: bool) -> None:
+    found = messages.parse_pasted(pasted, SETTINGS.redirect_uri)
+    assert (found == {"code": "c", "state": "s"}) is ok
+
+
+@pytest.mark.parametrize(
+    ("claims", "nonce", "problem"),
+    [
+        ({"aud": "cid", "iss": POOL_ISS, "exp": 1}, None, None),
+        ({"aud": "other", "iss": POOL_ISS, "exp": 1}, None, "another app client"),
+        ({"aud": ["x", "cid"], "iss": POOL_ISS, "exp": 1}, None, None),
+        (
+            {
+                "aud": "cid",
+                "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other",
+                "exp": 1,
+            },
+            None,
+            "issued by",
+        ),
+        ({"aud": "cid", "iss": POOL_ISS}, None, "no expiry"),
+    ],
+)
+def test_the_id_token_must_be_for_this_client_and_pool(
+    claims: dict[str, Any], nonce: str | None, problem: str | None
+) -> None:
+    endpoints = oidc.managed_login(str(SETTINGS.login_domain))
+    found = messages.id_token_problem(SETTINGS, claims, endpoints, nonce)
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_an_oidc_id_token_must_carry_the_nonce_and_the_issuer() -> None:
+    issuer = "https://dev-123.okta.com/oauth2/default"
+    settings = BrowserSettings(
+        "okta", "f", "cid", SETTINGS.redirect_uri, ("openid",), oidc_issuer=issuer
+    )
+    endpoints = oidc.Endpoints("a", "t", None, issuer)
+    good = {"aud": "cid", "iss": issuer, "exp": 1, "nonce": "n-1"}
+    assert messages.id_token_problem(settings, good, endpoints, "n-1") is None
+    assert "nonce" in str(messages.id_token_problem(settings, good, endpoints, "n-2"))
+    without = {k: v for k, v in good.items() if k != "nonce"}
+    assert "nonce" in str(messages.id_token_problem(settings, without, endpoints, "n-1"))
+    other = {**good, "iss": "https://dev-123.okta.com/oauth2/other"}
+    assert "issued by" in str(messages.id_token_problem(settings, other, endpoints, "n-1"))
+
+
+def test_a_configured_username_must_be_who_signed_in() -> None:
+    settings = BrowserSettings(**{**SETTINGS.__dict__, "username": "alice"})
+    endpoints = oidc.managed_login(str(SETTINGS.login_domain))
+    claims = {"aud": "cid", "iss": POOL_ISS, "exp": 1, "cognito:username": "bob"}
+    assert "signed in as bob" in str(messages.id_token_problem(settings, claims, endpoints, None))
+    claims["email"] = "alice"
+    assert messages.id_token_problem(settings, claims, endpoints, None) is None
+
+
+def test_a_redirect_mismatch_names_the_url_to_register() -> None:
+    error = messages.authorize_error(SETTINGS, "redirect_mismatch", "")
+    text = str(error)
+    assert text.startswith(
+        "profile dev: people.auth.us-east-1.amazoncognito.com refused redirect_uri"
+    )
+    assert "add http://localhost:8400/callback to the app client's allowed callback URLs" in text
+    assert len(text.splitlines()) == 2
+    assert json.dumps(text)  # plain text, one message
+
+
+def test_an_html_error_page_is_summarised_by_its_title() -> None:
+    error = messages.authorize_refused(
+        SETTINGS, 400, b"<html><head><title>Bad Request:\n redirect_uri</title></head><body>..."
+    )
+    assert "HTTP 400: Bad Request: redirect_uri" in str(error)
+
+
+def test_an_opaque_access_token_expires_by_expires_in() -> None:
+    from cognito_credproc.tokens import Tokens
+
+    opaque = Tokens(id_token=jwt(aud="cid"), access_token="opaque", access_expires_at=1234.0)
+    assert opaque.access_expiry == 1234.0
+    assert Tokens.from_json(opaque.to_json()).access_expiry == 1234.0
+    with pytest.raises(ValueError, match="not a JWT"):
+        _ = Tokens(id_token=jwt(), access_token="opaque").access_expiry
+    both = Tokens(id_token=jwt(), access_token=jwt(exp=99), access_expires_at=1234.0)
+    assert both.access_expiry == 99  # a JWT's own exp wins
+    with pytest.raises(ValueError, match="access_expires_at"):
+        Tokens.from_json({**opaque.to_json(), "access_expires_at": "soon"})
