@@ -69,7 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("credentials", "print credential_process JSON (the default)")
-    add("login", "sign in on the terminal, answering MFA and other challenges")
+    p = add("login", "sign in (on the terminal, or in the browser for auth_flow = BROWSER)")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="browser sign-in: print the address to open anywhere, then paste back the "
+        "address the browser ended on",
+    )
     p = add("logout", "revoke the refresh token and delete the profile's cache")
     p.add_argument(
         "--global",

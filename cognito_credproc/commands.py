@@ -40,7 +40,17 @@ def cmd_login(ctx: Context) -> int:
             profile=profile.name,
         )
     terminal = Terminal.open()
-    if terminal is None and not (
+    no_browser = bool(getattr(ctx.args, "no_browser", False))
+    if profile.browser:
+        from .signin.opener import browser_available
+
+        if terminal is None and (no_browser or not browser_available(ctx.environ)):
+            raise SignInRequired(
+                "login without a browser needs a terminal to paste the address into",
+                profile=profile.name,
+                hint="run it in a terminal, or where a browser can be opened",
+            )
+    elif terminal is None and not (
         profile.password_command or ctx.environ.get("COGNITO_CREDPROC_PASSWORD")
     ):
         raise SignInRequired(
@@ -50,6 +60,7 @@ def cmd_login(ctx: Context) -> int:
         )
     try:
         provider = Provider(profile, ctx.cache, environ=ctx.environ, interaction=terminal)
+        provider.no_browser = no_browser
         tokens = provider.login()
         say = terminal.say if terminal else (lambda text: sys.stderr.write(text + "\n"))
         try:
@@ -58,9 +69,14 @@ def cmd_login(ctx: Context) -> int:
         except CredprocError as exc:
             creds_note = f"; but fetching AWS credentials failed: {exc.message}"
         user = tokens.internal_username or profile.username
+        refresh = (
+            "refresh token issued just now"
+            if tokens.refresh_token
+            else "no refresh token (sign in again then)"
+        )
         say(
             f"Signed in as {user} (profile {profile.name}): ID token valid until "
-            f"{iso_utc(tokens.id_expiry)}, refresh token issued just now{creds_note}."
+            f"{iso_utc(tokens.id_expiry)}, {refresh}{creds_note}."
         )
     finally:
         if terminal is not None:
@@ -142,7 +158,9 @@ def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]
     found = store.credentials()
     row: dict[str, Any] = {
         "profile": profile.name,
-        "user": profile.username or "(guest)",
+        "user": profile.username
+        or (tokens.internal_username if tokens else None)
+        or ("(guest)" if profile.unauthenticated else "-"),
         "identity_id": store.identity_id(),
         "id_token_expires": None,
         "credentials_expire": None,

@@ -16,9 +16,12 @@ from ._record import record
 from .errors import ConfigError
 from .safepath import Unsafe, is_mine, open_directory, open_file, read_fd
 from .settings import (
+    APP_CLIENT_ID_RE,
+    BROWSER_ONLY,
     BY_NAME,
     DEFAULT_DURATION_SECONDS,
     DEFAULT_LOCK_TIMEOUT_SECONDS,
+    DEFAULT_REDIRECT_URI,
     DEFAULT_REFRESH_MARGIN_SECONDS,
     MAX_VALUE_CHARS,
     ROLE_ARN_RE,
@@ -71,6 +74,11 @@ class Profile:
     app_client_secret: str | None = None
     auth_flow: str = "USER_SRP_AUTH"
     preferred_challenge: str | None = None
+    login_domain: str | None = None
+    oidc_issuer: str | None = None
+    redirect_uri: str = DEFAULT_REDIRECT_URI
+    scopes: str | None = None
+    identity_provider: str | None = None
     password_command: str | None = None
     totp_command: str | None = None
     role_arn: str | None = None
@@ -92,8 +100,24 @@ class Profile:
         return self.identity_pool_id.split(":", 1)[0]
 
     @property
+    def browser(self) -> bool:
+        """Signs in through the browser (managed login or an OpenID Connect provider)."""
+        return self.auth_flow == "BROWSER"
+
+    @property
+    def oauth_scopes(self) -> tuple[str, ...]:
+        """The scopes a browser sign-in asks for: offline_access by default with an
+        OpenID Connect provider, for a refresh token."""
+        if self.scopes:
+            return tuple(self.scopes.split())
+        return ("openid", "offline_access") if self.oidc_issuer else ("openid",)
+
+    @property
     def login_provider(self) -> str:
-        """The key of the Logins map: the user pool as an identity provider."""
+        """The key of the Logins map: the user pool as an identity provider, or an
+        OpenID Connect provider's issuer without its scheme (how IAM names it)."""
+        if self.oidc_issuer:
+            return self.oidc_issuer.split("://", 1)[-1].rstrip("/")
         assert self.user_pool_id is not None
         pool_region = self.user_pool_id.split("_", 1)[0]
         return f"cognito-idp.{pool_region}.amazonaws.com/{self.user_pool_id}"
@@ -115,6 +139,19 @@ class Profile:
     def _endpoints(self) -> dict[str, object]:
         return {"endpoint_url": self.endpoint_url, "endpoint_env": list(self.endpoint_env)}
 
+    def _browser(self) -> dict[str, object]:
+        """What defines a browser sign-in besides the client (none for the API flows, so
+        their cache keys stay as they were)."""
+        if not self.browser:
+            return {}
+        return {
+            "auth_flow": self.auth_flow,
+            "login_domain": self.login_domain,
+            "oidc_issuer": self.oidc_issuer,
+            "identity_provider": self.identity_provider,
+            "scopes": list(self.oauth_scopes),
+        }
+
     @property
     def signin_key(self) -> str | None:
         """Cache key of the user-pool tokens: one per (region, pool, client, user, endpoint)."""
@@ -127,6 +164,7 @@ class Profile:
                 "user_pool_id": self.user_pool_id,
                 "app_client_id": self.app_client_id,
                 "username": self.username,
+                **self._browser(),
                 **self._endpoints(),
             },
         )
@@ -141,6 +179,7 @@ class Profile:
                 "user_pool_id": self.user_pool_id,
                 "username": self.username,
                 "unauthenticated": self.unauthenticated,
+                **self._browser(),
                 **self._endpoints(),
             },
         )
@@ -161,6 +200,7 @@ class Profile:
                 "duration_seconds": self.duration_seconds if self.flow == "basic" else None,
                 "role_session_name": self.role_session_name,
                 "unauthenticated": self.unauthenticated,
+                **self._browser(),
                 **self._endpoints(),
             },
         )
@@ -376,9 +416,14 @@ def required_keys(raw: Mapping[str, str]) -> list[str]:
     """The keys a section must have, given what it has (guests need no user pool)."""
     required = ["identity_pool_id"]
     guest = raw.get("unauthenticated", "").strip().lower()
-    if guest not in ("1", "yes", "true", "on"):
-        required += ["user_pool_id", "app_client_id", "username"]
-    return required
+    if guest in ("1", "yes", "true", "on"):
+        return required
+    if raw.get("auth_flow", "").strip().upper() == "BROWSER":
+        # who signs in comes from the ID token; an OpenID Connect provider needs no pool
+        if "oidc_issuer" in raw:
+            return [*required, "app_client_id", "oidc_issuer"]
+        return [*required, "user_pool_id", "app_client_id", "login_domain"]
+    return [*required, "user_pool_id", "app_client_id", "username"]
 
 
 def check_value(key: str, value: str) -> object:
@@ -436,6 +481,22 @@ def profile_from_section(
     for key in required_keys(raw):
         if key not in values:
             raise bad(key, "is required but missing")
+    client_id = values.get("app_client_id")
+    if (
+        client_id is not None
+        and "oidc_issuer" not in values
+        and not APP_CLIENT_ID_RE.match(client_id)
+    ):
+        raise bad("app_client_id", f"{client_id!r} is not a user pool app client id")
+    if values.get("auth_flow") == "BROWSER":
+        if "oidc_issuer" in values:
+            for key in ("user_pool_id", "login_domain", "identity_provider"):
+                if key in values:
+                    raise bad(key, "is for managed login; oidc_issuer names a provider instead")
+    else:
+        for key in BROWSER_ONLY:
+            if key in values:
+                raise bad(key, "is used only with auth_flow = BROWSER")
     if values.get("flow") == "basic" and "role_arn" not in values:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
     if "preferred_challenge" in values and values.get("auth_flow") != "USER_AUTH":

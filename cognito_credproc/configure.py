@@ -118,7 +118,7 @@ def validate_remote(profile: Profile) -> list[str]:
 
     clients = Clients(profile)
     problems = []
-    client_error = probe(clients, profile, "app_client")
+    client_error = probe(clients, profile, "app_client") if profile.user_pool_id else None
     if (
         client_error is not None
         and client_error.code in ("ResourceNotFoundException", "InvalidParameterException")
@@ -130,6 +130,10 @@ def validate_remote(profile: Profile) -> list[str]:
     pool_error = probe(clients, profile, "identity_pool")
     if pool_error is not None and pool_error.code == "ResourceNotFoundException":
         problems.append(f"identity pool {profile.identity_pool_id}: not found")
+    if profile.browser:
+        from .doctor import browser_checks
+
+        problems += [what for ok, what, _fix in browser_checks(profile, {}, port=False) if not ok]
     return problems
 
 

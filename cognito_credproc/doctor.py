@@ -19,6 +19,8 @@ from .launch import SCRIPT_NAME, command_line, tool_argv
 from .store import Store
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .cli import Context
     from .config import Profile
 
@@ -94,7 +96,12 @@ def cmd_doctor(ctx: Context) -> int:
     if argv is None:
         # Nothing of ours to run: still find out whether the profile itself works.
         argv = [*tool_argv(), *_config_args(ctx), "--profile", name]
-    run_process_line(report, argv, dict(ctx.environ))
+    env = dict(ctx.environ)
+    if profile.browser:
+        # Checking must not open a browser tab: without one the helper says what to run.
+        for name_of_var in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(name_of_var, None)
+    run_process_line(report, argv, env)
 
     creds_file = os.path.expanduser(
         ctx.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
@@ -127,6 +134,14 @@ def cmd_doctor(ctx: Context) -> int:
             f"regions differ: region {profile.region}, pools in {', '.join(sorted(regions))}",
             "set region to the user pool's region unless you know better",
         )
+
+    # 3b. browser sign-in: the domain or issuer answers; the redirect port is free
+    if profile.browser:
+        for ok, text, fix in browser_checks(profile, ctx.environ):
+            if ok:
+                report.ok(text)
+            else:
+                report.fail(text, fix)
 
     # 4. the cache (the same checks as every cache access: on descriptors, parents too)
     directory = ctx.cache.directory
@@ -178,6 +193,26 @@ def _section_problems(path: str, name: str) -> list[tuple[str, str]]:
     return section_problems(dict(parser.items(name)))
 
 
+def browser_checks(
+    profile: Profile, environ: Mapping[str, str], *, port: bool = True
+) -> list[tuple[bool, str, str]]:
+    """The browser sign-in's setup: the domain or issuer answers; the port is free."""
+    from .aws import Clients
+    from .prompt import NoTerminal
+    from .signin.browser import browser_sign_in
+
+    method = browser_sign_in(
+        profile,
+        Clients(profile),
+        NoTerminal(profile.name),
+        environ=environ,
+        now=time.time,
+        register_secret=lambda _s: None,
+        no_browser=True,
+    )
+    return method.check_setup(port=port)
+
+
 def _parse_output(stdout: str) -> dict[str, object] | None:
     try:
         data = json.loads(stdout)
@@ -197,7 +232,8 @@ def measure_skew(profile: Profile) -> float | None:
 
     clients = Clients(profile)
     try:
-        probe(clients, profile, "app_client" if profile.app_client_id else "identity_pool")
+        pool_client = profile.app_client_id and profile.user_pool_id
+        probe(clients, profile, "app_client" if pool_client else "identity_pool")
     except CredprocError:
         return None  # unreachable: reported as unmeasured
     return clients.skew.seconds if clients.skew.measured else None

@@ -57,6 +57,8 @@ class Provider:
         self._interaction = interaction
         self._clients = clients
         self.register_secret = register_secret
+        # login --no-browser: a browser sign-in asks for the address it ended on instead
+        self.no_browser = False
 
     # collaborators, made on first use ----------------------------------------------------
 
@@ -93,6 +95,7 @@ class Provider:
             environ=self.environ,
             now=self.now,
             register_secret=self.register_secret,
+            no_browser=self.no_browser,
         )
 
     # the public entry points -------------------------------------------------------------
@@ -122,12 +125,30 @@ class Provider:
             self.interaction.say(
                 f"Signing in {method.describe()} (profile {self.profile.name}) ..."
             )
-            tokens = method.sign_in(previous=self.store.tokens(), attempts=attempts)
+            previous = self.store.tokens()
+            tokens = method.sign_in(previous=previous, attempts=attempts)
+            self._forget_identity_of_someone_else(previous, tokens)
             self.store.save_tokens(tokens)
             self.store.cache.discard(self.profile.credentials_key)
             return tokens
 
     # the work --------------------------------------------------------------------------
+
+    def _forget_identity_of_someone_else(self, before: Tokens | None, after: Tokens) -> None:
+        """A browser sign-in may bring another person than last time (no username is
+        configured): their IdentityId is not this one's."""
+        from .tokens import jwt_claims
+
+        if before is None:
+            return
+        try:
+            same = jwt_claims(before.id_token).get("sub") == jwt_claims(after.id_token).get("sub")
+        except ValueError:
+            same = False
+        if not same:
+            log.debug("someone else signed in; forgetting the cached identity id")
+            self.cache.discard(self.profile.identity_key)
+            self.cache.discard(self.profile.credentials_key)
 
     def _obtain_tokens(self, *, distrust_cached: bool = False) -> tuple[Tokens, bool]:
         """(tokens, came_from_cache_unchanged)."""
@@ -151,6 +172,7 @@ class Provider:
             f"cognito-credproc: signing in {method.describe()} (profile {self.profile.name})"
         )
         tokens = method.sign_in(previous=cached)
+        self._forget_identity_of_someone_else(cached, tokens)
         self.store.save_tokens(tokens)
         return tokens, False
 

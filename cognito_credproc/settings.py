@@ -31,8 +31,13 @@ DEFAULT_DURATION_SECONDS = 3600
 MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43200
 
-AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH")
+AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH", "BROWSER")
 PREFERRED_CHALLENGES = ("EMAIL_OTP", "SMS_OTP", "PASSWORD", "PASSWORD_SRP")
+# Browser sign-in: the callback URL to register on the app client unless redirect_uri
+# names another (a port below every OS's ephemeral range, so none is handed out to a
+# random connection).
+DEFAULT_REDIRECT_URI = "http://localhost:8400/callback"
+BROWSER_ONLY = ("login_domain", "oidc_issuer", "redirect_uri", "scopes", "identity_provider")
 FLOWS = ("enhanced", "basic")
 TOKEN_STORAGES = ("file", "keyring")
 BOOLEANS = {"1": True, "yes": True, "true": True, "on": True}
@@ -43,9 +48,14 @@ REGION_RE = re.compile(rf"^{_REGION}$")
 USER_POOL_ID_RE = re.compile(rf"^({_REGION})_[0-9A-Za-z]+$")
 IDENTITY_POOL_ID_RE = re.compile(rf"^({_REGION}):[0-9a-fA-F-]+$")
 APP_CLIENT_ID_RE = re.compile(r"^[\w+]{1,128}$")
+# An OpenID Connect provider's client ids take other forms (GUIDs, x.apps.example.com).
+OAUTH_CLIENT_ID_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 ROLE_SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
+_REDIRECT_RE = re.compile(r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(/[^\s?#]*)?$")
+_SCOPE_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token
+_IDP_NAME_RE = re.compile(r"^\S{1,32}$")
 _HOST_PORT_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$")
 
 
@@ -138,6 +148,43 @@ def url(value: str) -> str:
     return value
 
 
+def secure_url(value: str) -> str:
+    """An https URL, or http on localhost / 127.0.0.1 (emulators and tests), without a
+    query or fragment: where codes, tokens and a client secret are sent."""
+    url(value)
+    scheme, _, rest = value.partition("://")
+    authority = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    host = authority if authority.startswith("[") else authority.rsplit(":", 1)[0]
+    if "?" in value or "#" in value or "@" in rest.split("/", 1)[0]:
+        raise Invalid(f"{shown(value)} must not carry a query, fragment or user")
+    if scheme.lower() != "https" and host.lower() not in ("localhost", "127.0.0.1"):
+        raise Invalid(f"{shown(value)} must be https (http only for localhost or 127.0.0.1)")
+    return value
+
+
+def redirect_uri(value: str) -> str:
+    """The loopback callback: http://localhost, 127.0.0.1 or [::1], a port, a path."""
+    match = _REDIRECT_RE.match(value)
+    if not match or (match.group(1) is not None and not 1 <= int(match.group(1)) <= 65535):
+        raise Invalid(
+            f"{shown(value)} is not an http://localhost:PORT/PATH address (the tool listens "
+            "there, on this machine only)"
+        )
+    return value
+
+
+def scopes(value: str) -> str:
+    """Space-separated OAuth scopes; openid among them (the identity pool needs the ID
+    token)."""
+    found = value.split()
+    bad = [scope for scope in found if not _SCOPE_RE.match(scope)]
+    if bad:
+        raise Invalid(f"{shown(bad[0])} is not an OAuth scope")
+    if "openid" not in found:
+        raise Invalid("must include openid (the identity pool takes the ID token)")
+    return " ".join(found)
+
+
 # -- the table ---------------------------------------------------------------------------
 
 
@@ -169,9 +216,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "app_client_id",
-        pattern(APP_CLIENT_ID_RE, "an app client id"),
+        pattern(OAUTH_CLIENT_ID_RE, "an app client id"),
         "required",
-        "the user pool's app client that people sign in through",
+        "the user pool's app client that people sign in through (with oidc_issuer: the "
+        "provider's client id)",
         prompt="App client id",
     ),
     Setting(
@@ -188,7 +236,8 @@ SETTINGS: tuple[Setting, ...] = (
         "username",
         max_length(128, "Cognito's 128 characters"),
         "required",
-        "user name, or an alias the pool accepts (an email address)",
+        "user name, or an alias the pool accepts (an email address); optional with "
+        "auth_flow = BROWSER, where it is checked against who signed in",
         prompt="Username",
     ),
     Setting(
@@ -209,13 +258,49 @@ SETTINGS: tuple[Setting, ...] = (
         choice(AUTH_FLOWS, upper=True),
         "USER_SRP_AUTH",
         "USER_SRP_AUTH (the password never leaves this machine), USER_PASSWORD_AUTH, "
-        "or USER_AUTH (choice-based: a one-time code by email or SMS, or the password)",
+        "USER_AUTH (choice-based: a one-time code by email or SMS, or the password), or "
+        "BROWSER (managed login or an OpenID Connect provider, in the browser)",
     ),
     Setting(
         "preferred_challenge",
         choice(PREFERRED_CHALLENGES, upper=True),
         "",
         "USER_AUTH's first factor: EMAIL_OTP, SMS_OTP, PASSWORD or PASSWORD_SRP",
+    ),
+    Setting(
+        "login_domain",
+        secure_url,
+        "",
+        "BROWSER: the user pool's domain, https://PREFIX.auth.REGION.amazoncognito.com "
+        "or a custom domain",
+        prompt="User pool domain (e.g. https://myapp.auth.eu-west-1.amazoncognito.com)",
+    ),
+    Setting(
+        "oidc_issuer",
+        secure_url,
+        "",
+        "BROWSER: an OpenID Connect provider the identity pool trusts directly, instead of "
+        "user_pool_id (e.g. https://dev-123.okta.com/oauth2/default)",
+    ),
+    Setting(
+        "redirect_uri",
+        redirect_uri,
+        DEFAULT_REDIRECT_URI,
+        "BROWSER: the callback URL registered on the app client, exactly; the tool listens "
+        "there on the loopback interface",
+    ),
+    Setting(
+        "scopes",
+        scopes,
+        "openid (openid offline_access with oidc_issuer)",
+        "BROWSER: the OAuth scopes to ask for, space-separated",
+    ),
+    Setting(
+        "identity_provider",
+        pattern(_IDP_NAME_RE, "the name of an identity provider of the user pool"),
+        "",
+        "BROWSER with login_domain: a federated IdP of the pool to go straight to (Okta, "
+        "Google, a SAML IdP...)",
     ),
     Setting(
         "password_command",

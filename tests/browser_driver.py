@@ -10,6 +10,8 @@ What it saw is appended as one JSON line to ``$BROWSER_DRIVER_RECORD``.
     deny          press Cancel on the sign-in page (-> error=access_denied)
     forge-state   sign in, then call back with another state
     drop-state    sign in, then call back without state
+    steal-code    sign in, try the code at the token endpoint without the verifier (as
+                  someone who intercepted it would), then call back with it
     never         record the URL and never call back
     fail          exit 1 at once, as a browser that cannot start
 
@@ -72,6 +74,7 @@ class Visit:
     callback_status: int | None = None
     callback_page: str | None = None
     problem: str | None = None
+    stolen: int | None = None  # the token endpoint's status for a stolen code
 
 
 def _same_endpoint(url: str, redirect_uri: str) -> bool:
@@ -143,6 +146,8 @@ def drive(
     else:
         visit.problem = "too many steps"
         return visit
+    if mode == "steal-code" and visit.callback_url:
+        visit.stolen = _try_stolen_code(url, visit.callback_url)
     if call_back and mode != "never" and visit.callback_url:
         plain = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
@@ -155,6 +160,33 @@ def drive(
         except OSError as exc:
             visit.problem = f"callback failed: {exc}"
     return visit
+
+
+def _try_stolen_code(authorize_url: str, callback_url: str) -> int:
+    """Redeem the code without the PKCE verifier; returns the HTTP status."""
+    parts = urllib.parse.urlsplit(authorize_url)
+    token_url = urllib.parse.urlunsplit(
+        parts._replace(path=parts.path.rsplit("/", 1)[0] + "/token", query="")
+    )
+    sent = dict(urllib.parse.parse_qsl(parts.query))
+    form = {
+        "grant_type": "authorization_code",
+        "code": dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback_url).query))["code"],
+        "client_id": sent["client_id"],
+        "redirect_uri": sent["redirect_uri"],
+        "code_verifier": "a-guess-at-the-verifier-that-is-long-enough-to-be-well-formed",
+    }
+    request = urllib.request.Request(  # noqa: S310
+        token_url,
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    plain = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with plain.open(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def main(argv: list[str]) -> int:

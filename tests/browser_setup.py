@@ -36,7 +36,19 @@ class ManagedPool:
     identity_pool_id: str
 
     def add_client(self, **options: Any) -> dict[str, Any]:
-        return oauth_client(self.cognito, self.redirect_uri, **options)
+        """Another OAuth app client, which the identity pool trusts too."""
+        client = oauth_client(self.cognito, self.redirect_uri, **options)
+        identity = self.cognito.identity
+        pool = identity.describe_identity_pool(IdentityPoolId=self.identity_pool_id)
+        providers = pool.get("CognitoIdentityProviders") or []
+        providers.append({**providers[0], "ClientId": client["ClientId"]})
+        identity.update_identity_pool(
+            IdentityPoolId=self.identity_pool_id,
+            IdentityPoolName=pool["IdentityPoolName"],
+            AllowUnauthenticatedIdentities=pool["AllowUnauthenticatedIdentities"],
+            CognitoIdentityProviders=providers,
+        )
+        return client
 
     def profile_section(self, name: str = "dev", **overrides: Any) -> str:
         values: dict[str, Any] = {

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from cognito_credproc.signin import launch, loopback, messages, oauth, oidc
+from cognito_credproc.signin import loopback, messages, oauth, oidc, opener
 from cognito_credproc.signin.authcode import BrowserSettings
 
 from .fakes import make_jwt
@@ -432,18 +432,18 @@ def test_only_an_http_loopback_redirect_uri_is_listened_on(uri: str) -> None:
 def test_whether_there_is_a_browser(
     environ: dict[str, str], platform: str, available: bool
 ) -> None:
-    assert launch.browser_available(environ, platform) is available
+    assert opener.browser_available(environ, platform) is available
 
 
 def test_browser_command_lines_as_webbrowser_builds_them() -> None:
     url = "https://x.test/a?b=1&c=2"
-    assert launch.command_line("firefox", url) == (["firefox", url], True)
-    assert launch.command_line("/opt/my browser", url) == (["/opt/my browser", url], True)
-    assert launch.command_line("chromium --headless '%s' --x", url) == (
+    assert opener.command_line("firefox", url) == (["firefox", url], True)
+    assert opener.command_line("/opt/my browser", url) == (["/opt/my browser", url], True)
+    assert opener.command_line("chromium --headless '%s' --x", url) == (
         ["chromium", "--headless", url, "--x"],
         True,
     )
-    assert launch.command_line("open -a Safari %s &", url) == (["open", "-a", "Safari", url], False)
+    assert opener.command_line("open -a Safari %s &", url) == (["open", "-a", "Safari", url], False)
 
 
 def script(path: Path, body: str) -> str:
@@ -462,7 +462,7 @@ def test_browser_commands_are_tried_in_order_with_no_streams_of_ours(
         f"print('noise on stdout'); open({str(record)!r}, 'w').write(sys.argv[1])",
     )
     environ = {"BROWSER": os.pathsep.join([str(tmp_path / "missing"), failing, good])}
-    opened = launch.open_browser("https://x.test/authorize?a=1", environ)
+    opened = opener.open_browser("https://x.test/authorize?a=1", environ)
     assert opened.done.wait(30)
     assert opened.opened and not opened.failed
     assert record.read_text() == "https://x.test/authorize?a=1"
@@ -471,10 +471,10 @@ def test_browser_commands_are_tried_in_order_with_no_streams_of_ours(
 
 def test_a_browser_that_cannot_start_is_reported(tmp_path: Path) -> None:
     failing = script(tmp_path / "broken", "sys.exit(3)")
-    opened = launch.open_browser("https://x.test/", {"BROWSER": failing})
+    opened = opener.open_browser("https://x.test/", {"BROWSER": failing})
     assert opened.done.wait(30)
     assert opened.failed and "exited with 3" in opened.reason
-    nothing = launch.open_browser("https://x.test/", {})
+    nothing = opener.open_browser("https://x.test/", {})
     assert nothing.failed and "no DISPLAY" in nothing.reason
 
 

@@ -417,7 +417,7 @@ def test_identity_pool_refuses_a_provider_it_does_not_list(moto_endpoint: str) -
     setup = provision_oidc(moto_endpoint, register=False)
     try:
         tokens = oidc_tokens(setup)
-        with pytest.raises(Exception, match="not an OpenID Connect provider"):
+        with pytest.raises(Exception, match="not from a supported provider"):
             identity_accepts(
                 setup.endpoint, setup.identity_pool_id, setup.logins_key, tokens["id_token"]
             )

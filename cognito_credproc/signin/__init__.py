@@ -5,6 +5,10 @@
                               SRP, the password flow, choice-based and passwordless
                               sign-in (userauth.py), MFA, devices; refresh and revoke
                               through the user pool API (refresh.py)
+        BrowserSignIn (browser.py)  auth_flow = BROWSER: the authorization code grant
+                              with PKCE at managed login or an OpenID Connect provider
+                              (authcode.py, oauth.py, oidc.py), the browser sent back to
+                              a loopback listener (loopback.py, opener.py)
 
 The provider, the cache and the commands only ever see ``SignInMethod``: which way a
 profile signs in is decided here, from ``auth_flow``.
@@ -59,8 +63,22 @@ def method_for(
     environ: Mapping[str, str] | None = None,
     now: Callable[[], float] = time.time,
     register_secret: Callable[[str], None] = lambda _s: None,
+    no_browser: bool = False,
 ) -> SignInMethod:
-    """The sign-in method the profile's ``auth_flow`` selects."""
+    """The sign-in method the profile's ``auth_flow`` selects. ``no_browser``: a browser
+    sign-in asks for the address the browser ended on instead (``login --no-browser``)."""
+    if profile.browser:
+        from .browser import browser_sign_in
+
+        return browser_sign_in(
+            profile,
+            clients,
+            interaction,
+            environ=os.environ if environ is None else environ,
+            now=now,
+            register_secret=register_secret,
+            no_browser=no_browser,
+        )
     from .api import ApiSignIn
 
     return ApiSignIn(

@@ -4,7 +4,7 @@ browser sent back to a loopback listener (loopback.py), or, with ``login
 --no-browser``, the address it ended on pasted on the terminal.
 
 sign_in:  no browser and nobody to ask -> fail at once; else listen on redirect_uri ->
-          try the authorize request -> open the browser (launch.py) -> wait (less than
+          try the authorize request -> open the browser (opener.py) -> wait (less than
           the Go SDKs' 60 s in a credential_process run) -> exchange the code
 refresh:  the token endpoint's refresh_token grant (a new refresh token when the client
           rotates); None when it answers invalid_grant
@@ -16,16 +16,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import AuthFailed, ConfigError, CredprocError, ServiceError, SignInRequired
 from ..prompt import Interaction
 from ..tokens import Tokens
 from . import messages
 from .authcode import BrowserSettings, CodeGrant
-from .launch import Launch, browser_available, open_browser
 from .loopback import Listener, ListenError, Page
 from .oauth import OAuthError, Unreachable
 from .oidc import DiscoveryError, Endpoints, discover, managed_login
+from .opener import Launch, browser_available, open_browser
+
+if TYPE_CHECKING:
+    from ..aws import Clients
+    from ..config import Profile
 
 log = logging.getLogger("cognito_credproc")
 
@@ -33,7 +38,49 @@ log = logging.getLogger("cognito_credproc")
 CREDENTIAL_PROCESS_WAIT_SECONDS = 50
 LOGIN_WAIT_SECONDS = 5 * 60
 
-__all__ = ["BrowserSettings", "BrowserSignIn"]
+__all__ = ["BrowserSettings", "BrowserSignIn", "browser_sign_in"]
+
+
+def browser_sign_in(
+    profile: Profile,
+    clients: Clients,
+    interaction: Interaction,
+    *,
+    environ: Mapping[str, str],
+    now: Callable[[], float],
+    register_secret: Callable[[str], None],
+    no_browser: bool,
+) -> BrowserSignIn:
+    """The browser sign-in for a profile with ``auth_flow = BROWSER``."""
+    assert profile.app_client_id is not None
+    settings = BrowserSettings(
+        profile=profile.name,
+        source=profile.source,
+        client_id=profile.app_client_id,
+        redirect_uri=profile.redirect_uri,
+        scopes=profile.oauth_scopes,
+        client_secret=profile.app_client_secret,
+        login_domain=profile.login_domain,
+        user_pool_id=profile.user_pool_id,
+        oidc_issuer=profile.oidc_issuer,
+        identity_provider=profile.identity_provider,
+        username=profile.username,
+    )
+
+    def global_sign_out(tokens: Tokens) -> None:
+        from ..aws import call
+
+        call(clients.idp, "global_sign_out", profile, AccessToken=tokens.access_token)
+
+    return BrowserSignIn(
+        settings,
+        interaction,
+        environ=environ,
+        now=now,
+        register_secret=register_secret,
+        no_browser=no_browser,
+        global_sign_out=global_sign_out if profile.user_pool_id else None,
+    )
 
 
 class BrowserSignIn:
@@ -64,7 +111,7 @@ class BrowserSignIn:
 
     def describe(self) -> str:
         who = f"{self.settings.username} " if self.settings.username else ""
-        return f"{who}in the browser at {self.settings.where}"
+        return f"{who}through the browser at {self.settings.where}"
 
     def endpoints(self) -> Endpoints:
         if self._endpoints is None:
@@ -160,6 +207,28 @@ class BrowserSignIn:
                 messages.run_login(self.settings.profile, no_browser=True),
             )
         return self.grant.finish(params, attempt)
+
+    def check_setup(self, *, port: bool) -> list[tuple[bool, str, str]]:
+        """(ok, what, fix) for ``doctor`` and ``configure``: the domain or issuer answers
+        and takes this client and redirect_uri; with ``port``, the redirect port is free."""
+        where, found = self.settings.where, []
+        try:
+            self.grant.check_authorize(self.grant.start().url)
+        except CredprocError as exc:
+            found.append((False, f"{where}: {exc.message}", exc.hint or "check the settings"))
+        else:
+            found.append((True, f"{where} answers and accepts the client and redirect_uri", ""))
+        if port:
+            listener = Listener(self.settings.redirect_uri)
+            try:
+                listener.start()
+            except ListenError as exc:
+                found.append((False, str(exc), messages.port_hint(self.settings)))
+            else:
+                found.append((True, f"redirect port {listener.port} is free", ""))
+            finally:
+                listener.close()
+        return found
 
     # -- renewing and ending -------------------------------------------------------------
 

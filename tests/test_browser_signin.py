@@ -1,0 +1,477 @@
+"""Browser sign-in end to end: the helper run as botocore runs it (pipes, no terminal)
+or on a pseudo-terminal, against the strict local managed login and OpenID Connect
+provider, with a $BROWSER script that signs in at the page as a person would."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from .browser_driver import drive
+from .browser_setup import (
+    ManagedPool,
+    OidcSetup,
+    browser_command,
+    driver_records,
+    managed,
+    managed_secret,
+    oidc,
+)
+from .conftest import PASSWORD, Workspace, age_cached_tokens, parse_output, run_together
+from .ptyterm import PtyRun
+
+pytestmark = pytest.mark.integration
+__all__ = ["managed", "managed_secret", "oidc"]  # fixtures used below
+
+RUN_LOGIN = "run: cognito-credproc login --profile dev"
+
+
+def browser_env(ws: Workspace, mode: str = "signin", user: str = "alice") -> dict[str, str]:
+    password = PASSWORD if user == "alice" else "Okta-Style-Pass-77"
+    return {
+        **browser_command(ws.root / "browser.jsonl"),
+        "BROWSER_DRIVER_MODE": mode,
+        "BROWSER_DRIVER_USER": user,
+        "BROWSER_DRIVER_PASSWORD": password,
+    }
+
+
+def expire_tokens(ws: Workspace) -> None:
+    """As if an hour had passed: ID and access tokens expired (an opaque access token's
+    expiry is kept beside it) and the credentials gone, so the next run must renew."""
+    access = [json.loads(p.read_text())["access_token"] for p in signin_entries(ws)]
+    if all(token.count(".") == 2 for token in access):
+        age_cached_tokens(ws, 60)  # rewrites JWTs only
+    else:
+        _age_opaque(ws)
+    for path in ws.cache_files():
+        if path.name.startswith("credentials-"):
+            path.unlink()
+
+
+def _age_opaque(ws: Workspace) -> None:
+    for path in signin_entries(ws):
+        entry = json.loads(path.read_text())
+        head, body, sig = entry["id_token"].split(".")
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        claims["exp"] = int(time.time() - 60)
+        new_body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        entry["id_token"] = f"{head}.{new_body}.{sig}"
+        entry["access_expires_at"] = time.time() - 60
+        path.write_text(json.dumps(entry))
+
+
+def visits(ws: Workspace) -> list[dict[str, object]]:
+    return driver_records(ws.root / "browser.jsonl")
+
+
+def signin_entries(ws: Workspace) -> list[Path]:
+    return [p for p in ws.cache_files() if p.name.startswith("signin-") and p.suffix == ".json"]
+
+
+# managed login -----------------------------------------------------------------------------
+
+
+def test_plain_run_signs_in_through_the_browser_then_serves_the_cache(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    data = parse_output(done.stdout)
+    assert data["AccessKeyId"].startswith("ASIATEST")
+    (visit,) = visits(ws)
+    assert visit["callback_status"] == 200
+    assert "Signed in as alice (profile dev)" in str(visit["callback_page"])
+    assert managed.login.calls["code exchanged"] == 1
+    sent = managed.login.authorize_requests[-1]
+    assert sent["code_challenge_method"] == "S256" and sent["scope"] == "openid"
+    assert sent["redirect_uri"] == managed.redirect_uri and len(sent["state"]) >= 43
+    again = ws.run("--profile", "dev")
+    assert again.returncode == 0 and again.stdout == done.stdout
+    assert len(visits(ws)) == 1 and managed.login.calls["authorize"] == 2  # a check + the browser
+
+
+def test_a_forged_state_ends_the_sign_in_with_nothing_exchanged(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws, "forge-state"))
+    assert done.returncode == 1
+    assert "state that does not belong to this sign-in" in done.stderr
+    assert done.stderr.rstrip().endswith(RUN_LOGIN)
+    assert managed.login.calls["token:authorization_code"] == 0
+    assert signin_entries(ws) == [] and done.stdout == ""
+    (visit,) = visits(ws)
+    assert visit["callback_status"] == 400 and "Sign-in failed" in str(visit["callback_page"])
+
+
+def test_a_callback_without_state_is_refused_too(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws, "drop-state"))
+    assert done.returncode == 1 and "state" in done.stderr
+    assert managed.login.calls["token:authorization_code"] == 0
+
+
+def test_access_denied_in_the_browser(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws, "deny"))
+    assert done.returncode == 1
+    first, hint = done.stderr.strip().splitlines()
+    assert first.startswith("cognito-credproc: profile dev: the sign-in was cancelled")
+    assert "access_denied" in first and hint.strip() == RUN_LOGIN
+    assert managed.login.calls["token:authorization_code"] == 0
+    assert signin_entries(ws) == []
+
+
+def test_a_redirect_uri_not_on_the_app_client_is_named_before_a_browser_opens(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    other = managed.redirect_uri.replace("/callback", "/other")
+    ws.write_config(managed.profile_section(redirect_uri=other))
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 1
+    assert f"refused redirect_uri {other}: it is not a callback URL" in done.stderr
+    assert f"add {other} to the app client's allowed callback URLs" in done.stderr
+    assert visits(ws) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "said", "fix"),
+    [
+        (
+            {"scopes": "openid aws.cognito.signin.user.admin"},
+            "refused the scopes 'openid aws.cognito.signin.user.admin' (invalid_scope)",
+            "allow them on app client",
+        ),
+        (
+            {"app_client_id": "nosuchclient"},
+            "refused the sign-in request (invalid_request (Client does not exist))",
+            "check app_client_id and login_domain",
+        ),
+    ],
+)
+def test_authorize_errors_are_one_or_two_lines_with_the_fix(
+    ws: Workspace, managed: ManagedPool, overrides: dict[str, str], said: str, fix: str
+) -> None:
+    ws.write_config(managed.profile_section(**overrides))
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("cognito-credproc: profile dev: ") and said in lines[0]
+    assert fix in lines[1]
+    assert visits(ws) == []
+
+
+def test_profiles_of_one_sign_in_share_it(ws: Workspace, managed: ManagedPool) -> None:
+    role = "arn:aws:iam::123456789012:role/Ops"
+    ws.write_config(managed.profile_section("dev") + managed.profile_section("ops", role_arn=role))
+    dev = ws.run("--profile", "dev", env=browser_env(ws))
+    assert dev.returncode == 0, dev.stderr
+    ops = ws.run("--profile", "ops", env=browser_env(ws))
+    assert ops.returncode == 0, ops.stderr
+    assert parse_output(ops.stdout)["AccessKeyId"] != parse_output(dev.stdout)["AccessKeyId"]
+    assert len(visits(ws)) == 1 and managed.login.calls["code exchanged"] == 1
+    status = json.loads(ws.run("status", "--profile", "dev", "--json").stdout)
+    assert status["profiles"][0]["shared_with"] == ["ops"]
+
+
+def test_a_stolen_code_is_useless_and_a_used_code_is_refused(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws, "steal-code"))
+    (visit,) = visits(ws)
+    assert visit["stolen"] == 400  # without the PKCE verifier
+    assert managed.login.calls["pkce failed"] == 1
+    assert done.returncode == 1  # the thief's try used the code up
+    assert "refused the sign-in code (invalid_grant)" in done.stderr
+    assert signin_entries(ws) == []
+
+
+def test_a_taken_port_is_named(ws: Workspace, managed: ManagedPool) -> None:
+    port = urllib.parse.urlsplit(managed.redirect_uri).port
+    ws.write_config(managed.profile_section())
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use by another program" in done.stderr
+    assert "register another callback URL on the app client" in done.stderr
+    assert visits(ws) == [] and managed.login.calls["authorize"] == 0
+
+
+def test_no_browser_and_no_terminal_fails_at_once(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev")  # no BROWSER, DISPLAY or WAYLAND_DISPLAY
+    assert done.returncode == 1
+    assert "needs a browser, and there is none here" in done.stderr
+    assert done.stderr.rstrip().endswith(RUN_LOGIN)
+    assert managed.login.calls["authorize"] == 0
+
+
+def test_a_browser_that_cannot_start_fails_at_once_without_a_terminal(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws, "fail"))
+    assert done.returncode == 1
+    assert "the browser could not be opened: $BROWSER failed" in done.stderr
+    assert done.stderr.rstrip().endswith(RUN_LOGIN)
+
+
+@pytest.mark.slow
+def test_ten_cold_runs_open_one_tab_and_exchange_one_code(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    results = run_together(ws, 10, browser_env(ws), "--profile", "dev")
+    assert [r.returncode for r in results] == [0] * 10, [r.stderr for r in results]
+    keys = {parse_output(r.stdout)["AccessKeyId"] for r in results}
+    assert len(keys) == 1
+    assert len(visits(ws)) == 1
+    assert managed.login.calls["token:authorization_code"] == 1
+
+
+def test_refresh_after_the_id_token_expired_needs_no_browser(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    assert ws.run("--profile", "dev", env=browser_env(ws)).returncode == 0
+    expire_tokens(ws)
+    done = ws.run("--profile", "dev")  # no browser now
+    assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+    assert managed.login.calls["refreshed"] == 1
+    assert len(visits(ws)) == 1
+
+
+def test_logout_revokes_at_the_revocation_endpoint(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    assert ws.run("--profile", "dev", env=browser_env(ws)).returncode == 0
+    (entry,) = signin_entries(ws)
+    refresh_token = json.loads(entry.read_text())["refresh_token"]
+    done = ws.run("logout", "--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    assert "refresh token revoked" in done.stderr
+    assert managed.login.calls["revoked"] == 1
+    assert managed.login.pool().refresh_tokens[refresh_token] is None
+    assert signin_entries(ws) == []
+
+
+def test_client_secret_goes_as_http_basic(ws: Workspace, managed_secret: ManagedPool) -> None:
+    ws.write_config(managed_secret.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 0, done.stderr
+    assert managed_secret.login.calls["code exchanged"] == 1
+    expire_tokens(ws)
+    assert ws.run("--profile", "dev").returncode == 0
+    assert managed_secret.login.calls["refreshed"] == 1
+
+
+def test_a_wrong_client_secret_is_invalid_client(
+    ws: Workspace, managed_secret: ManagedPool
+) -> None:
+    ws.write_config(managed_secret.profile_section(app_client_secret="not-the-secret"))
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 1
+    assert "refused app client" in done.stderr and "invalid_client" in done.stderr
+
+
+def test_identity_provider_goes_to_the_authorize_endpoint(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    managed.cognito.idp.create_identity_provider(
+        UserPoolId=managed.cognito.user_pool_id,
+        ProviderName="Okta",
+        ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "x",
+            "authorize_scopes": "openid",
+            "oidc_issuer": "https://o",
+        },
+    )
+    client = managed.add_client(identity_providers=("Okta",))
+    ws.write_config(
+        managed.profile_section(app_client_id=client["ClientId"], identity_provider="Okta")
+    )
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 0, done.stderr
+    assert managed.login.authorize_requests[-1]["identity_provider"] == "Okta"
+    assert managed.login.calls["federated:Okta"] == 2 and managed.login.calls["login page"] == 0
+    status = ws.run("status", "--profile", "dev", "--json")
+    assert json.loads(status.stdout)["profiles"][0]["user"] == "Okta_alice"
+
+
+def test_token_env_and_status_work_unchanged(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    assert ws.run("--profile", "dev", env=browser_env(ws)).returncode == 0
+    token = ws.run("token", "--profile", "dev")
+    assert token.returncode == 0 and token.stdout.count(".") == 2
+    env = ws.run("env", "--profile", "dev")
+    assert env.returncode == 0 and "AWS_SESSION_TOKEN=" in env.stdout
+    status = ws.run("status", "--profile", "dev")
+    assert re.search(r"^dev\s+alice\s", status.stdout, flags=re.MULTILINE), status.stdout
+
+
+def test_login_with_a_browser_says_who_signed_in_and_until_when(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("login", "--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 0, done.stderr
+    assert re.search(
+        r"Signed in as alice \(profile dev\): ID token valid until \d{4}-\d\d-\d\dT[\d:]+Z, "
+        r"refresh token issued just now; AWS credentials cached\.",
+        done.stderr,
+    ), done.stderr
+
+
+def test_the_url_is_shown_on_the_terminal_too(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    run = PtyRun(["--profile", "dev"], {**ws.env, **browser_env(ws)})
+    screen = run.expect("If it does not open, visit:")
+    code, out, err = run.finish()
+    assert code == 0, err
+    parse_output(out)
+    assert "opening the browser to sign in (profile dev)" in screen
+    assert f"{managed.login.url}/oauth2/authorize?" in run.screen
+    assert err == ""  # the terminal, not the pipes
+
+
+def test_login_no_browser_takes_the_pasted_address(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    run = PtyRun(["login", "--profile", "dev", "--no-browser"], dict(ws.env))
+    screen = run.expect("Address the browser ended on: ")
+    url = re.search(r"(http://127\.0\.0\.1:\d+/oauth2/authorize\?\S+)", screen)
+    assert url, screen
+    visit = drive(url.group(1), username="alice", password=PASSWORD, call_back=False)
+    assert visit.callback_url
+    run.send(visit.callback_url)
+    run.expect("Signed in as alice (profile dev)")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert managed.login.calls["code exchanged"] == 1
+    assert ws.run("--profile", "dev").returncode == 0  # from the cache
+
+
+def test_login_no_browser_refuses_another_address(ws: Workspace, managed: ManagedPool) -> None:
+    ws.write_config(managed.profile_section())
+    run = PtyRun(["login", "--profile", "dev", "--no-browser"], dict(ws.env))
+    run.expect("Address the browser ended on: ")
+    run.send("http://localhost:1/elsewhere?code=abc&state=def")
+    code, _out, err = run.finish()
+    assert code == 1
+    assert "that is not the address the browser was sent to" in err
+    assert managed.login.calls["token:authorization_code"] == 0
+
+
+# an OpenID Connect provider the identity pool trusts directly ------------------------------
+
+
+def test_oidc_provider_without_a_user_pool_signs_in_and_refreshes(
+    ws: Workspace, oidc: OidcSetup
+) -> None:
+    ws.write_config(oidc.profile_section("dev"))
+    done = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))
+    assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+    sent = oidc.provider.authorize_requests[-1]
+    assert sent["scope"] == "openid offline_access" and sent["nonce"]
+    assert oidc.provider.calls["code exchanged"] == 1
+    expire_tokens(ws)
+    again = ws.run("--profile", "dev")  # no browser
+    assert again.returncode == 0, again.stderr
+    assert oidc.provider.calls["refreshed"] == 1 and len(visits(ws)) == 1
+    logout = ws.run("logout", "--profile", "dev")
+    assert logout.returncode == 0 and oidc.provider.calls["revoked"] == 1
+
+
+def test_oidc_unreachable_issuer_is_one_clear_line(ws: Workspace, oidc: OidcSetup) -> None:
+    ws.write_config(oidc.profile_section("dev", oidc_issuer=oidc.provider.url + "/nowhere"))
+    done = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))
+    assert done.returncode == 1
+    assert "OpenID Connect discovery:" in done.stderr and "HTTP 404" in done.stderr
+    assert "check oidc_issuer" in done.stderr
+
+
+# configure and doctor ------------------------------------------------------------------------
+
+
+def configure_args(managed: ManagedPool, redirect_uri: str) -> list[str]:
+    return [
+        "configure",
+        "--profile",
+        "sso",
+        "--auth-flow",
+        "BROWSER",
+        "--login-domain",
+        managed.login.url,
+        "--user-pool-id",
+        managed.cognito.user_pool_id,
+        "--app-client-id",
+        managed.client_id,
+        "--identity-pool-id",
+        managed.identity_pool_id,
+        "--redirect-uri",
+        redirect_uri,
+        "--endpoint-url",
+        managed.cognito.endpoint,
+    ]
+
+
+def test_configure_writes_a_browser_profile_without_a_username(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    done = ws.run(*configure_args(managed, managed.redirect_uri))
+    assert done.returncode == 0, done.stderr
+    written = ws.config.read_text()
+    assert "auth_flow = BROWSER" in written and f"login_domain = {managed.login.url}" in written
+    assert "username" not in written
+    assert "[profile sso]\ncredential_process = " in ws.aws_config.read_text()
+    assert managed.login.calls["authorize"] == 1  # the check, no browser
+
+
+def test_configure_names_a_callback_url_the_app_client_lacks(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    other = managed.redirect_uri.replace("/callback", "/elsewhere")
+    done = ws.run(*configure_args(managed, other))
+    assert done.returncode == 2
+    assert f"refused redirect_uri {other}: it is not a callback URL" in done.stderr
+    assert not ws.config.exists()
+
+
+def test_doctor_checks_the_domain_and_the_redirect_port(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    ws.write_config(managed.profile_section())
+    done = ws.run("doctor", "--profile", "dev", env=browser_env(ws))
+    assert "answers and accepts the client and redirect_uri" in done.stdout
+    port = urllib.parse.urlsplit(managed.redirect_uri).port
+    assert f"ok    redirect port {port} is free" in done.stdout
+    assert visits(ws) == []  # the helper's own run opened no browser
+    assert "needs a browser" in done.stdout  # ... and said so
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        taken = ws.run("doctor", "--profile", "dev")
+    assert taken.returncode == 1
+    assert f"FAIL  port {port} on 127.0.0.1 is already in use" in taken.stdout
+
+
+def test_doctor_reports_an_issuer_that_does_not_answer(ws: Workspace, oidc: OidcSetup) -> None:
+    ws.write_config(oidc.profile_section("dev", oidc_issuer=oidc.provider.url + "/gone"))
+    done = ws.run("doctor", "--profile", "dev")
+    assert done.returncode == 1
+    assert "FAIL  127.0.0.1" in done.stdout and "HTTP 404" in done.stdout
