@@ -59,6 +59,9 @@ def cmd_background_refresh(ctx: Context) -> int:
     provider = Provider(
         profile, ctx.cache, interaction=NoTerminal(profile.name), environ=ctx.environ
     )
+    # Nobody is there: a browser sign-in must not open a tab, only refresh (without a
+    # browser and without a terminal it gives up at once).
+    provider.no_browser = True
     try:
         # Someone else holding the lock is already renewing: nothing to do.
         with ctx.cache.lock(profile.lock_key, 0, profile.name):

@@ -256,6 +256,23 @@ def test_refresh_after_the_id_token_expired_needs_no_browser(
     assert len(visits(ws)) == 1
 
 
+def test_a_rotating_client_hands_out_a_new_refresh_token_each_time(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    client = managed.add_client(rotate=True)
+    ws.write_config(managed.profile_section(app_client_id=client["ClientId"]))
+    assert ws.run("--profile", "dev", env=browser_env(ws)).returncode == 0
+    seen = []
+    for _ in range(2):
+        seen.append(json.loads(signin_entries(ws)[0].read_text())["refresh_token"])
+        expire_tokens(ws)
+        done = ws.run("--profile", "dev")  # no browser: the (new) refresh token must do
+        assert done.returncode == 0, done.stderr
+    seen.append(json.loads(signin_entries(ws)[0].read_text())["refresh_token"])
+    assert len(set(seen)) == 3
+    assert managed.login.calls["refresh rotated"] == 2 and len(visits(ws)) == 1
+
+
 def test_logout_revokes_at_the_revocation_endpoint(ws: Workspace, managed: ManagedPool) -> None:
     ws.write_config(managed.profile_section())
     assert ws.run("--profile", "dev", env=browser_env(ws)).returncode == 0

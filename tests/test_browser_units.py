@@ -591,3 +591,61 @@ def test_an_opaque_access_token_expires_by_expires_in() -> None:
     assert both.access_expiry == 99  # a JWT's own exp wins
     with pytest.raises(ValueError, match="access_expires_at"):
         Tokens.from_json({**opaque.to_json(), "access_expires_at": "soon"})
+
+
+def test_without_a_browser_or_a_terminal_nothing_is_opened() -> None:
+    from cognito_credproc.errors import SignInRequired
+    from cognito_credproc.prompt import NoTerminal
+    from cognito_credproc.signin.browser import BrowserSignIn
+
+    opened: list[str] = []
+
+    def opener_stub(url: str, _environ: object) -> opener.Launch:
+        opened.append(url)
+        return opener.Launch()
+
+    for environ, no_browser in (({}, False), ({"BROWSER": "firefox"}, True)):
+        method = BrowserSignIn(
+            SETTINGS,
+            NoTerminal("dev"),
+            environ=environ,
+            no_browser=no_browser,
+            opener=opener_stub,
+        )
+        with pytest.raises(SignInRequired) as caught:
+            method.sign_in(None)
+        assert caught.value.profile == "dev"
+    assert opened == []
+
+
+def test_a_browser_that_never_comes_back_ends_in_the_login_advice(
+    server: Scripted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cognito_credproc.errors import SignInRequired
+    from cognito_credproc.prompt import NoTerminal
+    from cognito_credproc.signin import browser
+
+    assert browser.CREDENTIAL_PROCESS_WAIT_SECONDS < 60  # the Go SDKs kill the helper at 60
+    monkeypatch.setattr(browser, "CREDENTIAL_PROCESS_WAIT_SECONDS", 0.3)
+    server.answer = lambda _r: Response(302, b"", [("Location", server.url + "/login")])
+    settings = BrowserSettings(
+        **{
+            **SETTINGS.__dict__,
+            "login_domain": server.url,
+            "redirect_uri": f"http://localhost:{pick_redirect_port()}/callback",
+        }
+    )
+    opened: list[str] = []
+
+    def never_comes_back(url: str, _environ: object) -> opener.Launch:
+        opened.append(url)
+        return opener.Launch()  # started, never finished, never calls back
+
+    method = browser.BrowserSignIn(
+        settings, NoTerminal("dev"), environ={"BROWSER": "x"}, opener=never_comes_back
+    )
+    with pytest.raises(SignInRequired) as caught:
+        method.sign_in(None)
+    assert "no sign-in came back from the browser" in caught.value.message
+    assert caught.value.hint == "run: cognito-credproc login --profile dev"
+    assert len(opened) == 1 and opened[0].startswith(server.url + "/oauth2/authorize?")
