@@ -8,6 +8,8 @@ import base64
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -492,3 +494,34 @@ def test_doctor_reports_an_issuer_that_does_not_answer(ws: Workspace, oidc: Oidc
     done = ws.run("doctor", "--profile", "dev")
     assert done.returncode == 1
     assert "FAIL  127.0.0.1" in done.stdout and "HTTP 404" in done.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_an_orphan_waiting_for_the_browser_gives_up(ws: Workspace, managed: ManagedPool) -> None:
+    from .robustness.test_orphans import GO_LIKE_PARENT, ends_soon, gone_for_sure, orphan
+
+    ws.write_config(managed.profile_section())
+    stderr = ws.root / "helper-stderr"
+    helper = None
+    with stderr.open("w") as err:
+        parent = subprocess.Popen(
+            [*GO_LIKE_PARENT, sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
+            env={**ws.env, **browser_env(ws, "never")},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not visits(ws) and time.monotonic() < deadline:  # the browser was opened:
+            time.sleep(0.1)  # the helper now waits for it
+        assert visits(ws), "the browser was never opened"
+        helper = orphan(parent.pid)
+        assert ends_soon(helper), "the orphaned helper kept waiting for the browser"
+        assert "has exited; stopped waiting" in stderr.read_text()
+        assert signin_entries(ws) == []
+    finally:
+        gone_for_sure(helper)
+        parent.kill()
+        parent.wait()

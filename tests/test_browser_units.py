@@ -649,3 +649,29 @@ def test_a_browser_that_never_comes_back_ends_in_the_login_advice(
     assert "no sign-in came back from the browser" in caught.value.message
     assert caught.value.hint == "run: cognito-credproc login --profile dev"
     assert len(opened) == 1 and opened[0].startswith(server.url + "/oauth2/authorize?")
+
+
+def test_an_orphan_stops_waiting_for_the_browser(server: Scripted) -> None:
+    from cognito_credproc.errors import ParentGone
+    from cognito_credproc.parentwatch import ParentWatch
+    from cognito_credproc.prompt import NoTerminal
+    from cognito_credproc.signin import browser
+
+    server.answer = lambda _r: Response(302, b"", [("Location", server.url + "/login")])
+    redirect = f"http://localhost:{pick_redirect_port()}/callback"
+    settings = BrowserSettings(
+        **{**SETTINGS.__dict__, "login_domain": server.url, "redirect_uri": redirect}
+    )
+    parents = iter([4242, 4242, 1])  # the parent exits during the wait: re-parented to init
+
+    method = browser.BrowserSignIn(
+        settings,
+        NoTerminal("dev"),
+        environ={"BROWSER": "x"},
+        opener=lambda _url, _environ: opener.Launch(),  # never comes back
+        watch=ParentWatch(parent=4242, getppid=lambda: next(parents, 1)),
+    )
+    with pytest.raises(ParentGone, match="has exited; stopped waiting"):
+        method.sign_in(None)
+    with loopback.Listener(redirect):  # the port is free again: nothing is left listening
+        pass

@@ -31,6 +31,7 @@ from .opener import Launch, browser_available, open_browser
 if TYPE_CHECKING:
     from ..aws import Clients
     from ..config import Profile
+    from ..parentwatch import ParentWatch
 
 log = logging.getLogger("cognito_credproc")
 
@@ -52,6 +53,8 @@ def browser_sign_in(
     no_browser: bool,
 ) -> BrowserSignIn:
     """The browser sign-in for a profile with ``auth_flow = BROWSER``."""
+    from ..parentwatch import ParentWatch
+
     assert profile.app_client_id is not None
     settings = BrowserSettings(
         profile=profile.name,
@@ -80,6 +83,7 @@ def browser_sign_in(
         register_secret=register_secret,
         no_browser=no_browser,
         global_sign_out=global_sign_out if profile.user_pool_id else None,
+        watch=ParentWatch(),
     )
 
 
@@ -97,7 +101,7 @@ class BrowserSignIn:
         no_browser: bool = False,
         opener: Callable[[str, Mapping[str, str]], Launch] = open_browser,
         global_sign_out: Callable[[Tokens], None] | None = None,
-        give_up: Callable[[], bool] | None = None,
+        watch: ParentWatch | None = None,
     ) -> None:
         self.settings = settings
         self.interaction = interaction
@@ -105,7 +109,8 @@ class BrowserSignIn:
         self.no_browser = no_browser
         self.opener = opener
         self._global_sign_out = global_sign_out
-        self.give_up = give_up  # e.g. the parent process died while we wait
+        # The Go SDKs kill the helper's parent at 60 s: an orphan stops waiting.
+        self.watch = watch
         self.grant = CodeGrant(settings, self.endpoints, now=now, register_secret=register_secret)
         self._endpoints: Endpoints | None = None
 
@@ -165,9 +170,12 @@ class BrowserSignIn:
             person = self.interaction.interactive
 
             def give_up() -> bool:
-                return (launch.failed and not person) or bool(self.give_up and self.give_up())
+                orphaned = self.watch is not None and self.watch.gone()
+                return orphaned or (launch.failed and not person)
 
             params = listener.wait(wait, give_up=give_up)
+            if params is None and self.watch is not None:
+                self.watch.check(self.settings.profile)  # raises ParentGone
             if params is None:
                 why = (
                     f"the browser could not be opened: {launch.reason}"
