@@ -525,3 +525,30 @@ def test_an_orphan_waiting_for_the_browser_gives_up(ws: Workspace, managed: Mana
         gone_for_sure(helper)
         parent.kill()
         parent.wait()
+
+
+def test_configure_an_oidc_profile_checks_the_issuer(ws: Workspace, oidc: OidcSetup) -> None:
+    args = [
+        "configure",
+        "--profile",
+        "okta",
+        "--auth-flow",
+        "BROWSER",
+        "--oidc-issuer",
+        oidc.provider.issuer,
+        "--app-client-id",
+        oidc.client.client_id,
+        "--identity-pool-id",
+        oidc.identity_pool_id,
+        "--redirect-uri",
+        oidc.client.redirect_uris[0],
+        "--endpoint-url",
+        oidc.endpoint,
+    ]
+    done = ws.run(*args)
+    assert done.returncode == 0, done.stderr
+    assert f"oidc_issuer = {oidc.provider.issuer}" in ws.config.read_text()
+    assert oidc.provider.calls["discovery"] == 1 and oidc.provider.calls["authorize"] == 1
+    wrong = ws.run(*args[:-4], "--redirect-uri", "http://localhost:1/nope", *args[-2:], "--force")
+    assert wrong.returncode == 2
+    assert "refused the sign-in request (HTTP 400: Bad Request: redirect_uri)" in wrong.stderr
