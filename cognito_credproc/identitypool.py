@@ -71,17 +71,17 @@ class IdentityPool:
             "assume_role_with_web_identity",
             self.profile,
             RoleArn=self.profile.role_arn,
-            RoleSessionName=self.role_session_name(),
+            RoleSessionName=self.role_session_name(id_token),
             WebIdentityToken=token,
             DurationSeconds=self.profile.duration_seconds,
         )
         raw = answer.get("Credentials") or {}
         return self._parse(raw, "SecretAccessKey", "AssumeRoleWithWebIdentity")
 
-    def role_session_name(self) -> str:
+    def role_session_name(self, id_token: str | None = None) -> str:
         if self.profile.role_session_name:
             return self.profile.role_session_name
-        base = self.profile.username or "guest"
+        base = self.profile.username or _who(id_token) or "guest"
         cleaned = re.sub(r"[^\w+=,.@-]", "-", f"cognito-credproc-{base}")
         return cleaned[:64]
 
@@ -107,3 +107,19 @@ class IdentityPool:
         self.register_secret(creds.secret_access_key)
         self.register_secret(creds.session_token)
         return creds
+
+
+def _who(id_token: str | None) -> str | None:
+    """Who signed in, from the ID token (a browser sign-in needs no configured username)."""
+    if id_token is None:
+        return None
+    from .tokens import jwt_claims
+
+    try:
+        claims = jwt_claims(id_token)
+    except ValueError:
+        return None
+    for name in ("cognito:username", "preferred_username", "email", "sub"):
+        if isinstance(claims.get(name), str) and claims[name]:
+            return str(claims[name])
+    return None

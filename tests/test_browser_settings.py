@@ -129,3 +129,14 @@ def test_cache_keys_follow_what_defines_the_sign_in() -> None:
     api = {k: v for k, v in MANAGED.items() if k not in ("auth_flow", "login_domain")}
     password = load(**api, username="alice")
     assert password.signin_key != load(**MANAGED, username="alice").signin_key
+
+
+def test_the_basic_flow_names_the_session_after_who_signed_in() -> None:
+    from cognito_credproc.identitypool import IdentityPool
+
+    from .fakes import make_jwt
+
+    pool = IdentityPool(load(**MANAGED), clients=None)  # type: ignore[arg-type]
+    token = make_jwt({"cognito:username": "Okta_alice@example.com", "exp": 1})
+    assert pool.role_session_name(token) == "cognito-credproc-Okta_alice@example.com"
+    assert pool.role_session_name(None) == "cognito-credproc-guest"
