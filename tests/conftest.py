@@ -155,7 +155,16 @@ def provision(
     allow_unauthenticated: bool = False,
     email_as_username: bool = False,
     username: str = "alice",
+    alias_attributes: list[str] | None = None,
+    email: str | None = None,
+    rotation: bool = False,
 ) -> Cognito:
+    """A fresh pool, app client (all three flows), user and identity pool.
+
+    ``email_as_username``: people sign in with their email and the pool's username is
+    the sub. ``alias_attributes`` (e.g. ["email"]) with ``email``: the user keeps a
+    username and may also sign in with the verified address. ``rotation``: the client
+    rotates refresh tokens (GetTokensFromRefreshToken only)."""
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310
     BEHAVIOUR.reset()
     idp = aws_client("cognito-idp", endpoint)
@@ -164,6 +173,8 @@ def provision(
     if email_as_username:
         # The pool's username is then the sub; people sign in with their email address.
         pool_args["UsernameAttributes"] = ["email"]
+    if alias_attributes:
+        pool_args["AliasAttributes"] = alias_attributes
     pool_id = idp.create_user_pool(**pool_args)["UserPool"]["Id"]
     client = idp.create_user_pool_client(
         UserPoolId=pool_id,
@@ -187,6 +198,8 @@ def provision(
     )["IdentityPoolId"]
     if allow_unauthenticated:
         BEHAVIOUR.unauth_pools.add(identity_pool_id)
+    if rotation:
+        BEHAVIOUR.rotating_clients.add(client["ClientId"])
     BEHAVIOUR.record(client.get("ClientSecret"))
     cognito = Cognito(
         endpoint=endpoint,
@@ -199,7 +212,13 @@ def provision(
         idp=idp,
         identity=identity,
     )
-    cognito.add_user(username, PASSWORD)
+    attributes = None
+    if email:
+        attributes = [
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+        ]
+    cognito.add_user(username, PASSWORD, attributes=attributes)
     return cognito
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from moto.cognitoidentity.responses import CognitoIdentityResponse
 from moto.cognitoidp.models import CognitoIdpBackend
+from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.sts.exceptions import STSClientError
 from moto.sts.responses import TokenResponse
@@ -46,7 +47,18 @@ class Behaviour:
         # every token and key handed out: no stderr of the suite may contain one
         self.issued: set[str] = set()
         self.fail_credentials = False
+        # device tracking: sign-ins hand out devices, ConfirmDevice remembers them, their
+        # refresh tokens are bound to them, and a remembered device proves itself (SRP)
         self.device_tracking = False
+        self.devices: dict[str, Device] = {}
+        self.refresh_devices: dict[str, str] = {}  # refresh token -> device key
+        # session -> (step, device key, username, SRP server or None, the held tokens)
+        self.device_sessions: dict[
+            str, tuple[str, str, str, srp_server.ServerSession | None, dict[str, Any]]
+        ] = {}
+        # app clients with refresh token rotation: GetTokensFromRefreshToken only
+        self.rotating_clients: set[str] = set()
+        self.crash_revoke = False
         # Which name USER_ID_FOR_SRP carries: "username" as Cognito does for plain-username
         # pools, or "sub" as moto does (Cognito too, for email-as-username pools, where the
         # username itself is the sub). USERNAME is always the pool's username.
@@ -77,6 +89,12 @@ class Behaviour:
             self.srp_user_id = "username"
             self.identities.clear()
             self.openid_lifetime = 600
+            self.device_tracking = False
+            self.devices.clear()
+            self.refresh_devices.clear()
+            self.device_sessions.clear()
+            self.rotating_clients.clear()
+            self.crash_revoke = False
 
 
 BEHAVIOUR = Behaviour()
@@ -104,6 +122,76 @@ def _find_client(backend: CognitoIdpBackend, client_id: str) -> tuple[Any, Any]:
     raise JsonRESTError("ResourceNotFoundException", f"client {client_id} not found")
 
 
+def check_secret_hash(client: Any, username: str, given: str | None) -> None:
+    """SECRET_HASH as Cognito checks it, for an app client with a secret."""
+    if not client.generate_secret:
+        return
+    if not given:
+        raise _not_authorized(
+            f"Client {client.id} is configured with secret but SECRET_HASH was not received"
+        )
+    if not hmac.compare_digest(given, _secret_hash(client.secret, username, client.id)):
+        raise _not_authorized(f"Unable to verify secret hash for client {client.id}")
+
+
+def _check_client_secret(client: Any, given: str | None, code: str) -> None:
+    """ClientSecret as GetTokensFromRefreshToken and RevokeToken take it."""
+    if client.generate_secret and not hmac.compare_digest(given or "", client.secret):
+        raise JsonRESTError(code, f"Unable to verify client secret for client {client.id}")
+
+
+# AuthFlow -> what ExplicitAuthFlows must hold for it
+FLOW_PERMISSIONS = {
+    "USER_SRP_AUTH": "ALLOW_USER_SRP_AUTH",
+    "USER_PASSWORD_AUTH": "ALLOW_USER_PASSWORD_AUTH",
+    "REFRESH_TOKEN_AUTH": "ALLOW_REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN": "ALLOW_REFRESH_TOKEN_AUTH",
+    "CUSTOM_AUTH": "ALLOW_CUSTOM_AUTH",
+    "USER_AUTH": "ALLOW_USER_AUTH",
+}
+
+
+def allowed_flows(client: Any) -> set[str]:
+    """The ALLOW_* permissions of an app client, as Cognito reads ExplicitAuthFlows."""
+    flows = set(client.extended_config.get("ExplicitAuthFlows") or [])
+    if not flows:  # Cognito's defaults for a client created without the setting
+        return {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH"}
+    allowed = {f for f in flows if f.startswith("ALLOW_")}
+    legacy = flows - allowed
+    if legacy:  # the older names leave SRP and refresh on
+        allowed |= {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+        if "USER_PASSWORD_AUTH" in legacy:
+            allowed.add("ALLOW_USER_PASSWORD_AUTH")
+        if "CUSTOM_AUTH_FLOW_ONLY" in legacy:
+            allowed.add("ALLOW_CUSTOM_AUTH")
+    return allowed
+
+
+def require_flow(client: Any, auth_flow: str) -> None:
+    needed = FLOW_PERMISSIONS.get(auth_flow)
+    if needed is not None and needed not in allowed_flows(client):
+        raise JsonRESTError(
+            "InvalidParameterException", f"{auth_flow} flow not enabled for this client"
+        )
+
+
+def resolve_user(pool: Any, name: str) -> Any | None:
+    """The user a sign-in name means: the username, an email or phone number of an
+    email-as-username pool, or a verified alias (AliasAttributes), as Cognito resolves it."""
+    user = pool._get_user(name)
+    if user is not None:
+        return user
+    for alias in pool.extended_config.get("AliasAttributes") or []:
+        for candidate in pool.users.values():
+            attributes = {a["Name"]: a["Value"] for a in candidate.attributes}
+            verified = (
+                alias == "preferred_username" or attributes.get(f"{alias}_verified") == "true"
+            )
+            if attributes.get(alias) == name and verified:
+                return candidate
+    return None
+
+
 _original_initiate = CognitoIdpBackend.initiate_auth
 _original_respond = CognitoIdpBackend.respond_to_auth_challenge
 
@@ -113,39 +201,52 @@ def initiate_auth(
 ) -> dict[str, Any]:
     BEHAVIOUR.count(f"InitiateAuth:{auth_flow}")
     pool, client = _find_client(self, client_id)
-    flows = client.extended_config.get("ExplicitAuthFlows") or []
-    if auth_flow == "USER_PASSWORD_AUTH":
-        if flows and "ALLOW_USER_PASSWORD_AUTH" not in flows:
-            raise JsonRESTError(
-                "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client"
+    params = dict(auth_parameters or {})
+    require_flow(client, auth_flow)
+    if auth_flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+        if client_id in BEHAVIOUR.rotating_clients:
+            raise _not_authorized(
+                "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
             )
-        if client.generate_secret:
-            username = auth_parameters.get("USERNAME", "")
-            if auth_parameters.get("SECRET_HASH") != _secret_hash(
-                client.secret, username, client_id
-            ):
-                raise _not_authorized("Unable to verify secret hash for client " + client_id)
-    result = _record_tokens(_original_initiate(self, client_id, auth_flow, auth_parameters))
+        return _record_tokens(
+            _refresh(
+                pool,
+                client,
+                params.get("REFRESH_TOKEN"),
+                secret_hash=params.get("SECRET_HASH"),
+                device_key=params.get("DEVICE_KEY"),
+            )
+        )
+    user = None
+    if auth_flow in ("USER_PASSWORD_AUTH", "USER_SRP_AUTH"):
+        # SECRET_HASH here is made with the name as the person typed it (an alias too).
+        check_secret_hash(client, params.get("USERNAME", ""), params.get("SECRET_HASH"))
+        user = resolve_user(pool, params.get("USERNAME", ""))
+        if user is not None:  # moto knows users by their username only
+            params["USERNAME"] = user.username
+            if client.generate_secret:
+                params["SECRET_HASH"] = _secret_hash(client.secret, user.username, client_id)
+    result = _original_initiate(self, client_id, auth_flow, params)
     if auth_flow == "USER_SRP_AUTH" and result.get("ChallengeName") == "PASSWORD_VERIFIER":
-        params = result["ChallengeParameters"]
-        user = pool._get_user(auth_parameters["USERNAME"])
+        assert user is not None
+        challenge = result["ChallengeParameters"]
         realm = pool.id.split("_", 1)[1]
         srp_user_id = user.id if BEHAVIOUR.srp_user_id == "sub" else user.username
         # The verifier is made with USER_ID_FOR_SRP: a client that hashes another name
         # (what the person typed, an alias) fails the proof.
-        session = srp_server.start_for_password(
-            realm, srp_user_id, user.password, auth_parameters["SRP_A"]
-        )
-        params.update(session.challenge)
-        params["USER_ID_FOR_SRP"] = srp_user_id
-        params["USERNAME"] = user.username
+        session = srp_server.start_for_password(realm, srp_user_id, user.password, params["SRP_A"])
+        challenge.update(session.challenge)
+        challenge["USER_ID_FOR_SRP"] = srp_user_id
+        challenge["USERNAME"] = user.username
         with BEHAVIOUR.lock:
-            BEHAVIOUR.srp_sessions[params["SECRET_BLOCK"]] = (
+            BEHAVIOUR.srp_sessions[challenge["SECRET_BLOCK"]] = (
                 result["Session"],
                 session,
                 user.username,
             )
-    return result
+    elif user is not None:
+        result = _devices_after_sign_in(pool, user.username, params.get("DEVICE_KEY"), result)
+    return _record_tokens(result)
 
 
 def respond_to_auth_challenge(
@@ -156,32 +257,257 @@ def respond_to_auth_challenge(
     challenge_responses: dict[str, str],
 ) -> dict[str, Any]:
     BEHAVIOUR.count(f"RespondToAuthChallenge:{challenge_name}")
-    _pool, client = _find_client(self, client_id)
-    if client.generate_secret:
-        username = challenge_responses.get("USERNAME", "")
-        if challenge_responses.get("SECRET_HASH") != _secret_hash(
-            client.secret, username, client_id
-        ):
-            raise _not_authorized("Unable to verify secret hash for client " + client_id)
+    pool, client = _find_client(self, client_id)
+    answers = dict(challenge_responses or {})
+    # After the first step, SECRET_HASH is made with the name the challenge gave.
+    check_secret_hash(client, answers.get("USERNAME", ""), answers.get("SECRET_HASH"))
+    if challenge_name in ("DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"):
+        return _record_tokens(_device_challenge(pool, session, challenge_name, answers))
     if challenge_name == "PASSWORD_VERIFIER":
-        block = challenge_responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
+        block = answers.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
         with BEHAVIOUR.lock:
             found = BEHAVIOUR.srp_sessions.pop(block, None)
         if found is None:
             raise _not_authorized("Invalid session for the user.")
         moto_session, server, username = found
         # The answer must name the user as the challenge's USERNAME did.
-        if challenge_responses.get("USERNAME") != username:
+        if answers.get("USERNAME") != username:
             raise JsonRESTError("UserNotFoundException", "User does not exist.")
         if not server.check(
-            challenge_responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
-            challenge_responses.get("TIMESTAMP", ""),
+            answers.get("PASSWORD_CLAIM_SIGNATURE", ""), answers.get("TIMESTAMP", "")
         ):
             raise _not_authorized("Incorrect username or password.")
-        challenge_responses = {**challenge_responses, "PASSWORD_CLAIM_SECRET_BLOCK": moto_session}
-    return _record_tokens(
-        _original_respond(self, session, client_id, challenge_name, challenge_responses)
+        answers["PASSWORD_CLAIM_SECRET_BLOCK"] = moto_session
+    result = _original_respond(self, session, client_id, challenge_name, answers)
+    user = resolve_user(pool, answers.get("USERNAME", ""))
+    if user is not None:
+        result = _devices_after_sign_in(pool, user.username, answers.get("DEVICE_KEY"), result)
+    return _record_tokens(result)
+
+
+# -- refresh and revocation (moto has neither GetTokensFromRefreshToken nor RevokeToken) --
+
+
+def _refresh(
+    pool: Any,
+    client: Any,
+    token: str | None,
+    *,
+    secret_hash: str | None = None,
+    client_secret: str | None = None,
+    device_key: str | None = None,
+    with_client_secret: bool = False,
+) -> dict[str, Any]:
+    """New tokens for a refresh token, checked as Cognito checks it: issued to this app
+    client, not revoked, the client's SECRET_HASH (made with the user's internal name,
+    never an alias) or ClientSecret, and the device key it was bound to."""
+    require_flow(client, "REFRESH_TOKEN_AUTH")
+    if (token or "") not in pool.refresh_tokens:
+        raise _not_authorized("Invalid Refresh Token.")
+    entry = pool.refresh_tokens[token or ""]
+    if entry is None:
+        raise _not_authorized("Refresh Token has been revoked")
+    if entry[0] != client.id:
+        raise _not_authorized("Invalid Refresh Token.")
+    _issued_to, username, _origin = entry
+    user = pool._get_user(username)
+    if user is None:
+        raise JsonRESTError("UserNotFoundException", "User does not exist.")
+    if with_client_secret:
+        _check_client_secret(client, client_secret, "NotAuthorizedException")
+    else:
+        check_secret_hash(client, user.username, secret_hash)
+    assert token is not None
+    with BEHAVIOUR.lock:
+        bound = BEHAVIOUR.refresh_devices.get(token)
+    if device_key is not None and _device(device_key, pool.id, user.username) is None:
+        raise _not_authorized("Invalid device key given.")
+    if bound is not None and device_key != bound:
+        raise _not_authorized("Invalid Refresh Token.")
+    access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(token)
+    result: dict[str, Any] = {
+        "IdToken": id_token,
+        "AccessToken": access_token,
+        "ExpiresIn": expires_in,
+        "TokenType": "Bearer",
+    }
+    if with_client_secret and client.id in BEHAVIOUR.rotating_clients:
+        new_token, _ = pool.create_refresh_token(client.id, username)
+        pool.refresh_tokens[token] = None  # no grace period: the old one is spent
+        with BEHAVIOUR.lock:
+            if bound is not None:
+                BEHAVIOUR.refresh_devices[new_token] = bound
+        result["RefreshToken"] = new_token
+    return {"AuthenticationResult": result}
+
+
+def get_tokens_from_refresh_token(self: CognitoIdpResponse) -> str:
+    BEHAVIOUR.count("GetTokensFromRefreshToken")
+    pool, client = _find_client(self.backend, self._get_param("ClientId"))
+    result = _refresh(
+        pool,
+        client,
+        self._get_param("RefreshToken"),
+        client_secret=self._get_param("ClientSecret"),
+        device_key=self._get_param("DeviceKey"),
+        with_client_secret=True,
     )
+    return json.dumps(_record_tokens(result))
+
+
+def revoke_token(self: CognitoIdpResponse) -> str:
+    """Revoke a refresh token and the access tokens issued from it."""
+    BEHAVIOUR.count("RevokeToken")
+    if BEHAVIOUR.crash_revoke:
+        raise RuntimeError("the test asked RevokeToken to crash")  # an HTTP 500 page
+    token = self._get_param("Token") or ""
+    pool, client = _find_client(self.backend, self._get_param("ClientId"))
+    _check_client_secret(client, self._get_param("ClientSecret"), "UnauthorizedException")
+    if token.count(".") == 2 and token.startswith("eyJ"):
+        raise JsonRESTError("UnsupportedTokenTypeException", "Unsupported token type.")
+    if token not in pool.refresh_tokens:
+        raise JsonRESTError("UnauthorizedException", "Invalid token.")
+    entry = pool.refresh_tokens[token]
+    if entry is not None:
+        issued_to, _username, origin = entry
+        if issued_to != client.id:
+            raise JsonRESTError("UnauthorizedException", "Token was not issued to this client.")
+        pool.refresh_tokens[token] = None
+        for access_token in list(pool.access_tokens):
+            if _claims(access_token).get("origin_jti") == origin:
+                del pool.access_tokens[access_token]
+    return "{}"
+
+
+# -- remembered devices (moto tracks none) ------------------------------------------------
+
+
+class Device:
+    """A device the pool handed out; ConfirmDevice registers its SRP verifier."""
+
+    def __init__(self, pool_id: str, username: str, group_key: str) -> None:
+        self.pool_id = pool_id
+        self.username = username
+        self.group_key = group_key
+        self.verifier: int | None = None
+        self.salt: int | None = None
+        self.refresh_token: str | None = None  # of the sign-in that created it
+
+
+def _device(key: str, pool_id: str, username: str, *, confirmed: bool = False) -> Device | None:
+    with BEHAVIOUR.lock:
+        device = BEHAVIOUR.devices.get(key)
+    if device is None or device.pool_id != pool_id or device.username != username:
+        return None
+    if confirmed and device.verifier is None:
+        return None
+    return device
+
+
+def _devices_after_sign_in(
+    pool: Any, username: str, device_key: str | None, result: dict[str, Any]
+) -> dict[str, Any]:
+    """With device tracking on, a sign-in that proved the password either hands out a new
+    device or, for a remembered one, asks it to prove itself before the tokens."""
+    auth = result.get("AuthenticationResult")
+    if not BEHAVIOUR.device_tracking or not auth:
+        return result
+    user = pool._get_user(username)
+    remembered = _device(device_key, pool.id, user.username, confirmed=True) if device_key else None
+    if remembered is not None:
+        session = base64.urlsafe_b64encode(os.urandom(48)).decode()
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.device_sessions[session] = (
+                "DEVICE_SRP_AUTH",
+                device_key or "",
+                user.username,
+                None,
+                result,
+            )
+        return {
+            "ChallengeName": "DEVICE_SRP_AUTH",
+            "Session": session,
+            "ChallengeParameters": {"USERNAME": user.username},
+        }
+    key = f"{pool.id.split('_')[0]}_{uuid.uuid4()}"
+    device = Device(pool.id, user.username, f"-{uuid.uuid4().hex[:9]}")
+    device.refresh_token = auth.get("RefreshToken")
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.devices[key] = device
+    auth["NewDeviceMetadata"] = {"DeviceKey": key, "DeviceGroupKey": device.group_key}
+    return result
+
+
+def _device_challenge(
+    pool: Any, session: str, name: str, answers: dict[str, str]
+) -> dict[str, Any]:
+    with BEHAVIOUR.lock:
+        found = BEHAVIOUR.device_sessions.pop(session, None)
+    if found is None or found[0] != name:
+        raise _not_authorized("Invalid session for the user.")
+    _step, key, username, server, result = found
+    if answers.get("USERNAME") != username or answers.get("DEVICE_KEY") != key:
+        raise _not_authorized("Invalid device key given.")
+    device = _device(key, pool.id, username, confirmed=True)
+    assert device is not None and device.verifier is not None and device.salt is not None
+    if name == "DEVICE_SRP_AUTH":
+        try:
+            server = srp_server.start(
+                device.group_key, key, device.verifier, device.salt, answers["SRP_A"]
+            )
+        except (KeyError, ValueError) as exc:
+            raise JsonRESTError("InvalidParameterException", "SRP_A is invalid") from exc
+        next_session = base64.urlsafe_b64encode(os.urandom(48)).decode()
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.device_sessions[next_session] = (
+                "DEVICE_PASSWORD_VERIFIER",
+                key,
+                username,
+                server,
+                result,
+            )
+        return {
+            "ChallengeName": "DEVICE_PASSWORD_VERIFIER",
+            "Session": next_session,
+            "ChallengeParameters": {**server.challenge, "USERNAME": username, "DEVICE_KEY": key},
+        }
+    assert server is not None
+    block = base64.b64encode(server.secret_block).decode()
+    if answers.get("PASSWORD_CLAIM_SECRET_BLOCK") != block or not server.check(
+        answers.get("PASSWORD_CLAIM_SIGNATURE", ""), answers.get("TIMESTAMP", "")
+    ):
+        raise _not_authorized("Incorrect username or password.")
+    refresh = result["AuthenticationResult"].get("RefreshToken")
+    if refresh:
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.refresh_devices[refresh] = key
+    return result
+
+
+def confirm_device(self: CognitoIdpResponse) -> str:
+    BEHAVIOUR.count("ConfirmDevice")
+    access_token = self._get_param("AccessToken") or ""
+    key = self._get_param("DeviceKey") or ""
+    for pool in self.backend.user_pools.values():
+        if access_token in pool.access_tokens:
+            _client_id, username = pool.access_tokens[access_token]
+            break
+    else:
+        raise _not_authorized("Invalid Access Token")
+    user = pool._get_user(username)
+    device = _device(key, pool.id, user.username)
+    if device is None:
+        raise JsonRESTError("ResourceNotFoundException", "Device does not exist.")
+    config = self._get_param("DeviceSecretVerifierConfig") or {}
+    try:
+        device.verifier = int.from_bytes(base64.b64decode(config["PasswordVerifier"]), "big")
+        device.salt = int.from_bytes(base64.b64decode(config["Salt"]), "big")
+    except (KeyError, ValueError) as exc:
+        raise JsonRESTError("InvalidParameterException", "Invalid verifier config") from exc
+    with BEHAVIOUR.lock:
+        if device.refresh_token:
+            BEHAVIOUR.refresh_devices[device.refresh_token] = key
+    return json.dumps({"UserConfirmationNecessary": False})
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -459,6 +785,10 @@ def assume_role_with_web_identity(self: TokenResponse) -> Any:
 def install() -> None:
     CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign]
     CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge  # type: ignore[method-assign]
+    # operations moto lacks
+    CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_from_refresh_token  # type: ignore[attr-defined]
+    CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
+    CognitoIdpResponse.confirm_device = confirm_device  # type: ignore[attr-defined]
     CognitoIdentityResponse.get_id = get_id  # type: ignore[method-assign]
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity  # type: ignore[method-assign]
     CognitoIdentityResponse.get_open_id_token = get_open_id_token  # type: ignore[method-assign]

@@ -33,9 +33,11 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
-def provider(tmp_path: Path, clock: Clock, storage: str) -> tuple[Provider, FakeClients]:
+def provider(
+    tmp_path: Path, clock: Clock, storage: str, clients: FakeClients | None = None
+) -> tuple[Provider, FakeClients]:
     profile = profile_from_section("t.ini", "dev", {**SECTION, "token_storage": storage}, {})
-    clients = FakeClients(clock)
+    clients = clients or FakeClients(clock)
     return Provider(
         profile,
         FileCache(str(tmp_path / "cache")),
@@ -98,10 +100,11 @@ def test_switching_from_file_to_keyring_moves_the_token_off_disk(
     tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     clock = Clock()
-    as_file, _ = provider(tmp_path, clock, "file")
+    as_file, clients = provider(tmp_path, clock, "file")
     as_file.credentials()
     assert signin_file(tmp_path)["refresh_token"] == "refresh-1"
-    as_keyring, clients = provider(tmp_path, clock, "keyring")
+    as_keyring, _ = provider(tmp_path, clock, "keyring", clients)  # the same user pool
+    clients.idp.calls.clear()
     clock.advance(7200)
     as_keyring.credentials()  # reads the file entry, moves the token, refreshes with it
     assert "refresh_token" not in signin_file(tmp_path)

@@ -10,6 +10,7 @@ import pytest
 
 from .conftest import Cognito, Workspace, aws_client, parse_output
 from .ptyterm import PtyRun
+from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
 
@@ -235,23 +236,42 @@ def test_ctrl_c_at_the_prompt_leaves_nothing_held(ws: Workspace, cognito: Cognit
     assert time.monotonic() - started < 10
 
 
+def test_logout_revokes_the_refresh_token(ws: Workspace, cognito_secret: Cognito) -> None:
+    ws.write_config(cognito_secret.profile_section("dev"))
+    env = {"COGNITO_CREDPROC_PASSWORD": cognito_secret.password}
+    assert ws.run("--profile", "dev", env=env).returncode == 0
+    entry = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
+    done = ws.run("logout", "--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    assert "refresh token revoked" in done.stderr
+    assert cognito_secret.calls["RevokeToken"] == 1
+    assert not list(ws.cache.glob("*.json"))
+    idp = aws_client("cognito-idp", cognito_secret.endpoint)
+    with pytest.raises(idp.exceptions.NotAuthorizedException, match="revoked"):
+        idp.get_tokens_from_refresh_token(
+            ClientId=cognito_secret.client_id,
+            RefreshToken=entry["refresh_token"],
+            ClientSecret=cognito_secret.client_secret,
+        )
+
+
 def test_logout_whose_revoke_fails_says_the_token_lives_on_and_fails(
     ws: Workspace, cognito: Cognito
 ) -> None:
-    # moto has no RevokeToken (it answers HTTP 500): the offline/failing branch.
     ws.write_config(cognito.profile_section("dev"))
     assert (
         ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
         == 0
     )
     assert ws.cache_files()
+    BEHAVIOUR.crash_revoke = True  # the service answers with an HTTP 500 page
     done = ws.run("logout", "--profile", "dev")
     assert done.returncode == 1, done.stderr
     first, *rest = done.stderr.strip().splitlines()
     assert first.startswith("cognito-credproc: profile dev: signed out on this machine")
     assert "did not revoke the refresh token" in first
     assert "still valid at Cognito until it expires" in first
-    assert "<html" not in done.stderr.lower()  # moto's crash page is summarised, not pasted
+    assert "<html" not in done.stderr.lower()  # a crash page is summarised, not pasted
     assert rest == [
         "  next: to end it sooner, once Cognito answers: cognito-credproc login --profile dev,"
         " then cognito-credproc logout --global --profile dev"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from cognito_credproc.cache import FileCache
 from cognito_credproc.config import profile_from_section
@@ -142,3 +143,77 @@ def test_short_lived_credentials_are_still_printed(tmp_path: Path) -> None:
     clients.identity.lifetime = 300  # less than the margin: printed, renewed next time
     creds: Any = provider.credentials()
     assert creds.expiration == clock() + 300
+
+
+SECRET = "client-secret-" + "s" * 20
+
+
+def test_refresh_on_a_client_with_a_secret_uses_the_internal_name(tmp_path: Path) -> None:
+    # An email-as-username pool: the person types the address, the pool's name is the sub.
+    clock = Clock()
+    profile = profile_from_section(
+        "test.ini",
+        "dev",
+        {**SECTION, "username": "alice@example.com", "app_client_secret": SECRET},
+        {},
+    )
+    clients = FakeClients(clock, client_secret=SECRET)
+    clients.idp.internal_username = "7d3f9a6e-sub"
+    provider = Provider(
+        profile,
+        FileCache(str(tmp_path / "cache")),
+        now=clock,
+        interaction=NoTerminal("dev"),
+        clients=clients,  # type: ignore[arg-type]
+        environ={"COGNITO_CREDPROC_PASSWORD": "pw"},
+    )
+    provider.credentials()
+    clients.idp.calls.clear()
+    clock.advance(7200)
+    provider.credentials()
+    assert clients.idp.calls == ["REFRESH_TOKEN_AUTH"]  # accepted at once
+
+
+def test_the_fake_user_pool_checks_what_a_refresh_carries() -> None:
+    from cognito_credproc.srp import secret_hash
+
+    from .fakes import FakeIdp
+
+    idp = FakeIdp(Clock(), client_secret=SECRET)
+    signed = idp.initiate_auth(
+        AuthFlow="USER_PASSWORD_AUTH",
+        ClientId="client1",
+        AuthParameters={
+            "USERNAME": "alice",
+            "PASSWORD": "pw",
+            "SECRET_HASH": secret_hash("alice", "client1", SECRET),
+        },
+    )["AuthenticationResult"]
+    idp.device_key = "us-east-1_device"
+    good = {
+        "REFRESH_TOKEN": signed["RefreshToken"],
+        "SECRET_HASH": secret_hash("alice", "client1", SECRET),
+        "DEVICE_KEY": "us-east-1_device",
+    }
+    for wrong in (
+        {"REFRESH_TOKEN": "refresh-999"},
+        {"SECRET_HASH": secret_hash("alice@example.com", "client1", SECRET)},
+        {"DEVICE_KEY": "us-east-1_other"},
+    ):
+        with pytest.raises(ClientError):
+            idp.initiate_auth(
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                ClientId="client1",
+                AuthParameters={**good, **wrong},
+            )
+    for missing in ("SECRET_HASH", "DEVICE_KEY"):
+        with pytest.raises(ClientError):
+            idp.initiate_auth(
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                ClientId="client1",
+                AuthParameters={k: v for k, v in good.items() if k != missing},
+            )
+    refreshed = idp.initiate_auth(
+        AuthFlow="REFRESH_TOKEN_AUTH", ClientId="client1", AuthParameters=good
+    )
+    assert "RefreshToken" not in refreshed["AuthenticationResult"]

@@ -44,6 +44,7 @@ def _sign_in_twice(ws: Workspace, cognito: Cognito, login_name: str) -> None:
     second = ws.run("--profile", "dev")
     assert second.returncode == 0, second.stderr
     assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
+    assert cognito.calls["GetTokensFromRefreshToken"] == 0  # accepted, no fall-through
     assert cognito.calls["RespondToAuthChallenge:PASSWORD_VERIFIER"] == 1
 
 

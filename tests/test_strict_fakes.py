@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .conftest import REGION, Cognito, aws_client, known_secrets, provision
-from .strict_cognito import BEHAVIOUR
+from .strict_cognito import BEHAVIOUR, _secret_hash, allowed_flows
 
 pytestmark = pytest.mark.integration
 
@@ -202,3 +202,271 @@ def test_sts_refuses_an_expired_open_id_token(cognito: Cognito) -> None:
         WebIdentityToken=token,
     )
     assert code == "ExpiredTokenException"
+
+
+def _backend() -> Any:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    return cognitoidp_backends["123456789012"][REGION]
+
+
+# -- user pool: allowed flows, SECRET_HASH, refresh, revocation -----------------------------
+
+
+def secret_hash(cognito: Cognito, name: str) -> str:
+    assert cognito.client_secret is not None
+    return _secret_hash(cognito.client_secret, name, cognito.client_id)
+
+
+@pytest.mark.parametrize(
+    ("flow", "allowed"),
+    [
+        ("USER_PASSWORD_AUTH", ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
+        ("USER_SRP_AUTH", ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
+        ("REFRESH_TOKEN_AUTH", ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]),
+    ],
+)
+def test_every_flow_must_be_allowed_on_the_app_client(
+    cognito: Cognito, flow: str, allowed: list[str]
+) -> None:
+    refresh = sign_in(cognito)["RefreshToken"]
+    client = cognito.add_client("narrow", flows=allowed)["ClientId"]
+    params = {
+        "USER_PASSWORD_AUTH": {"USERNAME": "alice", "PASSWORD": cognito.password},
+        "USER_SRP_AUTH": {"USERNAME": "alice", "SRP_A": "abc123"},
+        "REFRESH_TOKEN_AUTH": {"REFRESH_TOKEN": refresh},
+    }[flow]
+    code, message = error_of(
+        cognito.idp.initiate_auth, ClientId=client, AuthFlow=flow, AuthParameters=params
+    )
+    assert (code, message) == (
+        "InvalidParameterException",
+        f"{flow} flow not enabled for this client",
+    )
+
+
+def test_a_client_without_explicit_flows_allows_srp_and_refresh_only(cognito: Cognito) -> None:
+    client = cognito.idp.create_user_pool_client(
+        UserPoolId=cognito.user_pool_id, ClientName="defaults"
+    )["UserPoolClient"]["ClientId"]
+    (pool,) = [p for p in _backend().user_pools.values() if client in p.clients]
+    assert allowed_flows(pool.clients[client]) == {
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+        "ALLOW_CUSTOM_AUTH",
+    }
+    code, _ = error_of(
+        cognito.idp.initiate_auth,
+        ClientId=client,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": cognito.password},
+    )
+    assert code == "InvalidParameterException"
+
+
+@pytest.mark.parametrize("flow", ["USER_PASSWORD_AUTH", "USER_SRP_AUTH"])
+def test_sign_in_needs_the_secret_hash_of_the_name_given(moto_endpoint: str, flow: str) -> None:
+    cognito = provision(moto_endpoint, secret=True)
+    base = {"USERNAME": "alice"}
+    base.update(
+        {"PASSWORD": cognito.password} if flow == "USER_PASSWORD_AUTH" else {"SRP_A": "abc123"}
+    )
+    for wrong, needle in (
+        ({}, "SECRET_HASH was not received"),
+        ({"SECRET_HASH": secret_hash(cognito, "bob")}, "Unable to verify secret hash"),
+    ):
+        code, message = error_of(
+            cognito.idp.initiate_auth,
+            ClientId=cognito.client_id,
+            AuthFlow=flow,
+            AuthParameters={**base, **wrong},
+        )
+        assert code == "NotAuthorizedException" and needle in message
+    answer = cognito.idp.initiate_auth(
+        ClientId=cognito.client_id,
+        AuthFlow=flow,
+        AuthParameters={**base, "SECRET_HASH": secret_hash(cognito, "alice")},
+    )
+    assert "AuthenticationResult" in answer or answer["ChallengeName"] == "PASSWORD_VERIFIER"
+
+
+def test_refresh_needs_the_secret_hash_of_the_internal_name(moto_endpoint: str) -> None:
+    cognito = provision(
+        moto_endpoint, secret=True, alias_attributes=["email"], email="alice@example.com"
+    )
+    tokens = cognito.idp.initiate_auth(
+        ClientId=cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": "alice@example.com",  # an alias: fine for the first step
+            "PASSWORD": cognito.password,
+            "SECRET_HASH": secret_hash(cognito, "alice@example.com"),
+        },
+    )["AuthenticationResult"]
+
+    def refresh(**extra: str) -> Any:
+        return cognito.idp.initiate_auth(
+            ClientId=cognito.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"], **extra},
+        )
+
+    for wrong in ({}, {"SECRET_HASH": secret_hash(cognito, "alice@example.com")}):
+        code, _ = error_of(refresh, **wrong)
+        assert code == "NotAuthorizedException"
+    assert refresh(SECRET_HASH=secret_hash(cognito, "alice"))["AuthenticationResult"]["IdToken"]
+
+
+def test_a_refresh_token_works_only_for_its_own_app_client(cognito: Cognito) -> None:
+    refresh = sign_in(cognito)["RefreshToken"]
+    other = cognito.add_client("other")["ClientId"]
+    code, _ = error_of(
+        cognito.idp.initiate_auth,
+        ClientId=other,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": refresh},
+    )
+    assert code == "NotAuthorizedException"
+    code, _ = error_of(
+        cognito.idp.get_tokens_from_refresh_token, ClientId=other, RefreshToken=refresh
+    )
+    assert code == "NotAuthorizedException"
+
+
+def test_get_tokens_from_refresh_token_checks_the_client_secret(moto_endpoint: str) -> None:
+    cognito = provision(moto_endpoint, secret=True)
+    refresh = cognito.idp.initiate_auth(
+        ClientId=cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": "alice",
+            "PASSWORD": cognito.password,
+            "SECRET_HASH": secret_hash(cognito, "alice"),
+        },
+    )["AuthenticationResult"]["RefreshToken"]
+    get = cognito.idp.get_tokens_from_refresh_token
+    for wrong in ({}, {"ClientSecret": "not-the-secret-of-this-client"}):
+        code, _ = error_of(get, ClientId=cognito.client_id, RefreshToken=refresh, **wrong)
+        assert code == "NotAuthorizedException"
+    answer = get(
+        ClientId=cognito.client_id, RefreshToken=refresh, ClientSecret=cognito.client_secret
+    )["AuthenticationResult"]
+    assert answer["IdToken"] in known_secrets()
+    assert "RefreshToken" not in answer  # no rotation on this client
+
+
+def test_a_rotating_client_hands_out_a_new_refresh_token_and_spends_the_old(
+    moto_endpoint: str,
+) -> None:
+    cognito = provision(moto_endpoint, rotation=True)
+    old = sign_in(cognito)["RefreshToken"]
+    code, message = error_of(
+        cognito.idp.initiate_auth,
+        ClientId=cognito.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": old},
+    )
+    assert code == "NotAuthorizedException" and "rotation" in message
+    new = cognito.idp.get_tokens_from_refresh_token(ClientId=cognito.client_id, RefreshToken=old)[
+        "AuthenticationResult"
+    ]["RefreshToken"]
+    assert new != old and new in known_secrets()
+    code, _ = error_of(
+        cognito.idp.get_tokens_from_refresh_token, ClientId=cognito.client_id, RefreshToken=old
+    )
+    assert code == "NotAuthorizedException"
+
+
+def test_revoke_token_checks_the_secret_and_the_token_type(moto_endpoint: str) -> None:
+    cognito = provision(moto_endpoint, secret=True)
+    tokens = cognito.idp.initiate_auth(
+        ClientId=cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": "alice",
+            "PASSWORD": cognito.password,
+            "SECRET_HASH": secret_hash(cognito, "alice"),
+        },
+    )["AuthenticationResult"]
+    revoke = cognito.idp.revoke_token
+    for token, secret, expected in (
+        (tokens["RefreshToken"], None, "UnauthorizedException"),
+        (tokens["RefreshToken"], "not-the-secret-of-this-client", "UnauthorizedException"),
+        (tokens["AccessToken"], cognito.client_secret, "UnsupportedTokenTypeException"),
+    ):
+        extra = {"ClientSecret": secret} if secret else {}
+        code, _ = error_of(revoke, ClientId=cognito.client_id, Token=token, **extra)
+        assert code == expected
+    revoke(
+        ClientId=cognito.client_id, Token=tokens["RefreshToken"], ClientSecret=cognito.client_secret
+    )
+    code, message = error_of(
+        cognito.idp.initiate_auth,
+        ClientId=cognito.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={
+            "REFRESH_TOKEN": tokens["RefreshToken"],
+            "SECRET_HASH": secret_hash(cognito, "alice"),
+        },
+    )
+    assert code == "NotAuthorizedException" and "revoked" in message
+    code, _ = error_of(cognito.idp.get_user, AccessToken=tokens["AccessToken"])
+    assert code == "NotAuthorizedException"  # the access tokens it issued went with it
+
+
+def test_sign_in_with_a_verified_alias_only(moto_endpoint: str) -> None:
+    cognito = provision(moto_endpoint, alias_attributes=["email"], email="alice@example.com")
+    tokens = sign_in(cognito, "alice@example.com")
+    assert (
+        json.loads(base64.urlsafe_b64decode(tokens["IdToken"].split(".")[1] + "=="))[
+            "cognito:username"
+        ]
+        == "alice"
+    )
+    cognito.add_user(
+        "bob",
+        "Bob-Pass-12345",
+        attributes=[
+            {"Name": "email", "Value": "bob@example.com"},
+            {"Name": "email_verified", "Value": "false"},
+        ],
+    )
+    code, _ = error_of(
+        cognito.idp.initiate_auth,
+        ClientId=cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "bob@example.com", "PASSWORD": "Bob-Pass-12345"},
+    )
+    assert code == "UserNotFoundException"
+
+
+# -- remembered devices ---------------------------------------------------------------------
+
+
+def test_a_refresh_token_bound_to_a_device_needs_its_device_key(cognito: Cognito) -> None:
+    BEHAVIOUR.device_tracking = True
+    result = sign_in(cognito)
+    device = result["NewDeviceMetadata"]
+    cognito.idp.confirm_device(
+        AccessToken=result["AccessToken"],
+        DeviceKey=device["DeviceKey"],
+        DeviceSecretVerifierConfig={"PasswordVerifier": "AAEC", "Salt": "AAEC"},
+    )
+
+    def refresh(**extra: str) -> Any:
+        return cognito.idp.initiate_auth(
+            ClientId=cognito.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": result["RefreshToken"], **extra},
+        )
+
+    for wrong in ({}, {"DEVICE_KEY": f"{REGION}_00000000-0000-4000-8000-000000000000"}):
+        code, _ = error_of(refresh, **wrong)
+        assert code == "NotAuthorizedException"
+    assert refresh(DEVICE_KEY=device["DeviceKey"])["AuthenticationResult"]["AccessToken"]
+    code, _ = error_of(
+        cognito.idp.get_tokens_from_refresh_token,
+        ClientId=cognito.client_id,
+        RefreshToken=result["RefreshToken"],
+    )
+    assert code == "NotAuthorizedException"
