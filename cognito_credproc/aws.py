@@ -266,12 +266,7 @@ def _classify(
             "or set auth_flow = USER_SRP_AUTH",
         )
     if code == "InvalidParameterException" and "flow not enabled" in message:
-        return _ServiceCognitoError(
-            code,
-            detail,
-            profile=profile.name,
-            hint="set auth_flow = USER_SRP_AUTH, or allow this flow on the app client",
-        )
+        return _ServiceCognitoError(code, detail, profile=profile.name, hint=_flow_hint(message))
     if code == "FeatureUnavailableInTierException":
         return _ServiceCognitoError(
             code,
@@ -292,6 +287,15 @@ def _classify(
             hint=f"the service failed on {operation}; try again later",
         )
     return _ServiceCognitoError(code, detail, profile=profile.name)
+
+
+def _flow_hint(message: str) -> str:
+    """What to change when the app client does not allow a flow ("X flow not enabled")."""
+    flow = message.split()[0] if message.split() else ""
+    other = {"USER_PASSWORD_AUTH": "USER_SRP_AUTH", "USER_SRP_AUTH": "USER_PASSWORD_AUTH"}
+    if flow in other:
+        return f"set auth_flow = {other[flow]}, or allow ALLOW_{flow} on the app client"
+    return "allow this flow on the app client"
 
 
 class _AuthCognitoError(CognitoError, AuthFailed):

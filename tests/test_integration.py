@@ -141,15 +141,23 @@ def test_no_password_and_no_terminal_fails_at_once(ws: Workspace, cognito: Cogni
     assert cognito.sign_ins() == 0
 
 
-def test_password_flow_not_enabled_names_the_fix(ws: Workspace, cognito: Cognito) -> None:
-    client = cognito.add_client(
-        "srp-only", flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
-    )
-    env = setup(ws, cognito, app_client_id=client["ClientId"], auth_flow="USER_PASSWORD_AUTH")
+@pytest.mark.parametrize(
+    ("flow", "allowed", "fix"),
+    [
+        ("USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "set auth_flow = USER_SRP_AUTH"),
+        ("USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "set auth_flow = USER_PASSWORD_AUTH"),
+    ],
+)
+def test_flow_not_enabled_names_the_fix(
+    ws: Workspace, cognito: Cognito, flow: str, allowed: str, fix: str
+) -> None:
+    client = cognito.add_client("narrow", flows=[allowed, "ALLOW_REFRESH_TOKEN_AUTH"])
+    env = setup(ws, cognito, app_client_id=client["ClientId"], auth_flow=flow)
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 1
-    assert "flow not enabled" in done.stderr
-    assert "auth_flow = USER_SRP_AUTH" in done.stderr
+    assert f"{flow} flow not enabled" in done.stderr
+    assert f"{fix}, or allow ALLOW_{flow} on the app client" in done.stderr
+    assert cognito.sign_ins() == 1  # refused at the first call
 
 
 def test_role_arn_is_sent_as_custom_role(ws: Workspace, cognito: Cognito) -> None:
