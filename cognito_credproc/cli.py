@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from . import __version__
 from .cache import FileCache, default_cache_dir
@@ -162,10 +163,15 @@ class Context:
     """What every command needs: the parsed arguments, the profile, the cache."""
 
     def __init__(
-        self, args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]
+        self,
+        args: argparse.Namespace,
+        environ: dict[str, str] | os._Environ[str],
+        *,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.args = args
         self.environ = environ
+        self.now = now
         self.profile_name = resolve_profile_name(args.profile, environ)
         self._config_path: str | None = None
         self._profile: Profile | None = None
@@ -206,7 +212,7 @@ def cmd_credentials(ctx: Context) -> int:
 
     # The hot path: a fresh cache entry is printed without the lock or botocore.
     profile = ctx.profile
-    found = lookup(profile, ctx.cache)
+    found = lookup(profile, ctx.cache, ctx.now)
     if found is not None and found[1] > profile.refresh_margin:
         creds, left = found
         if ctx.args.debug:

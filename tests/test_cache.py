@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,73 @@ def test_a_parent_others_can_write_to_is_refused_with_the_fix(tmp_path: Path) ->
     parent.chmod(0o1777)  # sticky, like /tmp: only an entry's owner may rename it
     cache["k"] = {"a": 1}
     assert cache["k"] == {"a": 1}
+
+
+def _where(name: str, dir_fd: object) -> str:
+    """An absolute path for a name that may be relative to a directory descriptor."""
+    if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(name):
+        return os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+    return os.path.abspath(name)
+
+
+class _FileEvents:
+    """Opens and renames seen through audit hooks (they cannot be removed, so the hook
+    records only while a test has it switched on)."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.opened: list[tuple[str, int]] = []  # (name as given, os.open-style flags)
+        self.renamed: list[tuple[str, str, bytes]] = []  # (source, target, source's bytes)
+
+    def hook(self, event: str, args: tuple[object, ...]) -> None:
+        if not self.active:
+            return
+        if event == "open" and isinstance(args[0], str):
+            mode, flags = args[1], args[2] if isinstance(args[2], int) else 0
+            if isinstance(mode, str):  # builtins.open: the mode string
+                writing = any(c in mode for c in "wax+")
+                flags = os.O_WRONLY if writing else os.O_RDONLY
+            self.opened.append((args[0], flags))
+        elif event == "os.rename":
+            source = _where(str(args[0]), args[2])
+            target = _where(str(args[1]), args[3])
+            self.active = False  # reading the source must not count as an open
+            try:
+                with open(source, "rb") as handle:
+                    content = handle.read()
+            finally:
+                self.active = True
+            self.renamed.append((source, target, content))
+
+
+_EVENTS = _FileEvents()
+sys.addaudithook(_EVENTS.hook)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names descriptors via /proc")
+def test_an_entry_is_never_written_in_place_only_renamed_onto(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"))
+    cache["k"] = {"v": "old"}
+    final = os.path.abspath(cache.path("k"))
+    _EVENTS.opened.clear()
+    _EVENTS.renamed.clear()
+    _EVENTS.active = True
+    try:
+        cache["k"] = {"v": "new"}
+    finally:
+        _EVENTS.active = False
+
+    def names(path: str, given: str) -> bool:  # a given name, absolute or descriptor-relative
+        return given == path or (not os.path.isabs(given) and given == os.path.basename(path))
+
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+    assert [g for g, flags in _EVENTS.opened if names(final, g) and flags & write_flags] == []
+    ((source, target, content),) = _EVENTS.renamed
+    assert target == final
+    assert os.path.dirname(source) == os.path.dirname(final)  # same directory: atomic
+    assert os.path.basename(source).startswith(".tmp-")
+    assert json.loads(content) == {"v": "new"}  # whole before it takes the entry's place
+    created = [flags for g, flags in _EVENTS.opened if names(source, g)]
+    assert created and created[0] & os.O_EXCL  # a fresh file nobody else could have made
+    assert not os.path.exists(source)
+    assert cache["k"] == {"v": "new"}

@@ -8,7 +8,9 @@ server, so the device proof is checked for real."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,13 @@ from botocore.stub import Stubber
 
 from cognito_credproc.aws import Clients
 from cognito_credproc.cache import FileCache
-from cognito_credproc.config import profile_from_section
+from cognito_credproc.config import Profile, profile_from_section
 from cognito_credproc.errors import AuthFailed
+from cognito_credproc.parentwatch import ParentWatch
 from cognito_credproc.provider import Provider
 from cognito_credproc.signin.api import ApiSignIn
 from cognito_credproc.signin.challenges import mfa_names
+from cognito_credproc.store import Store
 from cognito_credproc.tokens import Tokens
 
 from . import srp_server
@@ -241,9 +245,33 @@ def test_rotating_client_renews_with_get_tokens_and_keeps_the_new_refresh_token(
     stub.assert_no_pending_responses()
 
 
+class LockWatchingCache(FileCache):
+    """A cache that notes which refresh token is on disk at the moment each lock is
+    about to be released: what the next process finds once it gets the lock."""
+
+    def __init__(self, directory: str, profile: Profile) -> None:
+        super().__init__(directory)
+        self.store = Store(profile, self)
+        self.on_disk_at_release: list[str | None] = []
+
+    @contextlib.contextmanager
+    def lock(
+        self,
+        key: str,
+        timeout: float,
+        profile: str | None = None,
+        *,
+        watch: ParentWatch | None = None,
+    ) -> Iterator[None]:
+        with super().lock(key, timeout, profile, watch=watch):
+            yield
+            saved = self.store.tokens()  # still held here
+            self.on_disk_at_release.append(saved.refresh_token if saved else None)
+
+
 def test_rotated_refresh_token_is_on_disk_before_the_lock_is_released(tmp_path: Path) -> None:
     pool, stub, _ = stubbed()
-    cache = FileCache(str(tmp_path))
+    cache = LockWatchingCache(str(tmp_path), pool.profile)
     provider = Provider(pool.profile, cache, clients=pool.clients, interaction=Script(), environ={})
     expired = tokens_result(exp=1)
     provider.store.save_tokens(
@@ -259,8 +287,10 @@ def test_rotated_refresh_token_is_on_disk_before_the_lock_is_released(tmp_path: 
     )
     with stub:
         provider.tokens()
-    saved = provider.store.tokens()
-    assert saved is not None and saved.refresh_token == "r-new"
+    stub.assert_no_pending_responses()
+    # r-old is spent the moment Cognito answers: a process that took the lock next and
+    # found it would be signed out.
+    assert cache.on_disk_at_release == ["r-new"]
 
 
 def test_revoke_token_sends_the_refresh_token() -> None:
@@ -428,3 +458,22 @@ def test_login_starts_again_when_the_sign_in_session_expired(tmp_path: Path) -> 
     stub.assert_no_pending_responses()
     assert tokens.refresh_token == "r1"
     assert any("session expired" in line for line in script.said)
+
+
+@pytest.mark.parametrize("cached", ["nothing", "tokens-without-a-device"])
+def test_device_srp_auth_without_a_remembered_device_is_refused(cached: str) -> None:
+    pool, stub, _ = stubbed()
+    previous = None
+    if cached != "nothing":
+        result = tokens_result()
+        previous = Tokens(id_token=result["IdToken"], access_token=result["AccessToken"])
+    stub.add_response(
+        "initiate_auth",
+        {"ChallengeName": "DEVICE_SRP_AUTH", "Session": S1, "ChallengeParameters": {}},
+    )
+    # No answer is stubbed: a DEVICE_SRP_AUTH answer without a device would be a call
+    # the Stubber refuses, which is not the error expected here.
+    with stub, pytest.raises(AuthFailed, match="remembered device") as caught:
+        pool.sign_in(previous)
+    stub.assert_no_pending_responses()
+    assert caught.value.hint == "run: cognito-credproc login --profile dev"

@@ -301,13 +301,15 @@ def test_lock_held_too_long_is_a_clear_error(ws: Workspace, cognito: Cognito) ->
 def test_service_down_fails_cleanly_and_quickly(ws: Workspace, cognito: Cognito) -> None:
     import socket
 
+    # A port held bound but never listening refuses connections; closing it first would
+    # let anything else on the machine take it before the helper connects.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = setup(ws, cognito, endpoint_url=f"http://127.0.0.1:{port}")
-    started = time.monotonic()
-    done = ws.run("--profile", "dev", env=env, timeout=60)
-    assert time.monotonic() - started < 35
+        env = setup(ws, cognito, endpoint_url=f"http://127.0.0.1:{port}")
+        started = time.monotonic()
+        done = ws.run("--profile", "dev", env=env, timeout=60)
+        assert time.monotonic() - started < 35
     assert done.returncode == 1
     assert "cannot reach" in done.stderr
     assert "Traceback" not in done.stderr
@@ -379,3 +381,22 @@ def test_the_suite_wide_secret_check_can_fail(ws: Workspace, cognito: Cognito) -
     with pytest.raises(AssertionError):
         ws.check_no_secrets("token eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig")
     ws.check_no_secrets("profile dev: Incorrect username or password.")
+
+
+def test_an_identity_id_the_pool_no_longer_knows_is_replaced(
+    ws: Workspace, cognito: Cognito
+) -> None:
+    env = setup(ws, cognito)
+    assert ws.run("--profile", "dev", env=env).returncode == 0
+    cached = json.loads(next(ws.cache.glob("identity-*.json")).read_text())["identity_id"]
+    # The identity pool forgot it (deleted identities, a recreated pool) ...
+    BEHAVIOUR.identities.clear()
+    for path in ws.cache.glob("credentials-*.json"):
+        path.unlink()
+    done = ws.run("--profile", "dev", env=env)
+    assert done.returncode == 0, done.stderr
+    # ... so the helper asked GetId again instead of failing on the cached id.
+    assert cognito.calls["GetId"] == 2
+    assert cognito.calls["GetCredentialsForIdentity"] == 3  # the refused one, then the new
+    assert json.loads(next(ws.cache.glob("identity-*.json")).read_text())["identity_id"] == cached
+    assert cognito.sign_ins() == 1

@@ -46,40 +46,60 @@ def test_cold_start_signs_in_then_serves_from_cache(tmp_path: Path) -> None:
     assert len(clients.calls) == 3
 
 
-# (seconds after the first run, refresh_margin, idp calls expected, identity calls expected)
-CASES: list[tuple[str, float, dict[str, str], list[str], list[str]]] = [
-    ("fresh credentials", 60, {}, [], []),
-    ("just outside the margin", 3600 - 901, {}, [], []),
-    ("just inside the margin", 3600 - 899, {}, [], ["GetCredentialsForIdentity"]),
-    ("margin 0 keeps near-expiry credentials", 3590, {"refresh_margin": "0"}, [], []),
-    ("credentials expired, id token still good", 3600 - 899, {}, [], ["GetCredentialsForIdentity"]),
+# (name, seconds after the first run, settings, credentials lifetime, idp calls expected,
+#  identity calls expected); ID and access tokens live 3600 s, the margin is 900 s
+CASES: list[tuple[str, float, dict[str, str], float, list[str], list[str]]] = [
+    ("fresh credentials", 60, {}, 3600, [], []),
+    ("just outside the margin", 3600 - 901, {}, 3600, [], []),
+    ("exactly on the margin", 3600 - 900, {}, 3600, [], ["GetCredentialsForIdentity"]),
+    ("just inside the margin", 3600 - 899, {}, 3600, [], ["GetCredentialsForIdentity"]),
+    ("margin 0 keeps near-expiry credentials", 3590, {"refresh_margin": "0"}, 3600, [], []),
+    # 30-minute credentials, gone after 31 minutes; the ID token has 29 minutes left
+    ("credentials expired, id token still good", 1860, {}, 1800, [], ["GetCredentialsForIdentity"]),
     (
         "id token inside its 5-minute margin",
         3600 - 200,
         {},
+        3600,
         ["REFRESH_TOKEN_AUTH"],
         ["GetCredentialsForIdentity"],
     ),
-    ("id token expired", 7200, {}, ["REFRESH_TOKEN_AUTH"], ["GetCredentialsForIdentity"]),
-    ("a month later", 30 * 86400, {}, ["REFRESH_TOKEN_AUTH"], ["GetCredentialsForIdentity"]),
+    ("id token expired", 7200, {}, 3600, ["REFRESH_TOKEN_AUTH"], ["GetCredentialsForIdentity"]),
+    (
+        "a month later",
+        30 * 86400,
+        {},
+        3600,
+        ["REFRESH_TOKEN_AUTH"],
+        ["GetCredentialsForIdentity"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("later", "extra", "idp", "identity"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+    ("later", "extra", "lifetime", "idp", "identity"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
 )
 def test_what_happens_later(
-    tmp_path: Path, later: float, extra: dict[str, str], idp: list[str], identity: list[str]
+    tmp_path: Path,
+    later: float,
+    extra: dict[str, str],
+    lifetime: float,
+    idp: list[str],
+    identity: list[str],
 ) -> None:
     clock = Clock()
     provider, clients = make(tmp_path, clock, **extra)
-    provider.credentials()
+    clients.identity.lifetime = lifetime
+    first = provider.credentials()
     clients.idp.calls.clear()
     clients.identity.calls.clear()
     clock.advance(later)
     creds = provider.credentials()
     assert clients.idp.calls == idp
     assert clients.identity.calls == identity  # GetId never again: the IdentityId is cached
+    assert (creds == first) is (identity == [])  # reused exactly when nothing was called
     assert creds.expiration > clock()
 
 
