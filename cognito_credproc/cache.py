@@ -56,6 +56,14 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
     return platformdirs.user_cache_dir(APP_NAME, appauthor=False)
 
 
+def _log_wait(path: str, timeout: float) -> None:
+    import logging  # only when there is a wait: the cache-hit path never gets here
+
+    logging.getLogger("cognito_credproc").debug(
+        "another process holds the lock %s; waiting up to %g s", path, timeout
+    )
+
+
 class CacheDirError(CredprocError):
     """The cache directory is unsafe to use."""
 
@@ -312,12 +320,16 @@ class FileCache:
         lock = filelock.FileLock(path, mode=FILE_MODE)
         watch = watch or ParentWatch()
         deadline = time.monotonic() + timeout
+        waited = False
         try:
             while True:
                 try:
                     lock.acquire(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
                     break
                 except filelock.Timeout:
+                    if not waited:
+                        waited = True
+                        _log_wait(path, timeout)
                     if time.monotonic() >= deadline:
                         raise LockTimeout(
                             f"another cognito-credproc process held the lock for over "

@@ -10,7 +10,7 @@ import pytest
 
 from cognito_credproc.tokens import jwt_claims
 
-from .conftest import Cognito, Workspace, parse_output
+from .conftest import Cognito, Workspace, parse_output, run_python
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def test_status_table_and_json_show_no_secret(ws: Workspace, cognito: Cognito) -
     row = data["profiles"][0]
     assert row["profile"] == "dev" and row["refresh_token"] is True
     assert row["credentials_expire"] == creds["Expiration"]
-    assert row["refresh_token_age_seconds"] >= 0
+    assert 0 <= row["refresh_token_age_seconds"] < 120  # issued by the run just before
     entry = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
     for output in (table.stdout, as_json.stdout):
         for secret in (
@@ -133,6 +133,8 @@ def test_exec_without_a_command_is_a_usage_error(ws: Workspace, cognito: Cognito
     signed_in(ws, cognito)
     done = ws.run("exec", "--profile", "dev")
     assert done.returncode == 2
+    assert "exec needs a command" in done.stderr
+    assert done.stdout == ""
 
 
 def test_clear_deletes_without_contacting_cognito(ws: Workspace, cognito: Cognito) -> None:
@@ -195,9 +197,16 @@ def test_configure_appends_keeps_comments_and_is_idempotent(
     assert forced.returncode == 0, forced.stderr
     assert ws.aws_config.read_text().startswith(AWS_CONFIG_WITH_COMMENTS)
 
-    # and the AWS CLI's own view of the result runs the helper
-    login = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
-    assert login.returncode == 0, login.stderr
+    # and the AWS CLI runs the line configure wrote
+    cli = ["-m", "awscli", "sts", "get-caller-identity", "--profile", "dev"]
+    done = run_python(
+        [*cli, "--endpoint-url", cognito.endpoint],
+        {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password},
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"Account"' in done.stdout
+    assert cognito.sign_ins() == 1
+    assert cognito.calls["GetCredentialsForIdentity"] == 1
 
 
 def test_configure_refuses_to_clobber_another_aws_profile(ws: Workspace, cognito: Cognito) -> None:

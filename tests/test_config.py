@@ -164,6 +164,20 @@ def test_config_from_platform_dir_when_nothing_names_it(ws: Workspace) -> None:
 
 
 def test_help_and_version_exit_0(ws: Workspace) -> None:
-    assert run(ws, "--help").returncode == 0
+    from cognito_credproc import __version__
+
+    shown = run(ws, "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("usage: cognito-credproc ")
+    assert shown.stderr == ""
+    for word in ("login", "logout", "status", "token", "env", "exec", "clear", "configure"):
+        assert f"\n    {word} " in shown.stdout, word  # each command, with its one-line help
+    for option in ("--profile NAME", "--config PATH", "--debug", "--version"):
+        assert option in shown.stdout
+    assert "background-refresh" not in shown.stdout  # internal
+    login = run(ws, "login", "--help")
+    assert login.returncode == 0
+    assert login.stdout.startswith("usage: cognito-credproc login ")
     version = run(ws, "--version")
-    assert version.returncode == 0 and "cognito-credproc" in version.stdout
+    assert version.returncode == 0
+    assert version.stdout == f"cognito-credproc {__version__}\n"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import threading
 import time
 
 import pytest
@@ -31,15 +33,53 @@ _namespace: dict[str, object] = {}
 exec(TOTP_SOURCE, _namespace)  # noqa: S102 - our own constant, shared with a helper script
 
 
-def totp_now() -> str:
-    """RFC 6238 (SHA-1, 30 s, 6 digits) as moto checks it."""
-    code = _namespace["totp"](MOTO_TOTP_SECRET)  # type: ignore[operator]
+def totp_now(at: float | None = None) -> str:
+    """RFC 6238 (SHA-1, 30 s, 6 digits) as moto checks it. The strict Cognito also takes
+    the code of the step before, so a code made just before a step ends still works."""
+    code = _namespace["totp"](MOTO_TOTP_SECRET, at)  # type: ignore[operator]
     return str(code)
+
+
+def wrong_code() -> str:
+    """A code that no step near now has."""
+    now = time.time()
+    near = {totp_now(now + offset) for offset in (-60, -30, 0, 30, 60)}
+    return next(
+        c for c in ("000000", "111111", "222222", "333333", "444444", "555555") if c not in near
+    )
 
 
 @pytest.fixture
 def totp_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+
+
+class DebugLog:
+    """A child's stderr read as it comes (a thread), to wait for a --debug line."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        self.stream = proc.stderr
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.stream:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: any(text in x for x in self.lines), timeout):
+                raise AssertionError(f"{text!r} never logged; saw {self.lines!r}")
+
+    def text(self) -> str:
+        self.reader.join(timeout=30)
+        with self.changed:
+            return "".join(self.lines)
 
 
 def pty(ws: Workspace, *args: str, env: dict[str, str] | None = None) -> PtyRun:
@@ -153,8 +193,7 @@ def test_totp_mfa_with_a_wrong_code_first(
     ws.write_config(cognito.profile_section("dev"))
     run = pty(ws, "login", "--profile", "dev")
     run.answer("Password for alice", cognito.password)
-    wrong = "000000" if totp_now() != "000000" else "111111"
-    run.answer("Authenticator app code for alice: ", wrong)
+    run.answer("Authenticator app code for alice: ", wrong_code())
     run.expect("not accepted")
     run.answer("Authenticator app code for alice: ", totp_now())
     run.expect("Signed in as alice")
@@ -304,7 +343,6 @@ def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -
 def test_a_one_time_code_is_asked_once_when_many_start_together(
     ws: Workspace, cognito: Cognito, totp_checked: None
 ) -> None:
-    import subprocess
     import sys
 
     enable_totp_for(cognito, "alice", cognito.password)
@@ -314,7 +352,7 @@ def test_a_one_time_code_is_asked_once_when_many_start_together(
     asking.expect("Authenticator app code for alice: ")
     # meanwhile, a second SDK call arrives without a terminal: it waits on the lock
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
+        [sys.executable, "-m", "cognito_credproc", "--profile", "dev", "--debug"],
         env={**ws.env, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -322,12 +360,16 @@ def test_a_one_time_code_is_asked_once_when_many_start_together(
         start_new_session=True,
         text=True,
     )
-    time.sleep(1.0)
-    assert waiting.poll() is None  # still waiting for the person at the terminal
+    log = DebugLog(waiting)
+    log.wait_for("another process holds the lock")
+    assert waiting.poll() is None  # blocked by the terminal's run
     asking.answer("Authenticator app code for alice: ", totp_now())
     code, out, err = asking.finish()
     assert code == 0, err
-    waited_out, waited_err = waiting.communicate(timeout=60)
+    waited_out, _ = waiting.communicate(timeout=60)
+    waited_err = log.text()
+    ws.check_no_secrets(waited_err)
     assert waiting.returncode == 0, waited_err
+    assert "another process refreshed the credentials" in waited_err  # found them after
     assert waited_out == out
     assert cognito.calls["RespondToAuthChallenge:SOFTWARE_TOKEN_MFA"] == 1

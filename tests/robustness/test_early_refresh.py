@@ -4,6 +4,7 @@ by a detached process; a failed background refresh changes nothing."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import filelock
@@ -11,7 +12,7 @@ import pytest
 
 from cognito_credproc.config import load_profile
 
-from ..conftest import Cognito, Workspace, parse_output
+from ..conftest import Cognito, Workspace, parse_output, run_python
 from ..strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -34,6 +35,27 @@ def age_credentials(ws: Workspace, seconds: float) -> None:
     path.write_text(json.dumps(entry))
 
 
+# The helper, with the start of the background run replaced by a line on stderr: what
+# would have started is seen at once, with nothing to wait for.
+RECORDING = (
+    "import sys\n"
+    "import cognito_credproc.background as background\n"
+    "def started(*args):\n"
+    "    sys.stderr.write('background refresh started\\n')\n"
+    "background.start_background_refresh = started\n"
+    "from cognito_credproc.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+STARTED = "background refresh started"
+
+
+def run_recording(ws: Workspace) -> subprocess.CompletedProcess[str]:
+    done = run_python(["-c", RECORDING, "--profile", "dev"], ws.env)
+    ws.check_no_secrets(done.stderr)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def lock_is_free(ws: Workspace) -> bool:
     profile = load_profile(str(ws.config), "dev", {})
     try:
@@ -51,11 +73,13 @@ def test_early_window_prints_at_once_and_renews_in_the_background(
     first = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
     assert first.returncode == 0, first.stderr
     assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1
-    again = ws.run("--profile", "dev")  # fetched a moment ago: never renewed early
+    again = run_recording(ws)  # fetched a moment ago: never renewed early
     assert again.stdout == first.stdout
-    time.sleep(0.5)
-    assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1
+    assert STARTED not in again.stderr
     age_credentials(ws, 120)
+    control = run_recording(ws)  # the same run a minute later would start one
+    assert control.stdout == first.stdout
+    assert STARTED in control.stderr
     second = ws.run("--profile", "dev")  # no password: the background run must not need one
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout  # printed at once from the cache
@@ -87,8 +111,8 @@ def test_outside_the_early_window_nothing_is_started(ws: Workspace, cognito: Cog
         == 0
     )
     age_credentials(ws, 120)
-    assert ws.run("--profile", "dev").returncode == 0
-    time.sleep(1.0)  # give a wrongly started background run the chance to show up
+    done = run_recording(ws)
+    assert STARTED not in done.stderr
     assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1
 
 
