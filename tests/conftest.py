@@ -4,10 +4,12 @@ to run the command the way botocore does: pipes, no terminal."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -336,19 +338,48 @@ def clean_env(root: Path) -> dict[str, str]:
     return env
 
 
+def processes_with(variable: str, value: str) -> list[int]:
+    """Processes (other than this one) whose environment has variable=value: the helpers
+    a test started, including the detached ones (early_refresh). Linux only: elsewhere
+    the list is empty."""
+    wanted = f"{variable}={value}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        if int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = b"\0" + (entry / "environ").read_bytes()
+        except OSError:  # gone, or not ours to read
+            continue
+        if b"\0" + wanted in environ:
+            found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    """A temporary home. Every helper started with it must be gone when the test ends,
+    so that no late call reaches the local Cognito while the next test counts calls."""
     (tmp_path / "home").mkdir()
     env = clean_env(tmp_path)
     env["COGNITO_CREDPROC_CONFIG"] = str(tmp_path / "config.ini")
     env["COGNITO_CREDPROC_CACHE_DIR"] = str(tmp_path / "cache")
-    return Workspace(
+    yield Workspace(
         root=tmp_path,
         config=tmp_path / "config.ini",
         cache=tmp_path / "cache",
         aws_config=tmp_path / "aws-config",
         env=env,
     )
+    deadline = time.monotonic() + 60
+    left = processes_with("COGNITO_CREDPROC_CACHE_DIR", env["COGNITO_CREDPROC_CACHE_DIR"])
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = processes_with("COGNITO_CREDPROC_CACHE_DIR", env["COGNITO_CREDPROC_CACHE_DIR"])
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"helper processes outlived the test by a minute: {left}"
 
 
 def age_cached_tokens(ws: Workspace, seconds: float) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -23,6 +24,9 @@ class PtyRun:
         os.close(slave)
 
         def become_session_leader_with_tty() -> None:
+            # A person's terminal delivers Ctrl-C: undo an ignored SIGINT inherited from
+            # a pytest started in the background (`pytest &` ignores it in its children).
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.setsid()
             fd = os.open(slave_name, os.O_RDWR)  # the first tty a session leader opens is its own
             os.close(fd)
@@ -79,7 +83,13 @@ class PtyRun:
         self.send(line)
 
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:
-        out, err = self.proc.communicate(timeout=timeout)
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # never leave it running for the next test
+            self.proc.communicate()
+            os.close(self.master)
+            raise AssertionError(f"still running after {timeout} s; saw {self.screen!r}") from None
         while self._read(0.1):
             pass
         os.close(self.master)

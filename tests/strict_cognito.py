@@ -782,7 +782,27 @@ def assume_role_with_web_identity(self: TokenResponse) -> Any:
     return result
 
 
+def verify_totp(totp: Any, code: bytes, valid_window: int = 0) -> None:
+    """A code of the current 30-second step, or of the step just before it: what a code
+    typed (or computed) a moment before the step ended still shows when it arrives
+    (RFC 6238, section 5.2). moto accepts the current step only, which makes every
+    test that crosses a step boundary fail."""
+    from cryptography.hazmat.primitives.twofactor import InvalidToken
+
+    now = int(time.time())
+    for at in (now, now - 30):
+        try:
+            totp.verify(code, at)
+        except InvalidToken:
+            continue
+        return
+    raise InvalidToken("Supplied TOTP value does not match.")
+
+
 def install() -> None:
+    import moto.cognitoidp.models
+
+    moto.cognitoidp.models.verify_totp = verify_totp  # type: ignore[attr-defined]
     CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign]
     CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge  # type: ignore[method-assign]
     # operations moto lacks

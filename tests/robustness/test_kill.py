@@ -27,6 +27,8 @@ KILLS = 60
 def check_cache_is_whole(ws: Workspace) -> None:
     profile = load_profile(str(ws.config), "dev", {})
     for path in ws.cache.glob("*.json"):
+        if path.name.startswith(".tmp-"):
+            continue  # a killed writer's temp file: never read, swept later
         json.loads(path.read_bytes())  # raises on a torn file
     store = Store(profile, FileCache(str(ws.cache)))
     for key, loader in (

@@ -3,6 +3,7 @@ never garbage in the cache."""
 
 from __future__ import annotations
 
+import calendar
 import json
 import time
 from collections.abc import Callable
@@ -198,7 +199,7 @@ def test_clock_skew_is_measured_and_applied(ws: Workspace, offset: float) -> Non
     assert "clock skew" in err  # reported in --debug
     data = parse_output(out)
     # Expiration is given in this machine's clock, so the SDK refreshes at the right moment
-    printed = time.mktime(time.strptime(data["Expiration"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    printed = calendar.timegm(time.strptime(data["Expiration"], "%Y-%m-%dT%H:%M:%SZ"))
     assert 3500 < printed - time.time() <= 3600
     # and the next run reuses them: by the service's clock there is an hour left
     again = ws.run("--profile", "dev", timeout=30)
