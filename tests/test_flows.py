@@ -119,7 +119,9 @@ def test_guest_identity_signs_in_nobody(ws: Workspace, moto_endpoint: str) -> No
     assert BEHAVIOUR.calls["GetId"] == 1
     second = ws.run("--profile", "guest")
     assert second.stdout == first.stdout
-    assert ws.run("login", "--profile", "guest").returncode == 2  # nobody to sign in
+    login = ws.run("login", "--profile", "guest")
+    assert login.returncode == 2
+    assert "profile guest: this profile uses guest (unauthenticated) access" in login.stderr
 
 
 def test_guest_access_refused_by_the_pool_is_reported(ws: Workspace, cognito: Cognito) -> None:

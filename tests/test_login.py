@@ -318,6 +318,8 @@ def test_logout_whose_revoke_fails_says_the_token_lives_on_and_fails(
     assert not list(ws.cache.glob("*.json"))
     again = ws.run("--profile", "dev")
     assert again.returncode == 1  # nothing left to sign in with
+    assert "run: cognito-credproc login --profile dev" in again.stderr
+    assert cognito.sign_ins() == 1
 
 
 def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -> None:

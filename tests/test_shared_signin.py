@@ -114,7 +114,10 @@ def test_logout_names_every_profile_that_shared_the_sign_in(
     for name in ("dev", "prod", "batch"):
         assert name in done.stderr
     assert not list(ws.cache.glob("*.json"))
-    assert ws.run("--profile", "dev").returncode == 1  # signed out everywhere
+    again = ws.run("--profile", "dev")
+    assert again.returncode == 1  # signed out everywhere: no cache, no refresh token
+    assert "run: cognito-credproc login --profile dev" in again.stderr
+    assert cognito.sign_ins() == 1
 
 
 def test_account_id_follows_each_profile_over_one_credentials_cache(
