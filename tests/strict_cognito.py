@@ -1,11 +1,29 @@
 """Make moto behave like the real Cognito where it matters to this tool.
 
-moto (5.x) accepts any SRP proof, skips SECRET_HASH on the password flow, ignores
-ExplicitAuthFlows, hands out a new random IdentityId per GetId without checking the
-token, hands out credentials and OpenID tokens for any IdentityId without Logins,
-returns the same keys for 90 seconds, and its STS takes any WebIdentityToken. These
-patches, applied inside the test process that runs ThreadedMotoServer, close those
-gaps, count the calls and record every secret handed out (the suite's leak oracle).
+Where moto (5.x) falls short, and what these patches (applied inside the test process
+that runs ThreadedMotoServer) do instead:
+
+- SRP: moto accepts any proof; here it is checked (``srp_server``), with either
+  convention for USER_ID_FOR_SRP (``BEHAVIOUR.srp_user_id``).
+- ExplicitAuthFlows: ignored by moto; here every flow must be allowed on the app client.
+- SECRET_HASH: checked on every call of a client with a secret, with the name Cognito
+  uses: as typed on InitiateAuth, the pool's internal username after it and on refresh.
+- Aliases (AliasAttributes): moto finds users by username only; a verified alias works.
+- Refresh: only the app client that got the token may use it; GetTokensFromRefreshToken
+  (with ClientSecret) and RevokeToken, which moto lacks; clients that rotate refresh
+  tokens (``BEHAVIOUR.rotating_clients``) refuse REFRESH_TOKEN_AUTH.
+- Devices (``BEHAVIOUR.device_tracking``): NewDeviceMetadata, ConfirmDevice, refresh
+  tokens bound to their device key, DEVICE_SRP_AUTH for a remembered device.
+- Identity pool: moto mints a new IdentityId per GetId and hands out credentials and
+  OpenID tokens for any IdentityId without Logins; here IdentityIds are stable per user,
+  Logins must hold a valid ID token of a trusted provider for that very identity, and
+  credentials are fresh keys for an hour (moto: the same keys for 90 seconds).
+- STS: moto takes any WebIdentityToken; here only an unexpired OpenID token signed by
+  this identity pool.
+- TOTP: moto accepts the current 30-second step only; here the step before it too.
+
+Every call is counted (``BEHAVIOUR.calls``) and every secret handed out is recorded
+(``BEHAVIOUR.issued``): the suite's leak oracle.
 """
 
 from __future__ import annotations

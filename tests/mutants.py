@@ -1,0 +1,349 @@
+"""A mutation run: plant one-line bugs in a copy of the repository, one at a time, and
+check that the tests named for each one fail. Not part of the normal test run.
+
+    python tests/mutants.py             every mutant
+    python tests/mutants.py -k margin   those whose name contains "margin"
+    python tests/mutants.py --list      names and where each snippet is found
+
+For each mutant it prints ``killed`` (its tests failed) or ``SURVIVED`` (they passed),
+then a summary; it exits 1 when any mutant survived or could not be applied, 2 when the
+named tests fail without any mutant (then the run proves nothing).
+
+Adding a mutant: append a ``Mutant`` to ``MUTANTS`` below with
+  - ``name``: short, unique, says what the bug is;
+  - ``snippet``: an exact piece of the source under ``cognito_credproc/`` that occurs
+    exactly once in the whole package (copy it from the code; add a neighbouring line
+    when one line is not unique). The script finds the file itself, so mutants survive
+    code moving between modules; a snippet that is gone or ambiguous is reported;
+  - ``replacement``: what the snippet becomes (one line's worth of change);
+  - ``tests``: the pytest node ids or paths (relative to the repository root) that must
+    catch it, as few as do the job: only those run, so the run stays fast.
+Then run ``python tests/mutants.py -k NAME``: it must say killed. A mutant that survives
+is a gap in the tests, not in the list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "cognito_credproc"
+TEST_TIMEOUT_SECONDS = 900  # per mutant, all its tests; a hang counts as killed
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    snippet: str
+    replacement: str
+    tests: tuple[str, ...]
+
+
+MUTANTS: list[Mutant] = [
+    # -- the cache and the refresh margin ------------------------------------------------
+    Mutant(
+        "store-margin-inclusive",
+        "found[0] if found is not None and found[1] > wanted else None",
+        "found[0] if found is not None and found[1] >= wanted else None",
+        (
+            "tests/test_boundaries.py::test_the_margin_to_the_second_in_the_store",
+            "tests/test_provider.py::test_what_happens_later",
+        ),
+    ),
+    Mutant(
+        "fast-path-margin-inclusive",
+        "if found is not None and found[1] > profile.refresh_margin:",
+        "if found is not None and found[1] >= profile.refresh_margin:",
+        ("tests/test_boundaries.py::test_the_margin_to_the_second_on_the_fast_path",),
+    ),
+    Mutant(
+        "cache-written-in-place",
+        "fd, tmp = tempfile.mkstemp(dir=directory.path, prefix=TEMP_PREFIX)",
+        "fd, tmp = os.open(directory.join(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "
+        "directory.join(name)",
+        ("tests/test_cache.py::test_an_entry_is_never_written_in_place_only_renamed_onto",),
+    ),
+    Mutant(
+        "cache-temp-file-copied-not-renamed",
+        # (indented as in the cache; the settings writer has the same line, less indented)
+        "                directory.replace(os.path.basename(tmp), name)",
+        '                __import__("shutil").copyfile(tmp, directory.join(name)); os.unlink(tmp)',
+        ("tests/test_cache.py::test_an_entry_is_never_written_in_place_only_renamed_onto",),
+    ),
+    Mutant(
+        "cache-entry-missing-fields-accepted",
+        "if not all(isinstance(v, str) and v for v in strings):",
+        "if not isinstance(strings[0], str):",
+        (
+            "tests/test_boundaries.py::"
+            "test_an_entry_with_a_valid_expiration_but_a_missing_field_is_a_miss",
+        ),
+    ),
+    # -- sign-in -------------------------------------------------------------------------
+    Mutant(
+        "device-srp-without-a-device",
+        "if state.device is None or not state.device.has_device:",
+        "if False:",
+        ("tests/test_challenges.py::test_device_srp_auth_without_a_remembered_device_is_refused",),
+    ),
+    Mutant(
+        "srp-math-with-the-configured-username",
+        'user_id = params.get("USER_ID_FOR_SRP") or state.username',
+        "user_id = state.username",
+        ("tests/test_srp_names.py::test_user_id_for_srp_is_the_sub_as_moto_sends_it",),
+    ),
+    Mutant(
+        "srp-answer-names-user-id-for-srp",
+        'answer_name = params.get("USERNAME") or user_id',
+        "answer_name = user_id",
+        ("tests/test_srp_names.py::test_user_id_for_srp_is_the_sub_as_moto_sends_it",),
+    ),
+    # -- refresh and revocation ----------------------------------------------------------
+    Mutant(
+        "refresh-without-secret-hash",
+        "api.with_secret_hash(params, username)",
+        "pass",
+        ("tests/test_pools.py::test_client_secret_on_sign_in_and_refresh",),
+    ),
+    Mutant(
+        "refresh-secret-hash-with-the-configured-name",
+        'username = tokens.internal_username or api.profile.username or ""',
+        'username = api.profile.username or ""',
+        ("tests/test_pools.py::test_client_secret_on_sign_in_and_refresh",),
+    ),
+    Mutant(
+        "refresh-without-device-key",
+        'params["DEVICE_KEY"] = tokens.device_key',
+        "pass",
+        ("tests/test_pools.py::test_a_remembered_device_refreshes_and_proves_itself",),
+    ),
+    Mutant(
+        "get-tokens-without-client-secret",
+        'params["ClientSecret"] = api.profile.app_client_secret\n    if tokens.device_key:',
+        "pass\n    if tokens.device_key:",
+        ("tests/test_pools.py::test_rotating_client_with_a_secret_refreshes_and_revokes",),
+    ),
+    Mutant(
+        "get-tokens-without-device-key",
+        'params["DeviceKey"] = tokens.device_key',
+        "pass",
+        ("tests/test_pools.py::test_a_remembered_device_refreshes_and_proves_itself",),
+    ),
+    Mutant(
+        "revoke-without-client-secret",
+        'params["ClientSecret"] = api.profile.app_client_secret\n    api.call("revoke_token"',
+        'pass\n    api.call("revoke_token"',
+        ("tests/test_login.py::test_logout_revokes_the_refresh_token",),
+    ),
+    Mutant(
+        "rotated-refresh-token-saved-after-the-lock",
+        "self.store.save_tokens(refreshed)\n                return refreshed, False",
+        "return refreshed, False",
+        (
+            "tests/test_challenges.py::"
+            "test_rotated_refresh_token_is_on_disk_before_the_lock_is_released",
+        ),
+    ),
+    # -- the identity pool and STS -------------------------------------------------------
+    Mutant(
+        "get-credentials-without-logins",
+        "params = self._params(id_token, IdentityId=identity_id)\n"
+        "        if self.profile.role_arn:",
+        'params = {"IdentityId": identity_id}\n        if self.profile.role_arn:',
+        ("tests/test_integration.py::test_first_run_signs_in_and_prints_only_the_json",),
+    ),
+    Mutant(
+        "open-id-token-without-logins",
+        "params = self._params(id_token, IdentityId=identity_id)\n        response = call(",
+        'params = {"IdentityId": identity_id}\n        response = call(',
+        ("tests/test_flows.py::test_basic_flow_gives_twelve_hour_credentials",),
+    ),
+    Mutant(
+        "basic-flow-sends-the-id-token-to-sts",
+        "WebIdentityToken=token,",
+        "WebIdentityToken=id_token or token,",
+        ("tests/test_flows.py::test_basic_flow_gives_twelve_hour_credentials",),
+    ),
+    Mutant(
+        "cached-identity-id-never-asked-again",
+        'if exc.code == "ResourceNotFoundException" and identity_cached:',
+        "if False:",
+        ("tests/test_integration.py::test_an_identity_id_the_pool_no_longer_knows_is_replaced",),
+    ),
+    # -- secrets in output ---------------------------------------------------------------
+    Mutant(
+        "debug-log-not-redacted",
+        "return redact(super().format(record))",
+        "return super().format(record)",
+        ("tests/test_boundaries.py::test_a_registered_secret_never_reaches_the_debug_log",),
+    ),
+    Mutant(
+        "error-message-not-redacted",
+        'sys.stderr.write(f"{PROG}: {redact(str(exc))}\\n")',
+        'sys.stderr.write(f"{PROG}: {exc}\\n")',
+        ("tests/test_boundaries.py::test_a_registered_secret_never_reaches_an_error_message",),
+    ),
+]
+
+
+# -- the machinery -----------------------------------------------------------------------
+
+
+SKIPPED = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "build", "dist")
+
+
+def copy_repository(target: Path) -> None:
+    """The working tree as git sees it (tracked and new files, nothing ignored); outside
+    a git checkout (an unpacked sdist), everything but caches and virtualenvs."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout.split(b"\0")
+    except (OSError, subprocess.CalledProcessError):
+        shutil.copytree(ROOT, target, ignore=SKIPPED, symlinks=True)
+        return
+    for raw in listed:
+        if not raw:
+            continue
+        source = ROOT / os.fsdecode(raw)
+        if not source.is_file():  # deleted in the working tree
+            continue
+        destination = target / os.fsdecode(raw)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+
+
+def locate(copy: Path, snippet: str) -> tuple[Path | None, int]:
+    """The one file of the package holding the snippet, and how often it occurs in all."""
+    found: list[Path] = []
+    total = 0
+    for path in sorted((copy / PACKAGE).rglob("*.py")):
+        count = path.read_text(encoding="utf-8").count(snippet)
+        total += count
+        if count:
+            found.append(path)
+    return (found[0] if total == 1 else None), total
+
+
+def pytest_env(copy: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # The copy's package, not the installed one, in this process and every child the
+    # tests start (they keep PYTHONPATH); nothing written next to the sources.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(copy), env.get("PYTHONPATH")]))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+            cwd=copy,
+            env=pytest_env(copy),
+            capture_output=True,
+            text=True,
+            timeout=TEST_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return -1, time.monotonic() - started, "timed out"
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    return done.returncode, time.monotonic() - started, last
+
+
+def check_imports_come_from(copy: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {PACKAGE}; print({PACKAGE}.__file__)"],
+        cwd=copy,
+        env=pytest_env(copy),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    where = Path(done.stdout.strip()).resolve()
+    if copy.resolve() not in where.parents:
+        sys.exit(f"the tests would import {PACKAGE} from {where}, not from the copy")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", metavar="TEXT", help="only mutants whose name contains TEXT")
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTANTS if not args.k or args.k in m.name]
+    if not chosen:
+        print(f"no mutant matches {args.k!r}")
+        return 1
+    names = [m.name for m in MUTANTS]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        print(f"mutant names must be unique: {', '.join(sorted(duplicates))}")
+        return 1
+
+    with tempfile.TemporaryDirectory(prefix="mutants-") as scratch:
+        copy = Path(scratch) / "repo"
+        copy_repository(copy)
+        if args.list:
+            for mutant in chosen:
+                path, count = locate(copy, mutant.snippet)
+                where = path.relative_to(copy) if path else f"found {count} times"
+                print(f"{mutant.name:45} {where}")
+            return 0
+        check_imports_come_from(copy)
+
+        every_test = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
+        code, seconds, last = run_tests(copy, every_test)
+        if code != 0:
+            print(f"the named tests fail without any mutant ({last}); fix that first")
+            return 2
+        print(f"baseline: the named tests pass unmutated ({seconds:.0f} s)")
+
+        killed: list[str] = []
+        survived: list[str] = []
+        broken: list[str] = []
+        for mutant in chosen:
+            path, count = locate(copy, mutant.snippet)
+            if path is None:
+                print(f"ERROR    {mutant.name}: snippet found {count} times in {PACKAGE}/")
+                broken.append(mutant.name)
+                continue
+            original = path.read_text(encoding="utf-8")
+            path.write_text(original.replace(mutant.snippet, mutant.replacement), "utf-8")
+            try:
+                code, seconds, last = run_tests(copy, mutant.tests)
+            finally:
+                path.write_text(original, encoding="utf-8")
+            where = path.relative_to(copy)
+            # pytest: 1 = tests failed, 2 = interrupted (e.g. a collection error); a
+            # timeout also means the tests did not pass. 3-5: the run itself is wrong.
+            if code in (1, 2, -1):
+                print(f"killed   {mutant.name} ({where}, {seconds:.0f} s)")
+                killed.append(mutant.name)
+            elif code == 0:
+                print(f"SURVIVED {mutant.name} ({where}): {last}")
+                survived.append(mutant.name)
+            else:
+                print(f"ERROR    {mutant.name}: pytest exit {code}: {last}")
+                broken.append(mutant.name)
+
+    print(
+        f"mutants: {len(chosen)}, killed: {len(killed)}, survived: {len(survived)}, "
+        f"errors: {len(broken)}"
+    )
+    return 1 if survived or broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
