@@ -178,6 +178,53 @@ MUTANTS: list[Mutant] = [
         "if False:",
         ("tests/test_integration.py::test_an_identity_id_the_pool_no_longer_knows_is_replaced",),
     ),
+    # -- choice-based sign-in (USER_AUTH) ------------------------------------------------
+    Mutant(
+        "user-auth-sends-a-code-nobody-can-type",
+        "if preferred in CODE_FACTORS and not api.interaction.interactive:",
+        "if False:",
+        ("tests/test_userauth.py::test_no_terminal_fails_at_once_without_sending_a_code",),
+    ),
+    Mutant(
+        "user-auth-preferred-challenge-not-sent",
+        'params["PREFERRED_CHALLENGE"] = preferred',
+        "pass",
+        ("tests/test_userauth_units.py::test_preferred_password_is_sent_with_initiate_auth",),
+    ),
+    Mutant(
+        "user-auth-code-typed-with-echo",
+        "challenges.code_challenge(api, name, field, label, session, state, secret=True)",
+        "challenges.code_challenge(api, name, field, label, session, state, secret=False)",
+        (
+            "tests/test_userauth_units.py::"
+            "test_a_code_that_signs_in_is_hidden_and_redacted_an_mfa_code_is_not",
+        ),
+    ),
+    # -- the credentials endpoint (exec --server, serve) ---------------------------------
+    Mutant(
+        "endpoint-host-not-checked",
+        'if not endpoint.host_allowed(self.headers.get_all("Host")):',
+        "if False:",
+        ("tests/test_endpoint.py::test_a_foreign_host_header_is_refused_even_with_the_token",),
+    ),
+    Mutant(
+        "endpoint-token-not-checked",
+        'if not endpoint.token_matches(self.headers.get_all("Authorization")):',
+        "if False:",
+        ("tests/test_endpoint.py::test_a_missing_or_wrong_token_is_refused",),
+    ),
+    Mutant(
+        "endpoint-token-prefix-accepted",
+        "return hmac.compare_digest(offered, self._token_bytes)",
+        "return bool(offered) and self._token_bytes.startswith(offered)",
+        ("tests/test_endpoint.py::test_a_missing_or_wrong_token_is_refused",),
+    ),
+    Mutant(
+        "endpoint-any-method",
+        'if self.command != "GET":',
+        "if False:",
+        ("tests/test_endpoint.py::test_only_get_is_answered",),
+    ),
     # -- secrets in output ---------------------------------------------------------------
     Mutant(
         "debug-log-not-redacted",
