@@ -118,7 +118,8 @@ def drive(
             with opener.open(request, timeout=10) as answer:
                 status, headers, body = answer.status, answer.headers, answer.read()
         except urllib.error.HTTPError as exc:
-            status, headers, body = exc.code, exc.headers, exc.read()
+            with exc:
+                status, headers, body = exc.code, exc.headers, exc.read()
         page = body.decode("utf-8", "replace")
         if status in (301, 302, 303, 307, 308):
             target = urllib.parse.urljoin(request.full_url, headers["Location"])
@@ -155,8 +156,9 @@ def drive(
                 visit.callback_status = answer.status
                 visit.callback_page = answer.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
-            visit.callback_status = exc.code
-            visit.callback_page = exc.read().decode("utf-8", "replace")
+            with exc:
+                visit.callback_status = exc.code
+                visit.callback_page = exc.read().decode("utf-8", "replace")
         except OSError as exc:
             visit.problem = f"callback failed: {exc}"
     return visit
@@ -186,7 +188,8 @@ def _try_stolen_code(authorize_url: str, callback_url: str) -> int:
         with plain.open(request, timeout=10) as answer:
             return int(answer.status)
     except urllib.error.HTTPError as exc:
-        return exc.code
+        with exc:
+            return exc.code
 
 
 def main(argv: list[str]) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,16 @@ FLAGS = (
 
 def chromium_wrapper(root: Path) -> Path:
     """What a person would put in $BROWSER: Chromium with a fresh profile, here also
-    saving the page it ends on (--dump-dom) and a screenshot."""
+    saving the page it ends on (--dump-dom) and, last, its exit status."""
     wrapper = root / "chromium-browser.sh"
     wrapper.write_text(
         "#!/bin/sh\n"
         f'profile="$(mktemp -d "{root}/chromium-profile.XXXXXX")"\n'
         f'"{CHROMIUM}" {FLAGS} --user-data-dir="$profile" --dump-dom "$1" '
         f'> "{root}/page.html" 2> "{root}/chromium.log"\n'
-        'status=$?\nrm -rf "$profile"\nexit $status\n'
+        'status=$?\nrm -rf "$profile"\n'
+        f'echo "$status" > "{root}/exit.tmp" && mv "{root}/exit.tmp" "{root}/chromium.exit"\n'
+        "exit $status\n"
     )
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     return wrapper
@@ -47,6 +50,13 @@ def test_headless_chromium_signs_in_through_browser(ws: Workspace, managed: Mana
     done = ws.run("--profile", "dev", env={"BROWSER": str(chromium_wrapper(ws.root))}, timeout=90)
     assert done.returncode == 0, done.stderr + (ws.root / "chromium.log").read_text()[-2000:]
     assert parse_output(done.stdout)["AccessKeyId"].startswith("ASIATEST")
+    # The helper is done once the code is exchanged; Chromium writes the page it ended
+    # on when it closes, a moment later.
+    finished = ws.root / "chromium.exit"
+    deadline = time.monotonic() + 60
+    while not finished.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert finished.read_text().strip() == "0"
     page = (ws.root / "page.html").read_text()
     assert "<title>Signed in</title>" in page
     assert "Signed in as alice (profile dev). You can close this tab" in page

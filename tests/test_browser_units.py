@@ -325,7 +325,8 @@ def fetch(url: str, host: str | None = None) -> tuple[int, str]:
         with opener.open(request, timeout=10) as answer:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:
+            return exc.code, exc.read().decode()
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ def get(url: str) -> tuple[int, dict[str, str], str]:
         with OPENER.open(url, timeout=10) as answer:
             return answer.status, dict(answer.headers), answer.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode()
+        with exc:
+            return exc.code, dict(exc.headers), exc.read().decode()
 
 
 def post(
@@ -58,7 +59,8 @@ def post(
             body = answer.read()
             return answer.status, json.loads(body) if body else {}
     except urllib.error.HTTPError as exc:
-        body = exc.read()
+        with exc:
+            body = exc.read()
         return exc.code, json.loads(body) if body else {}
 
 
