@@ -225,6 +225,109 @@ MUTANTS: list[Mutant] = [
         "if False:",
         ("tests/test_endpoint.py::test_only_get_is_answered",),
     ),
+    # -- browser sign-in (auth_flow = BROWSER) ------------------------------------------
+    Mutant(
+        "browser-state-unchecked",
+        'if not secrets.compare_digest(params.get("state", ""), attempt.state):',
+        "if False:",
+        (
+            "tests/test_browser_signin.py::test_a_forged_state_ends_the_sign_in_with_nothing_exchanged",
+            "tests/test_browser_signin.py::test_a_callback_without_state_is_refused_too",
+        ),
+    ),
+    Mutant(
+        "browser-missing-state-accepted",
+        'if not secrets.compare_digest(params.get("state", ""), attempt.state):',
+        'if "state" in params and params["state"] != attempt.state:',
+        ("tests/test_browser_signin.py::test_a_callback_without_state_is_refused_too",),
+    ),
+    Mutant(
+        "browser-pkce-wrong-verifier",
+        "verifier=attempt.pkce.verifier,",
+        "verifier=attempt.pkce.challenge,",
+        (
+            "tests/test_browser_signin.py::test_plain_run_signs_in_through_the_browser_then_serves_the_cache",
+        ),
+    ),
+    Mutant(
+        "browser-pkce-fixed-verifier",
+        "verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-]",
+        'verifier = "v" * 86',
+        ("tests/test_browser_units.py::test_a_fresh_verifier_every_time_of_the_allowed_form",),
+    ),
+    Mutant(
+        "browser-pkce-plain",
+        '"code_challenge_method": "S256",',
+        '"code_challenge_method": "plain",',
+        (
+            "tests/test_browser_signin.py::test_plain_run_signs_in_through_the_browser_then_serves_the_cache",
+        ),
+    ),
+    Mutant(
+        "browser-nonce-unchecked",
+        'if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):',
+        "if False:",
+        ("tests/test_browser_units.py::test_an_oidc_id_token_must_carry_the_nonce_and_the_issuer",),
+    ),
+    Mutant(
+        "browser-nonce-not-sent",
+        "nonce = new_nonce() if s.oidc_issuer else None",
+        "nonce = None",
+        (
+            "tests/test_browser_signin.py::test_oidc_provider_without_a_user_pool_signs_in_and_refreshes",
+        ),
+    ),
+    Mutant(
+        "browser-id-token-audience-unchecked",
+        "if settings.client_id not in audiences:",
+        "if False:",
+        ("tests/test_browser_units.py::test_the_id_token_must_be_for_this_client_and_pool",),
+    ),
+    Mutant(
+        "browser-redirect-uri-path-unchecked",
+        "if split.path != listener.path:",
+        "if False:",
+        (
+            "tests/test_browser_units.py::test_listener_ignores_stray_requests_and_takes_one_callback",
+        ),
+    ),
+    Mutant(
+        "browser-redirect-uri-host-unchecked",
+        'if not listener.host_ok(self.headers.get("Host")):',
+        "if False:",
+        (
+            "tests/test_browser_units.py::test_listener_ignores_stray_requests_and_takes_one_callback",
+        ),
+    ),
+    Mutant(
+        "browser-listens-on-every-interface",
+        'both = [(socket.AF_INET, "127.0.0.1")]',
+        'both = [(socket.AF_INET, "0.0.0.0")]',
+        ("tests/test_browser_units.py::test_listener_binds_the_loopback_interface_only",),
+    ),
+    Mutant(
+        "browser-redirect-uri-changed-at-exchange",
+        "redirect_uri=self.settings.redirect_uri,\n                verifier=",
+        'redirect_uri=self.settings.redirect_uri + "/",\n                verifier=',
+        (
+            "tests/test_browser_signin.py::test_plain_run_signs_in_through_the_browser_then_serves_the_cache",
+        ),
+    ),
+    Mutant(
+        "browser-pasted-address-unchecked",
+        "    if not same:\n        return None",
+        "    if False:\n        return None",
+        (
+            "tests/test_browser_units.py::test_a_pasted_address_must_be_the_redirect_uri",
+            "tests/test_browser_signin.py::test_login_no_browser_refuses_another_address",
+        ),
+    ),
+    Mutant(
+        "browser-plain-http-to-anywhere",
+        'return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS',
+        'return parts.scheme == "http"',
+        ("tests/test_browser_units.py::test_https_is_required_except_on_loopback",),
+    ),
     # -- secrets in output ---------------------------------------------------------------
     Mutant(
         "debug-log-not-redacted",
