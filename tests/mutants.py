@@ -200,6 +200,118 @@ MUTANTS: list[Mutant] = [
             "test_a_code_that_signs_in_is_hidden_and_redacted_an_mfa_code_is_not",
         ),
     ),
+    Mutant(
+        "user-auth-choice-asked-without-a-terminal",
+        "if preferred is None and not api.interaction.interactive and",
+        "if False and",
+        (
+            "tests/test_userauth_units.py::test_without_a_terminal_nothing_is_sent",
+            "tests/test_userauth.py::test_no_preference_no_password_source_no_terminal",
+        ),
+    ),
+    Mutant(
+        "user-auth-password-before-srp",
+        'PASSWORD_FACTORS = ("PASSWORD_SRP", "PASSWORD")',
+        'PASSWORD_FACTORS = ("PASSWORD", "PASSWORD_SRP")',
+        (
+            "tests/test_userauth_units.py::test_choice_without_asking",
+            "tests/test_userauth.py::test_no_preference_with_a_password_command_answers_srp",
+        ),
+    ),
+    Mutant(
+        "user-auth-password-source-ignored",
+        "if password is not None and has_password_source(api):",
+        "if False:",
+        ("tests/test_userauth_units.py::test_choice_without_asking",),
+    ),
+    Mutant(
+        "user-auth-preference-ignored-in-the-choice",
+        "    if preferred in available:\n        return preferred",
+        "    if False:\n        return preferred",
+        ("tests/test_userauth_units.py::test_choice_without_asking",),
+    ),
+    Mutant(
+        "user-auth-passkey-offered-on-a-terminal",
+        "answerable = [f for f in CODE_FACTORS if f in available]",
+        'answerable = [f for f in (*CODE_FACTORS, "WEB_AUTHN") if f in available]',
+        ("tests/test_userauth_units.py::test_a_passkey_alone_sends_people_to_managed_login",),
+    ),
+    Mutant(
+        "user-auth-available-challenges-not-read",
+        'state.available = [str(c) for c in response.get("AvailableChallenges") or []]',
+        "state.available = []",
+        ("tests/test_userauth_units.py::test_password_source_answers_select_challenge_with_srp",),
+    ),
+    Mutant(
+        "user-auth-code-not-redacted",
+        "api.register_secret(code.strip())",
+        "pass",
+        (
+            "tests/test_userauth_units.py::"
+            "test_a_code_that_signs_in_is_hidden_and_redacted_an_mfa_code_is_not",
+        ),
+    ),
+    Mutant(
+        "user-auth-mfa-email-code-taken-for-a-first-factor",
+        'if state.first_factor != "EMAIL_OTP":',
+        "if False:",
+        (
+            "tests/test_userauth_units.py::"
+            "test_a_code_that_signs_in_is_hidden_and_redacted_an_mfa_code_is_not",
+        ),
+    ),
+    Mutant(
+        "user-auth-wrong-codes-unexplained",
+        'if exc.code == "CodeMismatchException":',
+        "if False:",
+        (
+            "tests/test_userauth_units.py::test_three_wrong_codes_say_so_with_the_fix",
+            "tests/test_userauth.py::test_three_wrong_codes",
+        ),
+    ),
+    Mutant(
+        "user-auth-expired-code-session-not-restarted",
+        '"the sign-in session or its code expired before the answer arrived",',
+        '"the sign-in or its code ran out before the answer arrived",',
+        (
+            "tests/test_userauth_units.py::"
+            "test_expired_code_session_restarts_in_login_and_is_explained_otherwise",
+        ),
+    ),
+    Mutant(
+        "user-auth-destination-unfiltered",
+        'return "".join(ch for ch in text if ch.isprintable())[:limit]',
+        "return text",
+        (
+            "tests/test_userauth_units.py::test_what_the_service_sends_is_filtered_before_the_terminal",
+        ),
+    ),
+    Mutant(
+        "user-auth-choices-unfiltered",
+        "if c.isidentifier() and c.isupper() and len(c) < 40]",
+        "]",
+        (
+            "tests/test_userauth_units.py::test_what_the_service_sends_is_filtered_before_the_terminal",
+        ),
+    ),
+    Mutant(
+        "user-auth-preferred-challenge-without-user-auth",
+        'if "preferred_challenge" in values and values.get("auth_flow") != "USER_AUTH":',
+        "if False:",
+        ("tests/test_userauth_units.py::test_preferred_challenge_settings",),
+    ),
+    Mutant(
+        "user-auth-client-flow-hint-lost",
+        'if code == "InvalidParameterException" and "USER_AUTH flow not enabled" in message:',
+        "if False:",
+        ("tests/test_userauth.py::test_client_without_allow_user_auth",),
+    ),
+    Mutant(
+        "feature-plan-hint-lost",
+        'if code == "FeatureUnavailableInTierException":',
+        "if False:",
+        ("tests/test_userauth.py::test_plan_without_user_auth",),
+    ),
     # -- the credentials endpoint (exec --server, serve) ---------------------------------
     Mutant(
         "endpoint-host-not-checked",
