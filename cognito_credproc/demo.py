@@ -90,6 +90,12 @@ def cmd_demo(ctx: Context) -> int:
     warnings.filterwarnings("ignore", module=r"(moto|werkzeug|flask)(\.|$)")
     for name in ("moto", "werkzeug", "flask"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # moto dates its credentials with a naive UTC time's .timestamp(), which reads it as
+    # local time: east of UTC they would arrive already expired. This process and the
+    # helpers it starts run in UTC (the helper's own dates do not depend on it).
+    os.environ["TZ"] = "UTC"
+    if hasattr(time, "tzset"):
+        time.tzset()
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:

@@ -111,3 +111,15 @@ def test_the_install_hint_follows_how_the_tool_was_installed(tmp_path: Path) -> 
         pipx.mkdir(parents=True)
         (pipx / "pipx_metadata.json").write_text("{}")
         assert install_hint(str(pipx)) == f"pipx inject {name} 'moto[server]'"
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    not os.path.exists("/usr/share/zoneinfo/Australia/Sydney"), reason="needs tzdata"
+)
+def test_demo_east_of_utc(ws: Workspace) -> None:
+    # The emulator's credentials used to arrive "already expired" there (moto dates them
+    # with a naive UTC time read as local time).
+    out, err = run_demo(ws, TZ="Australia/Sydney")
+    assert err == ""
+    assert re.search(r"^  They last \d+ s: the local emulator's choice", out, flags=re.M)
