@@ -321,7 +321,8 @@ def run_together(
 
 
 def clean_env(root: Path) -> dict[str, str]:
-    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+    # TZ too: a run of the suite in another time zone runs the tool in it as well.
+    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
         {

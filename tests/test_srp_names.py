@@ -7,6 +7,7 @@ plays each convention, and stock moto is run unmodified in a child process."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -101,6 +102,10 @@ def stock_moto() -> Iterator[str]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        # moto computes Expiration as a naive UTC time's .timestamp(), which Python reads
+        # as local time: east of UTC its credentials arrive already expired. The emulator
+        # runs in UTC; the helper keeps the time zone of the test run.
+        env={**os.environ, "TZ": "UTC"},
     )
     assert proc.stdout is not None
     assert proc.stdin is not None
