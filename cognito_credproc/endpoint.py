@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import secrets
+import signal
 import socketserver
 import threading
 import time
@@ -45,6 +46,11 @@ LOOPBACK_NAMES = (LOOPBACK, "localhost")
 REQUEST_TIMEOUT_SECONDS = 10
 MAX_REQUEST_LINE_BYTES = 8192
 SERVER_THREAD_POLL_SECONDS = 0.2
+MAIN_THREAD_SIGNALS = {
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+    if hasattr(signal, name)
+}
 
 
 class Renewer:
@@ -234,14 +240,19 @@ class Endpoint:
 
     def start(self) -> Endpoint:
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": SERVER_THREAD_POLL_SECONDS},
-            name="credentials-endpoint",
-            daemon=True,
+            target=self._serve, name="credentials-endpoint", daemon=True
         )
         self._thread.start()
         log.debug("endpoint: listening on %s", self.url)
         return self
+
+    def _serve(self) -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            # Signals are the main thread's to handle (it passes them on to the child). One
+            # the kernel gave to this thread, or to a request thread (they inherit the mask),
+            # would wait for the main thread to wake: perhaps not before the child ends.
+            signal.pthread_sigmask(signal.SIG_BLOCK, MAIN_THREAD_SIGNALS)
+        self._server.serve_forever(poll_interval=SERVER_THREAD_POLL_SECONDS)
 
     def stop(self) -> None:
         """Stop answering; connections are refused from here on."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -203,6 +204,22 @@ def test_the_token_is_random_per_endpoint_and_redacted(clock: Clock) -> None:
 def test_listens_on_loopback_only(endpoint: Endpoint) -> None:
     assert endpoint.url == f"http://127.0.0.1:{endpoint.port}/"
     assert endpoint._server.server_address[0] == "127.0.0.1"
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_request_threads_leave_signals_to_the_main_thread(clock: Clock) -> None:
+    # A signal the kernel hands to a request thread would not be passed on to exec's
+    # child until the main thread, waiting on that child, woke up.
+    masks = []
+
+    def fetch() -> Credentials:
+        masks.append(signal.pthread_sigmask(signal.SIG_BLOCK, set()))  # reads the mask
+        return creds(clock() + 3600)
+
+    with Endpoint(fetch, profile="dev", report=print, now=clock) as running:
+        assert request(running)[0] == 200
+    assert {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT} <= masks[0]
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
 
 
 def test_connections_are_refused_once_stopped(clock: Clock) -> None:
