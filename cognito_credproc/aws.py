@@ -144,6 +144,7 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
         EndpointConnectionError,
         ReadTimeoutError,
     )
+    from botocore.parsers import ResponseParserError
 
     log.debug("calling %s.%s", client.meta.service_model.service_name, operation)
     try:
@@ -163,14 +164,14 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
             profile=profile.name,
             hint="check the network, a proxy (HTTPS_PROXY) or endpoint_url",
         ) from None
-    except (ValueError, TypeError) as exc:
-        # botocore raises these when a response does not parse (e.g. a bad timestamp)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RuntimeError) as exc:
+        # botocore raises these when a response does not parse (a bad timestamp, a list
+        # where an object belongs, a body that is not JSON at all)
         log.debug("%s failed: %s", operation, type(exc).__name__)
-        raise ServiceError(
-            f"{operation} failed: the service sent a malformed answer",
-            profile=profile.name,
-            hint="retry with --debug; check endpoint_url or a proxy in between",
-        ) from None
+        raise _malformed(operation, profile) from None
+    except ResponseParserError as exc:
+        log.debug("%s failed: %s", operation, type(exc).__name__)
+        raise _malformed(operation, profile) from None
     except BotoCoreError as exc:
         log.debug("%s failed: %s", operation, type(exc).__name__)
         raise ServiceError(
@@ -178,7 +179,77 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
             profile=profile.name,
             hint="retry with --debug for details",
         ) from None
+    where = _shape_problem(_output_shape(client, operation), response, "")
+    if where is not None:
+        log.debug("%s answered with a malformed %s", operation, where or "body")
+        raise _malformed(operation, profile, where)
     return response
+
+
+def _malformed(operation: str, profile: Profile, where: str = "") -> ServiceError:
+    what = f" ({where.lstrip('.')[:80]} is not what the API says)" if where else ""
+    return ServiceError(
+        f"{operation} failed: the service sent a malformed answer{what}",
+        profile=profile.name,
+        hint="retry with --debug; check endpoint_url or a proxy in between",
+    )
+
+
+def _output_shape(client: Any, operation: str) -> Any:
+    try:
+        name = client.meta.method_to_api_mapping[operation]
+        return client.meta.service_model.operation_model(name).output_shape
+    except (AttributeError, KeyError, LookupError):
+        return None
+
+
+def _shape_problem(shape: Any, value: object, path: str) -> str | None:
+    """Where ``value`` departs from the API's output shape (types only), or None. botocore
+    passes a JSON value through as it came: a number where a token belongs would
+    otherwise travel on into the cache or the output."""
+    from datetime import datetime
+
+    if shape is None or value is None:
+        return None
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return path
+        for name, member in shape.members.items():
+            found = _shape_problem(member, value.get(name), f"{path}.{name}")
+            if found is not None:
+                return found
+        return None
+    if kind == "list":
+        if not isinstance(value, list):
+            return path
+        for index, item in enumerate(value):
+            found = _shape_problem(shape.member, item, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if kind == "map":
+        if not isinstance(value, dict):
+            return path
+        for key, item in value.items():
+            found = _shape_problem(shape.key, key, f"{path}.{key}")
+            found = found or _shape_problem(shape.value, item, f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    expected: tuple[type, ...] = {
+        "string": (str,),
+        "integer": (int,),
+        "long": (int,),
+        "float": (int, float),
+        "double": (int, float),
+        "boolean": (bool,),
+        "timestamp": (datetime,),
+        "blob": (bytes, bytearray),
+    }.get(kind, (object,))
+    if not isinstance(value, expected) or (kind not in ("boolean",) and isinstance(value, bool)):
+        return path
+    return None
 
 
 def probe(

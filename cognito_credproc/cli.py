@@ -7,6 +7,7 @@ With no subcommand the tool is a credential_process: exactly one JSON object on 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
@@ -240,6 +241,7 @@ def _debug(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _plug_closed_standard_streams()
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list[: args_list.index("--") if "--" in args_list else None]
     ctx: Context | None = None
@@ -256,38 +258,128 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             enable_debug()
         ctx = Context(args, os.environ)
-        handler = COMMANDS[args.command or "credentials"]
-        return handler(ctx)
+        command = args.command or "credentials"
+        if _stdout_closed and command in PRINTS_ON_STDOUT:
+            raise CredprocError(
+                "standard output is closed: there is nowhere to print to",
+                hint="run it with its output going to a pipe, a file or the terminal",
+            )
+        code = COMMANDS[command](ctx)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+        return code
     except CredprocError as exc:
         if exc.profile is None and ctx is not None and _about_one_profile(ctx):
             exc.profile = ctx.profile_name  # every message names the profile it is about
-        return _fail(exc, exc.exit_code)
+        return _fail(exc, exc.exit_code, ctx)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        _discard_stdout()  # the reader went away: nothing to say, nowhere to say it
         return EXIT_FAILURE
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in OUTPUT_ERRNOS:
+            return _unexpected(exc, debug)
+        # Every file the tool opens is reported where it is used: this is stdout.
+        _discard_stdout()
+        failed = CredprocError(
+            f"cannot write to standard output: {exc.strerror or exc}",
+            hint="send the output somewhere with room (a pipe, a file on another disk)",
+        )
+        if ctx is not None and _about_one_profile(ctx):
+            failed.profile = ctx.profile_name
+        return _fail(failed, EXIT_FAILURE, ctx)
+    except UnicodeError as exc:
+        failed = CredprocError(
+            f"text this terminal's encoding cannot carry ({type(exc).__name__})",
+            hint="use a UTF-8 locale, e.g. LANG=C.UTF-8",
+        )
+        if ctx is not None and _about_one_profile(ctx):
+            failed.profile = ctx.profile_name
+        return _fail(failed, EXIT_FAILURE, ctx)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
-        if debug:
-            import traceback
+        return _unexpected(exc, debug)
 
-            from .redact import redact
 
-            sys.stderr.write(redact(traceback.format_exc()))
-        name = type(exc).__name__
-        sys.stderr.write(f"{PROG}: unexpected error ({name}); run again with --debug for details\n")
-        return EXIT_FAILURE
+# The commands whose result is what they print on stdout.
+PRINTS_ON_STDOUT = frozenset({"credentials", "status", "token", "env", "doctor", "demo"})
+_stdout_closed = False
+
+
+def _plug_closed_standard_streams() -> None:
+    """A closed stdin, stdout or stderr (``>&-``) would hand its descriptor number to the
+    next file the tool opens, and what it prints would land in that file: occupy them
+    with /dev/null first. Output that cannot be encoded is escaped, not fatal."""
+    global _stdout_closed
+    for number, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is None:
+            try:
+                os.fstat(number)
+            except OSError:
+                fd = os.open(os.devnull, os.O_RDWR)
+                if fd != number:
+                    os.dup2(fd, number)
+                    os.close(fd)
+            setattr(sys, name, open(number, "w" if number else "r", closefd=False))  # noqa: SIM115
+            if number == 1:
+                _stdout_closed = True
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding != "utf8" and reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+OUTPUT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("EPIPE", "ENOSPC", "EIO", "EBADF", "EFBIG", "EDQUOT", "EINVAL")
+    if hasattr(errno, name)
+)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush at exit does not fail
+    again (which would print "Exception ignored" and exit 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _unexpected(exc: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        from .redact import printable, redact
+
+        for line in traceback.format_exception(exc):
+            sys.stderr.write(printable(redact(line.rstrip("\n"))) + "\n")
+    name = type(exc).__name__
+    sys.stderr.write(f"{PROG}: unexpected error ({name}); run again with --debug for details\n")
+    return EXIT_FAILURE
 
 
 def _about_one_profile(ctx: Context) -> bool:
     return ctx.args.command != "demo" and not getattr(ctx.args, "all", False)
 
 
-def _fail(exc: CredprocError, code: int) -> int:
-    from .redact import redact
+def _fail(exc: CredprocError, code: int, ctx: Context | None = None) -> int:
+    """The one place that prints an error: secrets redacted (the client secret too),
+    control characters escaped, so a service's message cannot drive the terminal."""
+    from .redact import printable, redact, register_secret
 
-    sys.stderr.write(f"{PROG}: {redact(str(exc))}\n")
-    sys.stderr.flush()
+    if ctx is not None and ctx._profile is not None:
+        register_secret(ctx._profile.app_client_secret)
+    exc.message = printable(exc.message)
+    if exc.hint is not None:
+        exc.hint = printable(exc.hint)
+    try:
+        sys.stderr.write(f"{PROG}: {redact(str(exc))}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is gone: the exit code says it
     return code
 
 

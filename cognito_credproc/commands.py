@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .config import Profile, load_profile, read_config_file
+from .config import ENV_PASSWORD, Profile, load_profile, read_config_file
 from .errors import EXIT_OK, ConfigError, CredprocError, SignInRequired
 from .output import env_lines, env_variables, iso_utc
 from .store import Store
@@ -62,12 +62,14 @@ def cmd_login(ctx: Context) -> int:
         provider = Provider(profile, ctx.cache, environ=ctx.environ, interaction=terminal)
         provider.no_browser = no_browser
         tokens = provider.login()
-        say = terminal.say if terminal else (lambda text: sys.stderr.write(text + "\n"))
+        from .redact import printable, redact
+
+        say = terminal.say if terminal else (lambda text: sys.stderr.write(printable(text) + "\n"))
         try:
             provider.credentials()
             creds_note = "; AWS credentials cached"
         except CredprocError as exc:
-            creds_note = f"; but fetching AWS credentials failed: {exc.message}"
+            creds_note = f"; but fetching AWS credentials failed: {redact(exc.message)}"
         user = tokens.internal_username or profile.username
         refresh = (
             "refresh token issued just now"
@@ -104,8 +106,16 @@ def cmd_logout(ctx: Context) -> int:
     failed: CredprocError | None = None
     if tokens is not None and not profile.unauthenticated:
         from .prompt import NoTerminal
+        from .redact import register_secret
 
-        pool = method_for(profile, Clients(profile), NoTerminal(profile.name), environ=ctx.environ)
+        register_secret(profile.app_client_secret)  # a broken endpoint may echo the request
+        pool = method_for(
+            profile,
+            Clients(profile),
+            NoTerminal(profile.name),
+            environ=ctx.environ,
+            register_secret=register_secret,
+        )
         try:
             if ctx.args.global_:
                 pool.global_sign_out(tokens)
@@ -246,13 +256,16 @@ def cmd_status(ctx: Context) -> int:
                 ",".join(row["shared_with"]) or "-",
             )
         )
-    widths = [max(len(str(r[i])) for r in table) for i in range(len(headers))]
-    for r in table:
+    from .redact import printable  # cached values and names must not drive the terminal
+
+    shown = [[printable(str(cell)) for cell in r] for r in table]
+    widths = [max(len(r[i]) for r in shown) for i in range(len(headers))]
+    for r in shown:
         sys.stdout.write(
             "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"
         )
     unusable = " (unusable: see below)" if cache_problem is not None else ""
-    sys.stdout.write(f"cache: {ctx.cache.directory}{unusable}\n")
+    sys.stdout.write(f"cache: {printable(ctx.cache.directory)}{unusable}\n")
     if cache_problem is not None:
         raise cache_problem
     return EXIT_OK
@@ -304,8 +317,9 @@ def cmd_exec(ctx: Context) -> int:
         return exec_with_server(ctx, command)
     creds = _credentials(ctx)
     env = dict(os.environ)
-    # The child must use these keys, not re-enter a profile that runs this helper again.
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    # The child must use these keys, not re-enter a profile that runs this helper again;
+    # and it has no business with the password.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", ENV_PASSWORD):
         env.pop(name, None)
     env.update(env_variables(creds, ctx.profile.region))
     env["AWS_DEFAULT_REGION"] = ctx.profile.region

@@ -218,7 +218,11 @@ def default_config_path() -> str:
 
 
 def resolve_config_path(cli_value: str | None, environ: Mapping[str, str]) -> str:
-    if cli_value:
+    if cli_value is not None:
+        if not cli_value.strip():
+            raise ConfigError(
+                "--config was given an empty path", hint="pass --config PATH, or leave it out"
+            )
         return cli_value
     if environ.get(ENV_CONFIG):
         return environ[ENV_CONFIG]

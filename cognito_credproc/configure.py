@@ -80,6 +80,9 @@ def collect(ctx: Context) -> dict[str, str]:
             given[setting.name] = value.strip()
     if args.app_client_secret_stdin:
         secret = sys.stdin.readline().strip()
+        from .redact import register_secret
+
+        register_secret(secret)  # an endpoint that echoes the probe must not show it
         if not secret:
             raise ConfigError(
                 "--app-client-secret-stdin: stdin gave no client secret (an empty line or none)",

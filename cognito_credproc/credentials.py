@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from ._record import record
 
+MAX_EPOCH = 1e11  # the year 5138: later is not a time
+MAX_FIELD_CHARS = 64 * 1024
+
+
+def check_field(value: object, what: str) -> str:
+    """A credential field as the services give it: printable ASCII without spaces,
+    quotes or backslashes (so it can neither end a quoted string nor add a line)."""
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_FIELD_CHARS
+        or not (value.isascii() and value.isprintable())
+        or any(ch in value for ch in " \"'\\`$")
+    ):
+        raise ValueError(f"{what} is not a credential string")
+    return value
+
+
+def check_expiration(value: object) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ValueError("Expiration is not a number")
+    if value != value or not 0 < value < MAX_EPOCH:
+        raise ValueError("Expiration out of range")
+    return float(value)
+
 
 @record
 class Credentials:
@@ -52,15 +77,11 @@ class Credentials:
         """Rebuild from the cache; ValueError on anything misshapen."""
         if data.get("version") != 1:
             raise ValueError("unknown credentials cache version")
-        strings = [data.get(k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
-        if not all(isinstance(v, str) and v for v in strings):
-            raise ValueError("credentials missing")
-        expiration = data.get("Expiration")
-        if not isinstance(expiration, (int, float)) or isinstance(expiration, bool):
-            raise ValueError("Expiration is not a number")
-        if expiration != expiration or not 0 < expiration < 1e11:
-            raise ValueError("Expiration out of range")
+        strings = [
+            check_field(data.get(k), k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        ]
+        expiration = check_expiration(data.get("Expiration"))
         account = data.get("AccountId")
-        if account is not None and not isinstance(account, str):
-            raise ValueError("AccountId is not a string")
-        return cls(str(strings[0]), str(strings[1]), str(strings[2]), float(expiration), account)
+        if account is not None:
+            account = check_field(account, "AccountId")
+        return cls(strings[0], strings[1], strings[2], expiration, account)

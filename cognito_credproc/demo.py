@@ -49,7 +49,7 @@ def _run_helper(argv: list[str], env: dict[str, str]) -> tuple[dict[str, Any], f
     started = time.monotonic()
     done = run_like_botocore(argv, env)
     if done.returncode != 0:
-        raise CredprocError(f"the demo's helper run failed: {done.stderr.strip()}")
+        raise CredprocError(f"the demo's helper run failed: {' '.join(done.stderr.split())}")
     data: dict[str, Any] = json.loads(done.stdout)
     return data, started
 
@@ -179,7 +179,9 @@ def cmd_demo(ctx: Context) -> int:
             [sys.executable, "-c", script], {**env, "COGNITO_CREDPROC_PASSWORD": ""}
         )
         if done.returncode != 0:
-            raise CredprocError(f"boto3 through credential_process failed: {done.stderr.strip()}")
+            raise CredprocError(
+                f"boto3 through credential_process failed: {' '.join(done.stderr.split())}"
+            )
         _step("boto3 -> credential_process -> sts:GetCallerIdentity", started)
         out(f"      {done.stdout.strip()}\n")
     finally:

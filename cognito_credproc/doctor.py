@@ -51,14 +51,21 @@ class Report:
         self.failed = 0
 
     def ok(self, text: str) -> None:
-        sys.stdout.write(f"ok    {text}\n")
+        sys.stdout.write(f"ok    {_shown(text)}\n")
 
     def fail(self, text: str, fix: str) -> None:
         self.failed += 1
-        sys.stdout.write(f"FAIL  {text}\n      fix: {fix}\n")
+        sys.stdout.write(f"FAIL  {_shown(text)}\n      fix: {_shown(fix)}\n")
 
     def warn(self, text: str, fix: str) -> None:
-        sys.stdout.write(f"warn  {text}\n      fix: {fix}\n")
+        sys.stdout.write(f"warn  {_shown(text)}\n      fix: {_shown(fix)}\n")
+
+
+def _shown(text: str) -> str:
+    """No secret, and no control character from a service or a file, reaches the terminal."""
+    from .redact import printable, redact
+
+    return printable(redact(text))
 
 
 def _aws_profiles(path: str) -> configparser.RawConfigParser | None:
@@ -85,6 +92,17 @@ def cmd_doctor(ctx: Context) -> int:
             report.fail(f"settings: {exc.message}", exc.hint or "fix the settings file")
         return EXIT_FAILURE
     report.ok(f"settings: profile {name} in {profile.source}")
+    if profile.app_client_secret:
+        try:
+            mode = os.stat(profile.source).st_mode
+        except OSError:
+            mode = 0
+        if mode & 0o044:
+            report.fail(
+                f"settings file {profile.source} holds app_client_secret and other users can "
+                f"read it ({stat.filemode(mode)})",
+                f"chmod 600 {profile.source}",
+            )
 
     # 1. the profile's own credential_process line, checked, then run as the AWS CLI
     #    runs it: split as botocore splits it, the same environment, no shell

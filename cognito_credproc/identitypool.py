@@ -13,10 +13,13 @@ from typing import Any
 
 from .aws import Clients, call, to_epoch
 from .config import Profile
-from .credentials import Credentials
+from .credentials import Credentials, check_expiration, check_field
 from .errors import ServiceError
 
 log = logging.getLogger("cognito_credproc")
+
+# region:id (Cognito makes the id a UUID): letters, digits and dashes, nothing else
+IDENTITY_ID_RE = re.compile(r"^[\w-]{1,50}:[\w-]{1,100}$", re.ASCII)
 
 
 class IdentityPool:
@@ -44,6 +47,12 @@ class IdentityPool:
         identity_id = response.get("IdentityId")
         if not isinstance(identity_id, str) or not identity_id:
             raise ServiceError("GetId answered without an IdentityId", profile=self.profile.name)
+        if not IDENTITY_ID_RE.match(identity_id):
+            raise ServiceError(
+                "GetId answered with an IdentityId that is not one",
+                profile=self.profile.name,
+                hint="retry with --debug; check endpoint_url or a proxy in between",
+            )
         return identity_id
 
     def credentials(self, identity_id: str, id_token: str | None) -> Credentials:
@@ -55,15 +64,19 @@ class IdentityPool:
         response = call(
             self.clients.identity, "get_credentials_for_identity", self.profile, **params
         )
-        raw = response.get("Credentials") or {}
-        return self._parse(raw, "SecretKey", "GetCredentialsForIdentity")
+        return self._parse(response.get("Credentials"), "SecretKey", "GetCredentialsForIdentity")
 
     def _basic(self, identity_id: str, id_token: str | None) -> Credentials:
         params = self._params(id_token, IdentityId=identity_id)
         response = call(self.clients.identity, "get_open_id_token", self.profile, **params)
         token = response.get("Token")
-        if not isinstance(token, str) or not token:
-            raise ServiceError("GetOpenIdToken answered without a Token", profile=self.profile.name)
+        try:
+            check_field(token, "Token")
+        except ValueError:
+            raise ServiceError(
+                "GetOpenIdToken answered without a usable Token", profile=self.profile.name
+            ) from None
+        assert isinstance(token, str)
         self.register_secret(token)
         assert self.profile.role_arn is not None
         answer = call(
@@ -75,35 +88,42 @@ class IdentityPool:
             WebIdentityToken=token,
             DurationSeconds=self.profile.duration_seconds,
         )
-        raw = answer.get("Credentials") or {}
-        return self._parse(raw, "SecretAccessKey", "AssumeRoleWithWebIdentity")
+        return self._parse(
+            answer.get("Credentials"), "SecretAccessKey", "AssumeRoleWithWebIdentity"
+        )
 
     def role_session_name(self, id_token: str | None = None) -> str:
         if self.profile.role_session_name:
             return self.profile.role_session_name
         base = self.profile.username or _who(id_token) or "guest"
-        cleaned = re.sub(r"[^\w+=,.@-]", "-", f"cognito-credproc-{base}")
+        # STS takes only ASCII here: anything else (a name with accents) becomes "-".
+        cleaned = re.sub(r"[^\w+=,.@-]", "-", f"cognito-credproc-{base}", flags=re.ASCII)
         return cleaned[:64]
 
-    def _parse(self, raw: dict[str, Any], secret_field: str, operation: str) -> Credentials:
-        try:
-            creds = Credentials(
-                access_key_id=str(raw["AccessKeyId"]),
-                secret_access_key=str(raw[secret_field]),
-                session_token=str(raw["SessionToken"]),
-                expiration=to_epoch(raw["Expiration"]),
-                account_id=self.profile.effective_account_id,
-            )
-        except (KeyError, ValueError, TypeError, OverflowError):
+    def _parse(self, raw: object, secret_field: str, operation: str) -> Credentials:
+        """The credentials as answered, checked field by field before anything uses them:
+        strings where strings belong, an Expiration that is a time."""
+        fields = ("AccessKeyId", secret_field, "SessionToken", "Expiration")
+        if not isinstance(raw, dict) or any(raw.get(name) is None for name in fields):
             raise ServiceError(
                 f"{operation} answered without complete credentials",
                 profile=self.profile.name,
-                hint="retry with --debug",
-            ) from None
-        if not (creds.access_key_id and creds.secret_access_key and creds.session_token):
-            raise ServiceError(
-                f"{operation} answered with empty credentials", profile=self.profile.name
+                hint="retry with --debug; check endpoint_url or a proxy in between",
             )
+        try:
+            creds = Credentials(
+                access_key_id=check_field(raw.get("AccessKeyId"), "AccessKeyId"),
+                secret_access_key=check_field(raw.get(secret_field), secret_field),
+                session_token=check_field(raw.get("SessionToken"), "SessionToken"),
+                expiration=check_expiration(to_epoch(raw.get("Expiration"))),
+                account_id=self.profile.effective_account_id,
+            )
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ServiceError(
+                f"{operation} answered with malformed credentials ({exc})",
+                profile=self.profile.name,
+                hint="retry with --debug; check endpoint_url or a proxy in between",
+            ) from None
         self.register_secret(creds.secret_access_key)
         self.register_secret(creds.session_token)
         return creds

@@ -48,6 +48,42 @@ def env_variables(creds: Credentials, region: str) -> dict[str, str]:
     return variables
 
 
+# PowerShell ends a single-quoted string at any of these, not only at the ASCII quote.
+POWERSHELL_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def powershell_quote(value: str) -> str:
+    """A PowerShell string expression that cannot end early or span lines: text in single
+    quotes with every kind of single quote doubled, control characters as ``[char]``."""
+    parts: list[str] = []
+    run = ""
+    for ch in value:
+        if ord(ch) < 32 or ord(ch) == 127:
+            parts += [f"'{run}'", f"[char]0x{ord(ch):02x}"]
+            run = ""
+        else:
+            run += ch * 2 if ch in POWERSHELL_QUOTES else ch
+    parts.append(f"'{run}'")
+    if parts[-1] == "''" and len(parts) > 1:
+        parts.pop()
+    return " + ".join(parts)  # starts with a string, so ``+`` concatenates
+
+
+def dotenv_quote(value: str) -> str:
+    """A double-quoted dotenv value on one line: backslash escapes for the backslash,
+    the double quote and every control character (newlines as ``\\n``)."""
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}
+    out = []
+    for ch in value:
+        if ch in named:
+            out.append(named[ch])
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def env_lines(variables: dict[str, str], fmt: str) -> str:
     import shlex
 
@@ -59,11 +95,9 @@ def env_lines(variables: dict[str, str], fmt: str) -> str:
             quoted = value.replace("\\", "\\\\").replace("'", "\\'")
             lines.append(f"set -gx {name} '{quoted}'")
         elif fmt == "powershell":
-            quoted = value.replace("'", "''")
-            lines.append(f"$Env:{name} = '{quoted}'")
+            lines.append(f"$Env:{name} = {powershell_quote(value)}")
         elif fmt == "dotenv":
-            quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(f'{name}="{quoted}"')
+            lines.append(f"{name}={dotenv_quote(value)}")
         else:
             raise ValueError(fmt)
     return "\n".join(lines)

@@ -78,7 +78,9 @@ class Terminal:
             self.fd = -1
 
     def say(self, text: str) -> None:
-        data = (text + "\n").encode()
+        from .redact import printable  # service text must not drive the terminal
+
+        data = (printable(text, lines=True) + "\n").encode()
         with contextlib.suppress(OSError):
             while data:
                 written = os.write(self.fd, data)
@@ -110,7 +112,9 @@ class Terminal:
             # Echo goes off before the prompt appears, so nothing typed after it is lost.
             with self._no_echo() if secret else contextlib.nullcontext():
                 with contextlib.suppress(OSError):
-                    os.write(self.fd, prompt.encode())
+                    from .redact import printable
+
+                    os.write(self.fd, printable(prompt, lines=True).encode())
                 return self._read_line()
         except KeyboardInterrupt:
             self.say("")
@@ -151,12 +155,15 @@ def run_secret_command(command: str, key: str, profile: Profile) -> str:
         ) from None
     if not argv:
         raise ConfigError(f"{profile.source} [{profile.name}] {key} is empty", profile=profile.name)
+    # The command gets the user's environment, less the password itself.
+    env = {name: value for name, value in os.environ.items() if name != ENV_PASSWORD}
     try:
         done = subprocess.run(
             argv,
             capture_output=True,
             timeout=COMMAND_TIMEOUT_SECONDS,
             check=False,
+            env=env,
         )
     except FileNotFoundError:
         raise AuthFailed(
@@ -180,7 +187,14 @@ def run_secret_command(command: str, key: str, profile: Profile) -> str:
             profile=profile.name,
             hint=f"run it by hand, or fix {key} in {profile.source}",
         )
-    lines = done.stdout.decode("utf-8", errors="strict").splitlines()
+    try:
+        lines = done.stdout.decode("utf-8", errors="strict").splitlines()
+    except UnicodeDecodeError:
+        raise AuthFailed(
+            f"{key} ({argv[0]}) printed something that is not UTF-8 text",
+            profile=profile.name,
+            hint=f"make it print the secret as UTF-8, or fix {key} in {profile.source}",
+        ) from None
     if not lines or not lines[0]:
         raise AuthFailed(f"{key} ({argv[0]}) printed nothing", profile=profile.name)
     return lines[0]

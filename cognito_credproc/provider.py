@@ -49,6 +49,7 @@ class Provider:
     ) -> None:
         from .redact import register_secret
 
+        register_secret(profile.app_client_secret)
         self.profile = profile
         self.cache = cache
         self.store = Store(profile, cache)
@@ -81,8 +82,25 @@ class Provider:
     def server_now(self) -> float:
         """The service's time: skew measured on this run's calls, else on the last fetch."""
         if self._clients is not None and self._clients.skew.measured:
-            return self.now() + self._clients.skew.seconds
+            return self.now() + self.checked_skew()
         return self.now() + self.store.last_skew()
+
+    def checked_skew(self) -> float:
+        """The skew this run measured; an error when this machine's clock is more than a
+        day off, since every expiry decision (ours and the SDKs') reads that clock."""
+        from .errors import ServiceError
+        from .store import MAX_CLOCK_SKEW_SECONDS
+
+        skew = self.clients.skew.seconds
+        if abs(skew) > MAX_CLOCK_SKEW_SECONDS:
+            direction = "behind" if skew > 0 else "ahead of"
+            raise ServiceError(
+                f"this machine's clock is {abs(skew) / 3600:.0f} hours {direction} the "
+                "service's clock: credentials would look valid when they are not",
+                profile=self.profile.name,
+                hint="fix the clock (turn on time synchronisation, NTP), then run again",
+            )
+        return skew
 
     def signin(self) -> SignInMethod:
         """The profile's way of signing in (API, browser, ...), behind one interface."""
@@ -209,13 +227,32 @@ class Provider:
                 raise
             creds = pool.credentials(identity_id, tokens.id_token if tokens else None)
 
-        skew = self.clients.skew.seconds
+        skew = self.checked_skew()
         local = creds.shifted(-skew)  # Expiration by this machine's clock, as the SDKs read it
-        if local.expiration <= self.now():
+        left = local.expiration - self.now()
+        if left <= 0:
             raise ServiceError(
                 "the service handed out credentials that have already expired",
                 profile=profile.name,
                 hint="check this machine's clock; retry with --debug",
+            )
+        if left <= profile.refresh_margin:
+            # The SDKs would renew them at once, and again on every request.
+            if profile.flow == "basic" and profile.duration_seconds <= profile.refresh_margin:
+                hint = (
+                    f"raise duration_seconds ({profile.duration_seconds}) above "
+                    f"refresh_margin ({profile.refresh_margin}), or lower refresh_margin"
+                )
+            else:
+                hint = (
+                    "check this machine's clock and endpoint_url; lower refresh_margin "
+                    "if the role's sessions really are that short"
+                )
+            raise ServiceError(
+                f"the service handed out credentials that expire in {left:.0f} s, within "
+                f"the refresh margin ({profile.refresh_margin} s)",
+                profile=profile.name,
+                hint=hint,
             )
         self.store.save_credentials(creds, skew, fetched_at=self.now())
         return local

@@ -37,13 +37,17 @@ class Store:
             return None
         try:
             creds = Credentials.from_json(entry)
+            skew = _skew_of(entry)
         except ValueError:
             return None
-        return creds.shifted(-_skew_of(entry)).with_account(self.profile.effective_account_id)
+        return creds.shifted(-skew).with_account(self.profile.effective_account_id)
 
     def last_skew(self) -> float:
         """The clock skew measured when the cached credentials were fetched."""
-        return _skew_of(self.credentials_entry() or {})
+        try:
+            return _skew_of(self.credentials_entry() or {})
+        except ValueError:
+            return 0.0  # that entry is a miss anyway
 
     def save_credentials(self, creds: Credentials, skew: float, fetched_at: float) -> None:
         self.cache[self.profile.credentials_key] = {
@@ -83,14 +87,29 @@ class Store:
             tokens = Tokens.from_json(entry)
         except (ValueError, TypeError):
             return None
+        from .redact import register_secret  # a message may yet quote one of them
+
+        for secret in tokens.secrets():
+            register_secret(secret)
         if migrate and self.profile.token_storage == "keyring" and not on_disk.get("keyring"):
             # Switched from file storage: move the refresh token off the disk now.
             self.save_tokens(tokens)
         return tokens
 
     def save_tokens(self, tokens: Tokens) -> None:
+        from .errors import ServiceError
+        from .tokens import check_tokens
+
         key = self.profile.signin_key
         assert key is not None
+        try:
+            check_tokens(tokens)  # what the user pool sent, before it is kept or used
+        except ValueError as exc:
+            raise ServiceError(
+                f"the user pool answered with unusable tokens ({exc})",
+                profile=self.profile.name,
+                hint="retry with --debug; check endpoint_url or a proxy in between",
+            ) from None
         entry = tokens.to_json()
         if self.profile.token_storage == "keyring":
             from .keyring_store import store_secrets
@@ -106,7 +125,10 @@ class Store:
     def identity_id(self) -> str | None:
         entry = self.cache.get(self.profile.identity_key)
         value = entry.get("identity_id") if entry else None
-        return value if isinstance(value, str) and value else None
+        # region:uuid; anything else (control characters, say) is not ours: a miss
+        if not isinstance(value, str) or not value or len(value) > 128 or ":" not in value:
+            return None
+        return value if value.isascii() and value.isprintable() and " " not in value else None
 
     def save_identity_id(self, identity_id: str) -> None:
         self.cache[self.profile.identity_key] = {
@@ -129,10 +151,19 @@ class Store:
         return [key for key in keys if self.cache.discard(key)]
 
 
+# Further off than this, a clock is simply wrong: refuse rather than serve credentials
+# that the SDKs, reading this machine's clock, would take as valid long after they died.
+MAX_CLOCK_SKEW_SECONDS = 24 * 60 * 60
+
+
 def _skew_of(entry: dict[str, Any]) -> float:
+    """The skew stored with an entry; ValueError (the entry is a miss) when it is not a
+    number or larger than a day."""
     skew = entry.get("skew", 0.0)
-    if not isinstance(skew, (int, float)) or isinstance(skew, bool) or abs(skew) > 86400:
-        return 0.0
+    if not isinstance(skew, (int, float)) or isinstance(skew, bool) or skew != skew:
+        raise ValueError("skew is not a number")
+    if abs(skew) > MAX_CLOCK_SKEW_SECONDS:
+        raise ValueError("skew over a day")
     return float(skew)
 
 

@@ -31,7 +31,69 @@ def jwt_expiry(token: str) -> float:
     exp = jwt_claims(token).get("exp")
     if not isinstance(exp, (int, float)) or isinstance(exp, bool):
         raise ValueError("JWT has no exp claim")
+    if exp != exp or not 0 < exp < MAX_EPOCH:
+        raise ValueError("JWT exp claim is out of range")
     return float(exp)
+
+
+# What a well-formed answer holds; anything else is refused before it is cached or shown.
+MAX_EPOCH = 1e11  # the year 5138: later is not a time
+MAX_TOKEN_CHARS = 64 * 1024
+MAX_NAME_CHARS = 512
+JWT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
+
+
+def _opaque(value: object, what: str, limit: int = MAX_TOKEN_CHARS) -> None:
+    """A token-like string: printable ASCII, no spaces or quotes, not absurdly long."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} is not a string")
+    if len(value) > limit or not (value.isascii() and value.isprintable()):
+        raise ValueError(f"{what} has characters or a length no token has")
+    if any(ch in value for ch in " \"'\\"):
+        raise ValueError(f"{what} has characters no token has")
+
+
+def check_tokens(tokens: Tokens) -> None:
+    """ValueError unless every field has the shape the services give it: JWTs with a
+    numeric ``exp`` for the ID token and the access token (or, from an OpenID Connect
+    provider, an opaque access token with its expiry beside it), opaque printable
+    strings elsewhere."""
+    _opaque(tokens.access_token, "access token")
+    jwts = [("ID token", tokens.id_token)]
+    if tokens.access_expires_at is None:
+        jwts.append(("access token", tokens.access_token))
+    else:
+        _time(tokens.access_expires_at, "the access token's expiry")
+    for what, token in jwts:
+        _opaque(token, what)
+        if not set(token) <= JWT_CHARS:
+            raise ValueError(f"{what} is not a JWT")
+        jwt_expiry(token)
+    for what, value in (
+        ("refresh token", tokens.refresh_token),
+        ("device key", tokens.device_key),
+        ("device group key", tokens.device_group_key),
+        ("device password", tokens.device_password),
+    ):
+        if value is not None:
+            _opaque(value, what)
+    name = tokens.internal_username
+    if name is not None and (
+        not isinstance(name, str) or len(name) > MAX_NAME_CHARS or not name.isprintable()
+    ):
+        raise ValueError("the user name is not printable text")
+    if tokens.refresh_issued_at is not None:
+        _time(tokens.refresh_issued_at, "refresh_issued_at")
+
+
+def _time(value: object, what: str) -> None:
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or value != value
+        or not 0 <= value < MAX_EPOCH
+    ):
+        raise ValueError(f"{what} is not a time")
 
 
 @dataclass
@@ -72,6 +134,11 @@ class Tokens:
     def to_json(self) -> dict[str, Any]:
         return {"version": 1, **asdict(self)}
 
+    def secrets(self) -> list[str]:
+        """What must never be shown: every token and the device password."""
+        values = (self.id_token, self.access_token, self.refresh_token, self.device_password)
+        return [value for value in values if value]
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Tokens:
         """Rebuild from the cache; ValueError on anything misshapen."""
@@ -94,7 +161,7 @@ class Tokens:
                 raise ValueError(f"{spec.name} is not a string")
             values[spec.name] = value
         tokens = cls(**values)
-        tokens.id_expiry  # noqa: B018 - raises ValueError for a token that is not a JWT
+        check_tokens(tokens)
         return tokens
 
     @property

@@ -396,6 +396,16 @@ def age_cached_tokens(ws: Workspace, seconds: float) -> None:
         path.write_text(json.dumps(entry))
 
 
+def expire_cached_credentials(ws: Workspace, left: float = 60) -> None:
+    """Make the cached AWS credentials due for renewal (inside any refresh margin), so
+    the next run has work to do. The service never hands out such credentials itself:
+    they would be an error."""
+    for path in ws.cache.glob("credentials-*.json"):
+        entry = json.loads(path.read_text())
+        entry["Expiration"] = time.time() + left
+        path.write_text(json.dumps(entry))
+
+
 def parse_output(stdout: str) -> dict[str, Any]:
     """The whole of stdout must be one JSON object."""
     data = json.loads(stdout)

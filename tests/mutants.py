@@ -80,8 +80,8 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "cache-entry-missing-fields-accepted",
-        "if not all(isinstance(v, str) and v for v in strings):",
-        "if not isinstance(strings[0], str):",
+        'check_field(data.get(k), k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")',
+        'data.get(k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")',
         (
             "tests/test_boundaries.py::"
             "test_an_entry_with_a_valid_expiration_but_a_missing_field_is_a_miss",
@@ -539,8 +539,8 @@ MUTANTS: list[Mutant] = [
     # -- secrets in output ---------------------------------------------------------------
     Mutant(
         "debug-log-not-redacted",
-        "return redact(super().format(record))",
-        "return super().format(record)",
+        "return printable(redact(super().format(record)))",
+        "return printable(super().format(record))",
         ("tests/test_boundaries.py::test_a_registered_secret_never_reaches_the_debug_log",),
     ),
     Mutant(

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import pytest
 
-from .conftest import Cognito, Workspace, parse_output, run_python
+from .conftest import Cognito, Workspace, expire_cached_credentials, parse_output, run_python
 from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
 
@@ -119,11 +119,25 @@ def test_boto3_child_reads_the_endpoint_through_its_chain(ws: Workspace, cognito
 
 
 def test_boto3_child_gets_new_keys_after_a_renewal(ws: Workspace, cognito: Cognito) -> None:
-    # Keys that live less than the refresh margin: the SDK asks again every time it
-    # looks at them, and the endpoint renews for every ask.
+    # Keys that live less than the SDK's 15 minutes: it asks again when it looks at them
+    # next; by then (the child ages the cache, as if time had passed) they are due, and
+    # the endpoint renews.
     BEHAVIOUR.credentials_lifetime = 700
-    env = {**configured(ws, cognito, refresh_margin="900"), "TEST_STS_ENDPOINT": cognito.endpoint}
-    done = exec_server(ws, env, sys.executable, "-c", BOTO3_CHILD)
+    env = {
+        **configured(ws, cognito, refresh_margin="600"),
+        "TEST_STS_ENDPOINT": cognito.endpoint,
+        "TEST_CACHE_DIR": str(ws.cache),
+    }
+    aging = BOTO3_CHILD.replace(
+        "sts = session.client(",
+        "import glob, time\n"
+        "for path in glob.glob(os.environ['TEST_CACHE_DIR'] + '/credentials-*.json'):\n"
+        "    entry = json.load(open(path))\n"
+        "    entry['Expiration'] = time.time() + 60\n"
+        "    open(path, 'w').write(json.dumps(entry))\n"
+        "sts = session.client(",
+    )
+    done = exec_server(ws, env, sys.executable, "-c", aging)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen["method"] == "container-role"
@@ -358,8 +372,7 @@ def test_ctrl_c_in_a_terminal_reaches_the_child_once(ws: Workspace, cognito: Cog
 def test_a_failed_renewal_answers_503_and_says_so_once(
     ws: Workspace, cognito: Cognito, popen_tool: list[subprocess.Popen[str]]
 ) -> None:
-    BEHAVIOUR.credentials_lifetime = 700  # under the margin: every ask renews
-    env = configured(ws, cognito, refresh_margin="900")
+    env = configured(ws, cognito)
     child = ASK + "print(json.dumps(ask()), flush=True)\nsys.stdin.readline()\n"
     child += "print(json.dumps([ask() for _ in range(3)]), flush=True)\n"
     proc = start_tool(
@@ -367,6 +380,7 @@ def test_a_failed_renewal_answers_503_and_says_so_once(
     )
     status, good = json.loads(read_line(proc.stdout))
     assert status == 200
+    expire_cached_credentials(ws)  # due: every ask now renews
     BEHAVIOUR.fail_credentials = True
     out, err = proc.communicate("\n", timeout=60)
     assert proc.returncode == 0, err
@@ -452,11 +466,10 @@ def test_serve_answers_another_process_and_stops_on_ctrl_c(
 def test_serve_renews_once_for_twenty_concurrent_requests(
     ws: Workspace, cognito: Cognito, popen_tool: list[subprocess.Popen[str]]
 ) -> None:
-    BEHAVIOUR.credentials_lifetime = 700  # the first keys are inside the margin at once
-    env = configured(ws, cognito, refresh_margin="900")
+    env = configured(ws, cognito)
     proc = start_tool(popen_tool, env, "serve", "--profile", "dev")
     variables = exports(proc)
-    BEHAVIOUR.credentials_lifetime = 3600
+    expire_cached_credentials(ws)  # the first keys are due
     before = BEHAVIOUR.calls["GetCredentialsForIdentity"]
     answers = ask_many(variables, 20)
     assert BEHAVIOUR.calls["GetCredentialsForIdentity"] - before == 1

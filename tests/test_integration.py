@@ -17,6 +17,7 @@ from .conftest import (
     Cognito,
     Workspace,
     age_cached_tokens,
+    expire_cached_credentials,
     parse_output,
     run_python,
     run_together,
@@ -171,9 +172,9 @@ def test_role_arn_is_sent_as_custom_role(ws: Workspace, cognito: Cognito) -> Non
 def test_expired_credentials_reuse_the_id_token_and_identity(
     ws: Workspace, cognito: Cognito
 ) -> None:
-    BEHAVIOUR.credentials_lifetime = 600  # inside the 15-minute margin: renewed on every run
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
+    expire_cached_credentials(ws)  # due for renewal
     second = ws.run("--profile", "dev")
     assert second.returncode == 0, second.stderr
     assert cognito.sign_ins() == 1
@@ -183,9 +184,9 @@ def test_expired_credentials_reuse_the_id_token_and_identity(
 
 
 def test_expired_id_token_is_refreshed_not_signed_in(ws: Workspace, cognito: Cognito) -> None:
-    BEHAVIOUR.credentials_lifetime = 600  # inside the 15-minute margin: renewed on every run
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
+    expire_cached_credentials(ws)
     age_cached_tokens(ws, 10)
     done = ws.run("--profile", "dev")  # no password available: must not need one
     assert done.returncode == 0, done.stderr
@@ -194,11 +195,11 @@ def test_expired_id_token_is_refreshed_not_signed_in(ws: Workspace, cognito: Cog
 
 
 def test_revoked_refresh_token_falls_back_to_password(ws: Workspace, cognito: Cognito) -> None:
-    BEHAVIOUR.credentials_lifetime = 600  # inside the 15-minute margin: renewed on every run
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
     entry_path = next(ws.cache.glob("signin-*.json"))
     cognito.idp.admin_user_global_sign_out(UserPoolId=cognito.user_pool_id, Username="alice")
+    expire_cached_credentials(ws)
     age_cached_tokens(ws, 10)
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 0, done.stderr
@@ -207,10 +208,10 @@ def test_revoked_refresh_token_falls_back_to_password(ws: Workspace, cognito: Co
 
 
 def test_revoked_refresh_token_without_password_says_login(ws: Workspace, cognito: Cognito) -> None:
-    BEHAVIOUR.credentials_lifetime = 600  # inside the 15-minute margin: renewed on every run
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
     cognito.idp.admin_user_global_sign_out(UserPoolId=cognito.user_pool_id, Username="alice")
+    expire_cached_credentials(ws)
     age_cached_tokens(ws, 10)
     done = ws.run("--profile", "dev")
     assert done.returncode == 1
@@ -327,10 +328,10 @@ def test_aws_profile_in_environment_does_not_recurse(ws: Workspace, cognito: Cog
 
 
 def test_debug_log_redacts_every_secret(ws: Workspace, cognito: Cognito) -> None:
-    BEHAVIOUR.credentials_lifetime = 600  # inside the 15-minute margin: renewed on every run
     env = setup(ws, cognito)
     first = ws.run("--profile", "dev", "--debug", env=env)
     assert first.returncode == 0
+    expire_cached_credentials(ws)
     age_cached_tokens(ws, 10)
     second = ws.run("--profile", "dev", "--debug", env=env)
     assert second.returncode == 0

@@ -157,12 +157,18 @@ def test_credentials_already_expired_on_arrival_are_not_cached(tmp_path: Path) -
     assert provider.store.credentials() is None
 
 
-def test_short_lived_credentials_are_still_printed(tmp_path: Path) -> None:
+def test_credentials_inside_the_margin_on_arrival_are_an_error(tmp_path: Path) -> None:
     clock = Clock()
     provider, clients = make(tmp_path, clock)
-    clients.identity.lifetime = 300  # less than the margin: printed, renewed next time
+    # Less than the 900 s margin: the SDKs would call again at once, and on every
+    # request (botocore gives up on credentials still due after a refresh).
+    clients.identity.lifetime = 300
+    with pytest.raises(ServiceError, match="expire in 300 s, within the refresh margin"):
+        provider.credentials()
+    assert provider.store.credentials() is None
+    clients.identity.lifetime = 901  # just outside: fine
     creds: Any = provider.credentials()
-    assert creds.expiration == clock() + 300
+    assert creds.expiration == clock() + 901
 
 
 SECRET = "client-secret-" + "s" * 20

@@ -8,7 +8,14 @@ import sys
 
 import pytest
 
-from .conftest import REGION, Cognito, Workspace, age_cached_tokens, parse_output
+from .conftest import (
+    REGION,
+    Cognito,
+    Workspace,
+    age_cached_tokens,
+    expire_cached_credentials,
+    parse_output,
+)
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -61,12 +68,12 @@ def test_other_profiles_over_the_same_user_sign_in_nobody(ws: Workspace, cognito
 
 def test_a_refresh_for_one_profile_serves_them_all(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(profiles(cognito, second_identity_pool(cognito)))
-    BEHAVIOUR.credentials_lifetime = 600  # always inside the margin: every run renews
     assert (
         ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
         == 0
     )
     assert ws.run("--profile", "ops").returncode == 0
+    expire_cached_credentials(ws)  # every profile's credentials due for renewal
     age_cached_tokens(ws, 10)
     assert ws.run("--profile", "dev").returncode == 0
     assert ws.run("--profile", "ops").returncode == 0
@@ -75,12 +82,12 @@ def test_a_refresh_for_one_profile_serves_them_all(ws: Workspace, cognito: Cogni
 
 def test_two_profiles_refreshing_at_once_make_one_refresh(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(profiles(cognito, second_identity_pool(cognito)))
-    BEHAVIOUR.credentials_lifetime = 600
     assert (
         ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
         == 0
     )
     assert ws.run("--profile", "ops").returncode == 0
+    expire_cached_credentials(ws)  # every profile's credentials due for renewal
     age_cached_tokens(ws, 10)
     procs = [
         subprocess.Popen(

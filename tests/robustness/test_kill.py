@@ -17,8 +17,13 @@ from cognito_credproc.cache import FileCache
 from cognito_credproc.config import load_profile
 from cognito_credproc.store import Store
 
-from ..conftest import Cognito, Workspace, age_cached_tokens, parse_output
-from ..strict_cognito import BEHAVIOUR
+from ..conftest import (
+    Cognito,
+    Workspace,
+    age_cached_tokens,
+    expire_cached_credentials,
+    parse_output,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 60
@@ -41,7 +46,6 @@ def check_cache_is_whole(ws: Workspace) -> None:
 
 def test_sigkill_at_random_moments_of_a_refresh(ws: Workspace, cognito: Cognito) -> None:
     rng = random.Random(20261126)
-    BEHAVIOUR.credentials_lifetime = 600  # every run has work to do
     ws.write_config(cognito.profile_section("dev"))
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
     kills = 0
@@ -50,6 +54,7 @@ def test_sigkill_at_random_moments_of_a_refresh(ws: Workspace, cognito: Cognito)
         round_number += 1
         assert round_number <= 4 * KILLS, "the helper kept finishing before the kill"
         scenario = round_number % 3
+        expire_cached_credentials(ws)  # every run has work to do
         if scenario == 0:
             for path in ws.cache.glob("*.json"):
                 path.unlink()  # cold: sign-in, identity, credentials

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ..conftest import Workspace, parse_output
+from ..conftest import Workspace, expire_cached_credentials, parse_output
 from .scripted_server import Answer, Script, error, serve
 
 PASSWORD = {"COGNITO_CREDPROC_PASSWORD": "scripted-password"}
@@ -177,11 +177,11 @@ def test_bad_answers_are_clean_errors_and_never_cached(
 
 def test_bad_answer_leaves_good_cached_credentials_alone(ws: Workspace) -> None:
     script = Script().happy()
-    script.on("GetCredentialsForIdentity", lambda: script.credentials(600))  # due again at once
     with serve(script) as endpoint:
         ws.write_config(profile(endpoint))
         first = ws.run("--profile", "dev", env=PASSWORD)
         assert first.returncode == 0, first.stderr
+        expire_cached_credentials(ws)  # due again
         before = {p.name: p.read_bytes() for p in ws.cache.glob("*.json")}
         # the credentials are due for renewal, and now the service answers garbage
         script.on("GetCredentialsForIdentity", (200, "<html>oops</html>"))

@@ -48,3 +48,75 @@ def test_client_secret_never_lands_in_a_file_others_can_read(
     assert stat.S_IMODE(settings.stat().st_mode) == 0o600
     peek = as_attacker(f"cat {settings}")
     assert peek.returncode != 0 and cognito_secret.client_secret not in peek.stdout
+
+
+def test_password_command_does_not_inherit_the_password(ws: Workspace, cognito: Cognito) -> None:
+    seen = ws.root / "seen-by-password-command"
+    command = ws.root / "password-command"
+    command.write_text(
+        "#!/bin/sh\n"
+        f'echo "${{COGNITO_CREDPROC_PASSWORD:-absent}}" > {seen}\n'
+        f"echo '{cognito.password}'\n"
+    )
+    command.chmod(0o700)
+    ws.write_config(cognito.profile_section("dev", password_command=str(command)))
+    done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": "env-password-123"})
+    assert done.returncode == 0, done.stderr
+    assert seen.read_text() == "absent\n"
+
+
+def test_exec_child_does_not_inherit_the_password(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    done = ws.run(
+        "exec",
+        "--profile",
+        "dev",
+        "--",
+        "sh",
+        "-c",
+        'echo "${COGNITO_CREDPROC_PASSWORD:-absent} ${AWS_ACCESS_KEY_ID:+keys}"',
+        env={"COGNITO_CREDPROC_PASSWORD": cognito.password},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "absent keys\n"
+
+
+def test_logout_redacts_an_endpoint_that_echoes_the_request(ws: Workspace) -> None:
+    from cognito_credproc.cache import FileCache
+    from cognito_credproc.config import load_profile
+    from cognito_credproc.store import Store
+    from cognito_credproc.tokens import Tokens
+
+    from .hostile_server import hostile, section, tokens
+
+    client_secret = "client-secret-that-must-stay-secret-0123456789"
+    refresh_token = "refresh-token-that-must-stay-secret-0123456789"
+
+    def echo(operation: str, request: dict[str, object]) -> tuple[int, object]:
+        # A proxy or a broken endpoint that quotes what it was sent.
+        return 400, {"__type": "InvalidParameterException", "message": f"bad request {request}"}
+
+    with hostile(echo) as endpoint:
+        ws.write_config(section(endpoint, app_client_secret=client_secret))
+        ws.config.chmod(0o600)
+        profile = load_profile(str(ws.config), "dev", {})
+        result = tokens()["AuthenticationResult"]
+        Store(profile, FileCache(str(ws.cache))).save_tokens(
+            Tokens(result["IdToken"], result["AccessToken"], refresh_token)
+        )
+        done = ws.run("logout", "--profile", "dev")
+    assert done.returncode == 1
+    assert "bad request" in done.stderr and "[redacted]" in done.stderr
+    assert refresh_token not in done.stderr
+    assert client_secret not in done.stderr
+
+
+def test_doctor_flags_a_client_secret_others_can_read(
+    ws: Workspace, cognito_secret: Cognito
+) -> None:
+    ws.write_config(cognito_secret.profile_section("dev"))
+    ws.config.chmod(0o644)
+    done = ws.run("doctor", "--profile", "dev")
+    assert done.returncode == 1
+    assert "holds app_client_secret and other users can read it" in done.stdout
+    assert f"chmod 600 {ws.config}" in done.stdout
