@@ -35,7 +35,10 @@ def chromium_wrapper(root: Path) -> Path:
         f'profile="$(mktemp -d "{root}/chromium-profile.XXXXXX")"\n'
         f'"{CHROMIUM}" {FLAGS} --user-data-dir="$profile" --dump-dom "$1" '
         f'> "{root}/page.html" 2> "{root}/chromium.log"\n'
-        'status=$?\nrm -rf "$profile"\n'
+        "status=$?\n"
+        # Chromium's helpers (crashpad) may still write there a moment after it exits.
+        'for _ in 1 2 3 4 5 6 7 8 9 10; do rm -rf "$profile" 2>/dev/null\n'
+        '  [ -e "$profile" ] || break; sleep 0.3; done\n'
         f'echo "$status" > "{root}/exit.tmp" && mv "{root}/exit.tmp" "{root}/chromium.exit"\n'
         "exit $status\n"
     )

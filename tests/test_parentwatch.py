@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +88,17 @@ def test_wait_readable_gives_up_when_the_parent_dies(pipe: tuple[int, int]) -> N
     assert parent.checks == 3
 
 
+def read_all(fd: int) -> str:
+    """Everything written to the terminal so far: one read may return only a part."""
+    data = b""
+    while select.select([fd], [], [], 0.5)[0]:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode()
+
+
 def test_a_prompt_ends_when_the_parent_dies_and_says_why_on_the_terminal() -> None:
     master, slave = pty.openpty()
     parent = Parent()
@@ -95,7 +107,7 @@ def test_a_prompt_ends_when_the_parent_dies_and_says_why_on_the_terminal() -> No
     try:
         with pytest.raises(ParentGone):
             terminal.ask("Password: ", secret=True)
-        screen = os.read(master, 4096).decode()
+        screen = read_all(master)
     finally:
         terminal.close()
         os.close(master)
