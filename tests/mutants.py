@@ -549,6 +549,94 @@ MUTANTS: list[Mutant] = [
         'sys.stderr.write(f"{PROG}: {exc}\\n")',
         ("tests/test_boundaries.py::test_a_registered_secret_never_reaches_an_error_message",),
     ),
+    # -- a hostile local user and a hostile endpoint (tests/security) --------------------
+    Mutant(
+        "settings-file-opened-by-path-again",
+        "            fd, info = open_file(folder, name)\n        except Unsafe as exc:\n"
+        "            if missing_ok",
+        "            fd, info = os.open(path, os.O_RDONLY), os.stat(path)\n"
+        "        except Unsafe as exc:\n            if missing_ok",
+        (
+            "tests/security/test_settings_swap.py::"
+            "test_settings_are_opened_once_and_checked_on_the_descriptor",
+        ),
+    ),
+    Mutant(
+        "writable-parent-directory-accepted",
+        "    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:",
+        "    if False:",
+        (
+            "tests/security/test_settings_swap.py::"
+            "test_rename_race_cannot_swap_in_another_users_settings",
+            "tests/security/test_settings_swap.py::test_rename_race_cannot_redirect_the_cache",
+        ),
+    ),
+    Mutant(
+        "planted-fifo-blocks",
+        '    | getattr(os, "O_NONBLOCK", 0)\n',
+        "",
+        ("tests/security/test_planted_files.py::test_fifo_at_the_settings_path_does_not_hang",),
+    ),
+    Mutant(
+        "clear-all-deletes-any-json",
+        'ENTRY_RE = re.compile(r"^(?:signin|identity|credentials)-[0-9a-f]{32}\\.json$")',
+        'ENTRY_RE = re.compile(r"^.*\\.json$")',
+        (
+            "tests/security/test_planted_files.py::"
+            "test_clear_all_in_a_project_deletes_only_its_own_entries",
+        ),
+    ),
+    Mutant(
+        "created-parents-left-to-the-umask",
+        "os.fchmod(child, mode)  # the umask may have left more, or less",
+        "os.fchmod(child, 0o777)",
+        ("tests/security/test_private_directories.py",),
+    ),
+    Mutant(
+        "exec-child-inherits-the-password",
+        'for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", ENV_PASSWORD):',
+        'for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):',
+        ("tests/security/test_secret_leaks.py::test_exec_child_does_not_inherit_the_password",),
+    ),
+    Mutant(
+        "credentials-inside-the-margin-accepted",
+        "        if left <= profile.refresh_margin:\n            # The SDKs would renew",
+        "        if False:\n            # The SDKs would renew",
+        ("tests/test_provider.py::test_credentials_inside_the_margin_on_arrival_are_an_error",),
+    ),
+    Mutant(
+        "clock-days-off-accepted",
+        "        if abs(skew) > MAX_CLOCK_SKEW_SECONDS:\n            direction",
+        "        if False:\n            direction",
+        (
+            "tests/security/test_hostile_endpoint.py::"
+            "test_a_clock_two_days_off_is_an_error_not_two_days_of_dead_keys",
+        ),
+    ),
+    Mutant(
+        "powershell-curly-quotes-not-doubled",
+        'POWERSHELL_QUOTES = "\'\\u2018\\u2019\\u201a\\u201b"',
+        'POWERSHELL_QUOTES = "\'"',
+        ("tests/security/test_output_injection.py",),
+    ),
+    Mutant(
+        "control-characters-reach-the-terminal",
+        "    return CONTROL_RE.sub(_escape, text)",
+        "    return text",
+        (
+            "tests/security/test_hostile_endpoint.py::"
+            "test_service_messages_cannot_drive_the_terminal",
+        ),
+    ),
+    Mutant(
+        "child-started-with-python-dash-m",
+        "    return [script] if script is not None else bootstrap_argv()",
+        '    return [sys.executable, "-m", "cognito_credproc"]',
+        (
+            "tests/security/test_working_directory.py::"
+            "test_early_refresh_child_does_not_import_from_the_working_directory",
+        ),
+    ),
 ]
 
 
