@@ -12,7 +12,7 @@ import os
 import re
 import stat
 
-from .config import APP_NAME, ENV_CACHE_DIR
+from .config import ENV_CACHE_DIR, user_dir
 from .errors import ConfigError, CredprocError, LockTimeout
 from .safepath import Directory, Unsafe, is_mine, open_directory, open_file, read_fd
 
@@ -51,9 +51,7 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
                 hint=f"set {ENV_CACHE_DIR} to an absolute path",
             )
         return directory
-    import platformdirs  # only when the variable does not name the directory
-
-    return platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+    return user_dir("cache")
 
 
 def _log_wait(path: str, timeout: float) -> None:

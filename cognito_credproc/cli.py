@@ -2,11 +2,13 @@
 exit codes and messages.
 
 With no subcommand the tool is a credential_process: exactly one JSON object on stdout.
+That run takes a few flags, read by ``plain_run_args`` without argparse: importing it
+and building every subcommand's parser would cost the cache hit more than the rest of
+its work. Anything else goes to the full parser, which also says what is wrong.
 """
 
 from __future__ import annotations
 
-import argparse
 import errno
 import os
 import sys
@@ -19,20 +21,69 @@ from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable, Sequence
+    from typing import Any
 
     from .provider import Provider
 
 
 PROG = "cognito-credproc"
+# The command the tool starts itself with (early_refresh); not one for people, so it is
+# neither in --help nor among the commands an error lists.
+BACKGROUND_REFRESH = "background-refresh"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConfigError(f"{message} (see {PROG} --help)")
+class PlainArgs:
+    """What the full parser makes of a plain run's arguments: the same attributes."""
+
+    def __init__(
+        self, command: str | None, profile: str | None, config: str | None, debug: bool | None
+    ) -> None:
+        self.command = command
+        self.profile = profile
+        self.config = config
+        self.debug = debug
+
+
+def plain_run_args(argv: Sequence[str]) -> PlainArgs | None:
+    """``[credentials] [--profile NAME | -p NAME] [--config PATH] [--debug]`` (also as
+    ``--opt=value``, in any order, repeats keeping the last), or the internal
+    ``background-refresh`` followed by those flags. None for anything else, which the
+    full parser then handles: other commands, --help, abbreviations, values that start
+    with '-' or are empty."""
+    values: dict[str, str | None] = {"--profile": None, "--config": None}
+    command: str | None = None
+    debug: bool | None = None  # as argparse leaves it when --debug is not given
+    i = 0
+    if argv[:1] == [BACKGROUND_REFRESH]:
+        command, i = BACKGROUND_REFRESH, 1
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--debug":
+            debug = True
+            continue
+        if arg == "credentials" and command is None:
+            command = arg
+            continue
+        name, eq, value = arg.partition("=")
+        if name == "-p" and not eq:
+            name = "--profile"
+        if name not in values:
+            return None
+        if not eq:  # the value is the next argument
+            value = argv[i] if i < len(argv) else ""
+            i += 1
+        if not value or value.startswith("-"):
+            return None
+        values[name] = value
+    return PlainArgs(command, values["--profile"], values["--config"], debug)
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    import argparse
+
     default = None if top else argparse.SUPPRESS
     parser.add_argument(
         "--profile",
@@ -56,6 +107,13 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every command's flags and help (the plain run is read by ``plain_run_args``)."""
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise ConfigError(f"{message} (see {PROG} --help)")
+
     parser = _Parser(
         prog=PROG,
         description="AWS credential_process helper for Amazon Cognito. With no command, "
@@ -142,19 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The command the tool starts itself with (early_refresh); not one for people, so it is
-# neither in --help nor among the commands an error lists.
-BACKGROUND_REFRESH = "background-refresh"
-
-
-def _internal_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"{PROG} {BACKGROUND_REFRESH}", add_help=False)
-    _common(parser, top=True)
-    parser.set_defaults(command=BACKGROUND_REFRESH)
-    return parser
-
-
 def _port(text: str) -> int:
+    import argparse
+
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"must be a number from 0 to 65535, not {text!r}")
     return int(text)
@@ -165,11 +213,12 @@ class Context:
 
     def __init__(
         self,
-        args: argparse.Namespace,
+        args: Any,
         environ: dict[str, str] | os._Environ[str],
         *,
         now: Callable[[], float] = time.time,
     ) -> None:
+        """``args``: an argparse.Namespace, or PlainArgs for the plain run."""
         self.args = args
         self.environ = environ
         self.now = now
@@ -246,13 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args_list[: args_list.index("--") if "--" in args_list else None]
     ctx: Context | None = None
     try:
-        try:
-            if args_list[:1] == [BACKGROUND_REFRESH]:
-                args = _internal_parser().parse_args(args_list[1:])
-            else:
+        args: Any = plain_run_args(args_list)
+        if args is None:
+            try:
                 args = build_parser().parse_args(args_list)
-        except SystemExit as exc:  # --help and --version
-            return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+            except SystemExit as exc:  # --help and --version
+                return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
         if args.debug:
             from .redact import enable_debug
 

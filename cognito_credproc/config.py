@@ -7,10 +7,10 @@ Every error names the file, the section and the key, and exits with code 2.
 from __future__ import annotations
 
 import configparser
-import hashlib
 import json
 import os
 import stat
+import sys
 
 from ._record import record
 from .errors import ConfigError
@@ -56,6 +56,23 @@ ENDPOINT_ENV_VARS = (
 )
 
 KNOWN_KEYS = frozenset(BY_NAME)
+
+
+def builtin_sha256() -> Any:
+    """SHA-256 from the interpreter's own module where it has one. ``hashlib`` would load
+    OpenSSL first, about 2 ms of a cache hit that needs three short digests; the digest is
+    the same (a test compares them)."""
+    for module in ("_sha2", "_sha256"):  # Python 3.12 and later, then 3.10 and 3.11
+        try:
+            return __import__(module).sha256
+        except (ImportError, AttributeError):
+            continue
+    import hashlib  # a build without the builtin hashes
+
+    return hashlib.sha256
+
+
+sha256 = builtin_sha256()
 
 
 @record
@@ -134,7 +151,7 @@ class Profile:
 
     def _digest(self, kind: str, parts: Mapping[str, object]) -> str:
         blob = json.dumps({"kind": kind, **parts}, sort_keys=True, separators=(",", ":"))
-        return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:32]}"
+        return f"{kind}-{sha256(blob.encode()).hexdigest()[:32]}"
 
     def _endpoints(self) -> dict[str, object]:
         return {"endpoint_url": self.endpoint_url, "endpoint_env": list(self.endpoint_env)}
@@ -211,10 +228,44 @@ class Profile:
         return self.signin_key or self.credentials_key
 
 
-def default_config_path() -> str:
-    import platformdirs  # only when neither --config nor the variable names the file
+_XDG_DIRS = {"config": ("XDG_CONFIG_HOME", "~/.config"), "cache": ("XDG_CACHE_HOME", "~/.cache")}
 
-    return os.path.join(platformdirs.user_config_dir(APP_NAME, appauthor=False), "config.ini")
+
+def xdg_user_dir(kind: str) -> str | None:
+    """platformdirs' user ``kind`` ("config" or "cache") directory for this tool on Linux,
+    worked out without importing platformdirs: that import (it brings pathlib and
+    tempfile) would cost a cache hit more than all of this tool's own work. None where
+    the answer is not this plain one (another system, Android, an XDG variable or HOME
+    that is not a clean absolute path): then platformdirs is asked, and it stays the
+    source of truth (a test checks that both agree)."""
+    if not sys.platform.startswith("linux") or "ANDROID_DATA" in os.environ:
+        return None
+    variable, default = _XDG_DIRS[kind]
+    value = os.environ.get(variable, "")
+    if value:
+        if value != value.strip() or not value.startswith("/"):
+            return None
+        base = value
+    else:
+        if not os.environ.get("HOME", "").startswith("/"):
+            return None
+        base = os.path.expanduser(default)
+    return os.path.join(base, APP_NAME)
+
+
+def user_dir(kind: str) -> str:
+    """This tool's user config or cache directory, as platformdirs has it."""
+    found = xdg_user_dir(kind)
+    if found is not None:
+        return found
+    import platformdirs  # off the cache-hit path: only where xdg_user_dir cannot tell
+
+    get = platformdirs.user_config_dir if kind == "config" else platformdirs.user_cache_dir
+    return get(APP_NAME, appauthor=False)
+
+
+def default_config_path() -> str:
+    return os.path.join(user_dir("config"), "config.ini")
 
 
 def resolve_config_path(cli_value: str | None, environ: Mapping[str, str]) -> str:
