@@ -17,7 +17,8 @@ Paths measured, each as the median wall time of whole processes:
   refresh token           expired ID token renewed with the refresh token
   cold                    empty cache: SRP sign-in, GetId, GetCredentialsForIdentity
 Each environment's cache-hit runs are interleaved with its `python -c pass` runs so
-machine noise hits both alike.
+machine noise hits both alike; their CPU time (user + system) is printed too, as it
+suffers less than wall time from other work on the machine.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import argparse
 import base64
 import json
 import logging
+import resource
 import shutil
 import statistics
 import subprocess
@@ -111,7 +113,9 @@ def lean_venv(where: Path, reuse: str | None) -> Venv | str:
     return Venv("lean", where / "lean" / "bin")
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+def measured(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one whole process."""
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         argv,
@@ -122,9 +126,15 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
         start_new_session=True,
     )
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace')}")
-    return elapsed
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return elapsed, cpu
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    return measured(argv, env)[0]
 
 
 def default_home(root: Path, name: str, cognito: Cognito) -> dict[str, str]:
@@ -145,9 +155,10 @@ def service_calls() -> int:
     return sum(BEHAVIOUR.calls.values())
 
 
-def cache_hits(
-    venv: Venv, env: dict[str, str], password: str, runs: int
-) -> tuple[list[float], list[float]]:
+Runs = tuple[list[float], list[float]]  # wall times, CPU times
+
+
+def cache_hits(venv: Venv, env: dict[str, str], password: str, runs: int) -> tuple[Runs, Runs]:
     cmd = [venv.helper, "--profile", "bench"]
     default_cache = Path(env["HOME"]) / ".cache" / "cognito-credproc"
     timed(cmd, {**env, "COGNITO_CREDPROC_PASSWORD": password})  # sign in once
@@ -155,10 +166,13 @@ def cache_hits(
         sys.exit(f"{venv.name}: the default cache directory {default_cache} was not used")
     timed(cmd, env)  # warm the file cache
     calls = service_calls()
-    base, hit = [], []
+    base: Runs = ([], [])
+    hit: Runs = ([], [])
     for _ in range(runs):
-        base.append(timed([venv.python, "-c", "pass"], env))
-        hit.append(timed(cmd, env))
+        for runs_of, argv in ((base, [venv.python, "-c", "pass"]), (hit, cmd)):
+            wall, cpu = measured(argv, env)
+            runs_of[0].append(wall)
+            runs_of[1].append(cpu)
     if service_calls() != calls:
         sys.exit(f"{venv.name}: a cache-hit run called Cognito: the measurement is wrong")
     return base, hit
@@ -219,21 +233,28 @@ def main() -> None:
                 env = default_home(root, venv.name, cognito)
                 base, hit = cache_hits(venv, env, cognito.password, runs)
                 target = f" (target <= {TARGET_RATIO}x)" if venv.name == "lean" else ""
-                lines.append(f"python -c pass      {venv.name:<4}  {ms(base)}")
+                lines.append(f"python -c pass      {venv.name:<4}  {ms(base[0])}")
                 lines.append(
-                    f"cache hit           {venv.name:<4}  {ms(hit)}  = {times(hit, base)}{target}"
+                    f"cache hit           {venv.name:<4}  {ms(hit[0])}  = "
+                    f"{times(hit[0], base[0])}{target}"
+                )
+                lines.append(
+                    f"  CPU time          {venv.name:<4}  {ms(hit[1])}  = "
+                    f"{times(hit[1], base[1])} (CPU {statistics.median(base[1]) * 1000:.1f} ms)"
                 )
 
             naive_venv = venvs[-1]
             env = default_home(root, "naive", cognito)
-            base, naive, clients = [], [], []
+            floor: list[float] = []
+            naive: list[float] = []
+            clients: list[float] = []
             for _ in range(runs):
-                base.append(timed([naive_venv.python, "-c", "pass"], env))
+                floor.append(timed([naive_venv.python, "-c", "pass"], env))
                 naive.append(timed([naive_venv.python, "-c", "import boto3"], env))
                 clients.append(timed([naive_venv.python, "-c", NAIVE_CLIENTS], env))
             name = f"{naive_venv.name:<4}"
-            lines.append(f"import boto3        {name}  {ms(naive)}  = {times(naive, base)}")
-            lines.append(f"boto3 + 2 clients   {name}  {ms(clients)}  = {times(clients, base)}")
+            lines.append(f"import boto3        {name}  {ms(naive)}  = {times(naive, floor)}")
+            lines.append(f"boto3 + 2 clients   {name}  {ms(clients)}  = {times(clients, floor)}")
 
             env = clean_env(root)
             env.pop("PYTHONWARNINGS", None)
