@@ -6,19 +6,19 @@ cache hit stays cheap. Anything unreadable or wrongly shaped reads as a miss.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import stat
 
 from .config import ENV_CACHE_DIR, user_dir
-from .errors import ConfigError, CredprocError, LockTimeout
+from .errors import ConfigError, CredprocError
 from .safepath import Directory, Unsafe, is_mine, open_directory, open_file, read_fd
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
+    from contextlib import AbstractContextManager
     from typing import Any
 
     from .parentwatch import ParentWatch
@@ -54,14 +54,6 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
     return user_dir("cache")
 
 
-def _log_wait(path: str, timeout: float) -> None:
-    import logging  # only when there is a wait: the cache-hit path never gets here
-
-    logging.getLogger("cognito_credproc").debug(
-        "another process holds the lock %s; waiting up to %g s", path, timeout
-    )
-
-
 class CacheDirError(CredprocError):
     """The cache directory is unsafe to use."""
 
@@ -71,7 +63,7 @@ class CacheDirMissing(CacheDirError):
 
 
 # The names the tool gives its entries; ``clear --all`` deletes nothing else.
-ENTRY_RE = re.compile(r"^(?:signin|identity|credentials)-[0-9a-f]{32}\.json$")
+ENTRY_PATTERN = r"^(?:signin|identity|credentials)-[0-9a-f]{32}\.json$"
 
 
 class FileCache:
@@ -156,8 +148,10 @@ class FileCache:
     def check_directory(self) -> None:
         """Refuse a directory that someone else could plant or swap files in (a missing
         one is fine: it is made on the first write)."""
-        with contextlib.suppress(CacheDirMissing):
+        try:  # noqa: SIM105 - contextlib.suppress would put contextlib on the cache-hit path
             self._open().close()
+        except CacheDirMissing:
+            pass
 
     def ensure_directory(self) -> None:
         """Create the directory, and any missing parent, 0700 whatever the umask; or
@@ -213,6 +207,7 @@ class FileCache:
     def __setitem__(self, key: str, value: Mapping[str, Any]) -> None:
         """Write atomically: a private temp file in the same directory, fsync, rename."""
         import tempfile  # only writes need it
+        from contextlib import suppress
 
         name = self._name(key)
         data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
@@ -221,7 +216,7 @@ class FileCache:
             try:
                 fd, tmp = tempfile.mkstemp(dir=directory.path, prefix=TEMP_PREFIX)
             except OSError as exc:
-                raise self._unwritable(exc) from None
+                raise self.unwritable(exc) from None
             try:
                 set_private_mode(fd, tmp, FILE_MODE)
                 with os.fdopen(fd, "wb") as handle:
@@ -230,14 +225,14 @@ class FileCache:
                     os.fsync(handle.fileno())
                 directory.replace(os.path.basename(tmp), name)
             except BaseException as exc:
-                with contextlib.suppress(OSError):
+                with suppress(OSError):
                     os.unlink(tmp)
                 if isinstance(exc, OSError):
-                    raise self._unwritable(exc) from None
+                    raise self.unwritable(exc) from None
                 raise
             self._sweep_stale_temp_files(directory)
 
-    def _unwritable(self, exc: OSError) -> CacheDirError:
+    def unwritable(self, exc: OSError) -> CacheDirError:
         return CacheDirError(
             f"cannot write to the cache directory {self.directory}: {exc.strerror or exc}",
             hint=f"free some space or fix its permissions, or set {ENV_CACHE_DIR}",
@@ -245,6 +240,7 @@ class FileCache:
 
     def _sweep_stale_temp_files(self, directory: Directory) -> None:
         import time
+        from contextlib import suppress
 
         cutoff = time.time() - STALE_TEMP_SECONDS
         try:
@@ -252,7 +248,7 @@ class FileCache:
         except OSError:
             return
         for name in names:
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 if directory.lstat(name).st_mtime < cutoff:
                     directory.unlink(name)
 
@@ -289,11 +285,10 @@ class FileCache:
                 raise CacheDirError(
                     f"cannot list cache directory {self.directory}: {exc.strerror}"
                 ) from None
-        return sorted(n[: -len(".json")] for n in names if ENTRY_RE.match(n))
+        return sorted(n[: -len(".json")] for n in names if re.match(ENTRY_PATTERN, n))
 
     # -- locking -------------------------------------------------------------------------
 
-    @contextlib.contextmanager
     def lock(
         self,
         key: str,
@@ -301,45 +296,11 @@ class FileCache:
         profile: str | None = None,
         *,
         watch: ParentWatch | None = None,
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         """Hold an exclusive OS-level lock; the OS releases it if the holder dies.
 
         Waits at most ``timeout`` seconds, and gives up sooner (``ParentGone``) when the
         program that started this process exits meanwhile: nobody wants the result."""
-        import time
+        from .locking import hold  # with filelock and contextlib: not on the cache-hit path
 
-        import filelock  # imported here, not at the top: the cache-hit path must not pay for it
-
-        from .parentwatch import POLL_SECONDS, ParentWatch
-
-        self.ensure_directory()
-        # The directory passed the checks: nobody else can plant or swap the lock file.
-        path = os.path.join(self.directory, f"{key}.lock")
-        lock = filelock.FileLock(path, mode=FILE_MODE)
-        watch = watch or ParentWatch()
-        deadline = time.monotonic() + timeout
-        waited = False
-        try:
-            while True:
-                try:
-                    lock.acquire(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
-                    break
-                except filelock.Timeout:
-                    if not waited:
-                        waited = True
-                        _log_wait(path, timeout)
-                    if time.monotonic() >= deadline:
-                        raise LockTimeout(
-                            f"another cognito-credproc process held the lock for over "
-                            f"{timeout:g}s ({path})",
-                            profile=profile,
-                            hint="wait for it to finish or end the stuck process; "
-                            "raise lock_timeout if sign-in is slow",
-                        ) from None
-                    watch.check(profile)
-        except OSError as exc:  # after Timeout, which is an OSError too
-            raise self._unwritable(exc) from None
-        try:
-            yield
-        finally:
-            lock.release()
+        return hold(self, key, timeout, profile, watch)

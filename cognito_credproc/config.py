@@ -397,8 +397,9 @@ def read_config_text(path: str, profile: str | None = None, *, missing_ok: bool 
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
     try:
-        # utf-8-sig: a byte-order mark (as some Windows editors write) is not a key
-        return data.decode("utf-8-sig")
+        # A byte-order mark (as some Windows editors write) is not a key. Stripped by
+        # hand: the utf-8-sig codec is one more module for the cache hit to load.
+        return (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
 

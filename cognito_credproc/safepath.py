@@ -16,7 +16,6 @@ Light to import: the cache-hit path uses it.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -184,9 +183,10 @@ def open_directory(
             except FileNotFoundError:
                 if not create or linked:
                     raise Unsafe("missing", here) from None
-                # FileExistsError: made a moment ago by another run; opened and checked below
-                with contextlib.suppress(FileExistsError):
+                try:  # noqa: SIM105 - no contextlib on the cache-hit path
                     os.mkdir(name, mode, dir_fd=fd)
+                except FileExistsError:
+                    pass  # made a moment ago by another run; opened and checked below
                 try:
                     child = os.open(name, _DIR_FLAGS, dir_fd=fd)
                 except OSError as exc:

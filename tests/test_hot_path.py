@@ -31,12 +31,12 @@ MAY_IMPORT = frozenset(
         *("itertools", "keyword", "operator", "_operator", "reprlib", "_weakrefset"),
         # reading the settings and the cache entry, printing the JSON
         *("configparser", "warnings", "json", "json.decoder", "json.encoder", "json.scanner"),
-        *("_json", "encodings.utf_8_sig", "__future__"),
+        *("_json", "__future__", "errno"),
         *("_sha256", "_sha2"),  # SHA-256 without OpenSSL (3.10-3.11, 3.12+)
         *("cognito_credproc", "cognito_credproc.cli", "cognito_credproc.config"),
         *("cognito_credproc.settings", "cognito_credproc.errors", "cognito_credproc._record"),
         *("cognito_credproc.cache", "cognito_credproc.store", "cognito_credproc.credentials"),
-        "cognito_credproc.output",
+        *("cognito_credproc.output", "cognito_credproc.safepath"),
     }
 )
 # Named, so that a failure says which costly import came back.
@@ -206,3 +206,17 @@ def test_platformdirs_is_not_imported_for_a_plain_answer(monkeypatch: pytest.Mon
 def test_the_builtin_sha256_is_sha256() -> None:
     for data in (b"", b"abc", bytes(range(256)) * 40):
         assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path) -> None:
+    from cognito_credproc.config import load_profile
+    from cognito_credproc.errors import ConfigError
+
+    settings = tmp_path / "config.ini"
+    section = "[dev]\nidentity_pool_id = us-east-1:00000000-0000-0000-0000-000000000001\n"
+    settings.write_bytes(b"\xef\xbb\xbf" + (section + "unauthenticated = true\n").encode())
+    settings.chmod(0o600)
+    assert load_profile(str(settings), "dev", {}).unauthenticated
+    settings.write_bytes(b"\xef\xbb\xbf" + section.encode() + b"username = \xff\n")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_profile(str(settings), "dev", {})
