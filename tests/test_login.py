@@ -368,8 +368,13 @@ def test_a_one_time_code_is_asked_once_when_many_start_together(
     asking.answer("Authenticator app code for alice: ", totp_now())
     code, out, err = asking.finish()
     assert code == 0, err
-    waited_out, _ = waiting.communicate(timeout=60)
-    waited_err = log.text()
+    # Not communicate(): it would read stderr too, racing the log's reader for the last
+    # lines. stdout (one JSON line) fits in the pipe, so waiting first cannot block.
+    waiting.wait(timeout=60)
+    assert waiting.stdout is not None and waiting.stderr is not None
+    with waiting.stdout, waiting.stderr:
+        waited_out = waiting.stdout.read()
+        waited_err = log.text()
     ws.check_no_secrets(waited_err)
     assert waiting.returncode == 0, waited_err
     assert "another process refreshed the credentials" in waited_err  # found them after
