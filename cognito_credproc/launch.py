@@ -57,7 +57,7 @@ def bootstrap_argv() -> list[str]:
     code = (
         "import sys; "
         f"sys.path[:1] = [{package_parent()!r}] + [p for p in sys.path[:1] if p]; "
-        "from cognito_credproc.cli import main; sys.exit(main())"
+        "from cognito_credproc.cli import run; run()"
     )
     return [sys.executable, "-c", code]
 

@@ -220,3 +220,28 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path) -> None
     settings.write_bytes(b"\xef\xbb\xbf" + section.encode() + b"username = \xff\n")
     with pytest.raises(ConfigError, match="is not UTF-8 text"):
         load_profile(str(settings), "dev", {})
+
+
+@pytest.mark.integration
+def test_the_plain_run_skips_the_interpreters_teardown_and_nothing_else_does(
+    ws: Workspace, cognito: Cognito
+) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    env = {**ws.env, **_password(cognito)}
+    # An atexit hook stands for the teardown: it runs only if the process exits normally.
+    entry = "import atexit, sys; atexit.register(print, 'teardown', file=sys.stderr)\n"
+    entry += "from cognito_credproc.cli import run; run()\n"
+
+    def via_run(*argv: str) -> tuple[int, str, str]:
+        done = run_python(["-c", entry, *argv], env)
+        return done.returncode, done.stdout, done.stderr
+
+    code, out, err = via_run("--profile", "dev")  # sign-in, then the cache hit
+    assert (code, err) == (0, "")
+    assert parse_output(out)["AccessKeyId"]
+    code, again, err = via_run("--profile", "dev")
+    assert (code, err) == (0, "") and parse_output(again) == parse_output(out)
+    code, _, err = via_run("--profile", "nosuch")  # a failing plain run: its message stays
+    assert code == 2 and err.startswith("cognito-credproc: ") and "teardown" not in err
+    code, out, err = via_run("status", "--profile", "dev")  # another command: the usual exit
+    assert code == 0 and err.endswith("teardown\n")
