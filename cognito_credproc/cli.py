@@ -423,7 +423,8 @@ def run() -> NoReturn:
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (OSError, ValueError):  # a reader that went away (EPIPE), a closed stream
             code = code or EXIT_FAILURE
     os._exit(code)
