@@ -23,6 +23,7 @@ from .settings import (
     DEFAULT_LOCK_TIMEOUT_SECONDS,
     DEFAULT_REDIRECT_URI,
     DEFAULT_REFRESH_MARGIN_SECONDS,
+    ENHANCED_LIFETIME_SECONDS,
     MAX_VALUE_CHARS,
     ROLE_ARN_RE,
     SETTINGS,
@@ -31,7 +32,7 @@ from .settings import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 
@@ -516,6 +517,27 @@ def _unknown(key: str) -> str:
     return f"unknown setting ({hint})"
 
 
+def _check_margin(values: Mapping[str, Any], bad: Callable[[str, str], ConfigError]) -> None:
+    """Credentials must outlive the refresh margin, or every run would renew them (and
+    the SDKs would call the helper again on every request)."""
+    margin = values.get("refresh_margin", DEFAULT_REFRESH_MARGIN_SECONDS)
+    if values.get("flow") == "basic":
+        duration = values.get("duration_seconds", DEFAULT_DURATION_SECONDS)
+        if duration <= margin:
+            raise bad(
+                "duration_seconds",
+                f"{duration} is not above refresh_margin ({margin}): the credentials would "
+                "be renewed on every run; raise duration_seconds or lower refresh_margin",
+            )
+    elif margin >= ENHANCED_LIFETIME_SECONDS:
+        raise bad(
+            "refresh_margin",
+            f"{margin} is not below the {ENHANCED_LIFETIME_SECONDS} s that identity-pool "
+            "credentials last: they would be renewed on every run (use flow = basic "
+            "with a longer duration_seconds for a larger margin)",
+        )
+
+
 def profile_from_section(
     path: str, name: str, raw: Mapping[str, str], environ: Mapping[str, str]
 ) -> Profile:
@@ -555,6 +577,7 @@ def profile_from_section(
                 raise bad(key, "is used only with auth_flow = BROWSER")
     if values.get("flow") == "basic" and "role_arn" not in values:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
+    _check_margin(values, bad)
     if "preferred_challenge" in values and values.get("auth_flow") != "USER_AUTH":
         raise bad("preferred_challenge", "is only used with auth_flow = USER_AUTH")
     if "region" not in values:

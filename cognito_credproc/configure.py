@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import sys
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,13 @@ from .config import (
     required_keys,
 )
 from .errors import EXIT_OK, ConfigError, ServiceError
-from .inifile import holds_secret, put_section, section_body, write_private
+from .inifile import (
+    holds_secret,
+    put_section,
+    read_regular_file,
+    section_body,
+    write_private,
+)
 from .safepath import Unsafe
 from .settings import SETTINGS, Invalid
 
@@ -42,27 +47,6 @@ def helper_command(ctx: Context, name: str) -> str:
         parts += ["--config", os.path.abspath(ctx.args.config)]
     parts += ["--profile", name]
     return command_line(parts)
-
-
-def _read(path: str) -> str:
-    """The AWS config's text ("" when there is none yet); a FIFO cannot hang it."""
-    from .safepath import FILE_FLAGS
-
-    try:
-        fd = os.open(path, FILE_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))  # dotfile links are fine
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfigError(f"{path} is not a regular file")
-        with os.fdopen(os.dup(fd), encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    finally:
-        os.close(fd)
 
 
 def collect(ctx: Context) -> dict[str, str]:
@@ -214,7 +198,7 @@ def cmd_configure(ctx: Context) -> int:
         notes.append(f"made {config_path} private (0600): it holds a client secret")
 
     aws_path = aws_config_path(ctx)
-    aws_text = _read(aws_path)
+    aws_text = read_regular_file(aws_path)
     aws_section = "default" if name == "default" else f"profile {name}"
     wanted = f"credential_process = {helper_command(ctx, name)}\n"
     current = section_body(aws_text, aws_section)

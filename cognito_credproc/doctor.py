@@ -69,11 +69,12 @@ def _shown(text: str) -> str:
 
 
 def _aws_profiles(path: str) -> configparser.RawConfigParser | None:
+    from .inifile import read_regular_file
+
     parser = configparser.RawConfigParser(strict=False)
     try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except (OSError, configparser.Error, UnicodeDecodeError):
+        parser.read_string(read_regular_file(path), source=path)
+    except (CredprocError, configparser.Error):
         return None
     return parser
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 
 from .cache import set_private_mode
+from .errors import ConfigError
 from .safepath import open_directory
 
 HEADER_RE = re.compile(r"^\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
@@ -98,3 +100,26 @@ def write_private(
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+def read_regular_file(path: str) -> str:
+    """An AWS config file's text ("" when there is none yet). Opened without blocking and
+    checked on the descriptor, so a FIFO or a device planted there cannot hang us;
+    symbolic links are followed (dotfile managers link these files)."""
+    from .safepath import FILE_FLAGS
+
+    try:
+        fd = os.open(path, FILE_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{path} is not a regular file")
+        with os.fdopen(os.dup(fd), encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    finally:
+        os.close(fd)

@@ -124,3 +124,58 @@ def test_doctor_reports_every_bad_key_at_once(ws: Workspace) -> None:
         "region",
         "lock_timeout",
     ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "key"),
+    [
+        (
+            "flow = basic\nrole_arn = arn:aws:iam::123456789012:role/R\nduration_seconds = 900\n",
+            "duration_seconds",
+        ),
+        ("refresh_margin = 3600\n", "refresh_margin"),
+        (
+            "flow = basic\nrole_arn = arn:aws:iam::123456789012:role/R\nrefresh_margin = 3600\n",
+            "duration_seconds",
+        ),
+    ],
+)
+def test_credentials_must_outlive_the_refresh_margin(tmp_path: Path, lines: str, key: str) -> None:
+    path = tmp_path / "c.ini"
+    path.write_text(GOOD + lines)
+    with pytest.raises(ConfigError) as caught:
+        load_profile(str(path), "dev", {})
+    assert f"[dev] {key}: " in str(caught.value)
+    assert "renewed on every run" in str(caught.value)
+
+
+def test_a_long_basic_session_may_have_a_large_margin(tmp_path: Path) -> None:
+    path = tmp_path / "c.ini"
+    path.write_text(
+        GOOD + "flow = basic\nrole_arn = arn:aws:iam::123456789012:role/R\n"
+        "duration_seconds = 7200\nrefresh_margin = 3600\n"
+    )
+    assert load_profile(str(path), "dev", {}).refresh_margin == 3600
+
+
+def test_secret_hash_is_registered_for_redaction() -> None:
+    from cognito_credproc.aws import Clients
+    from cognito_credproc.config import profile_from_section
+    from cognito_credproc.prompt import NoTerminal
+    from cognito_credproc.redact import redact
+    from cognito_credproc.signin import method_for
+    from cognito_credproc.signin.api import ApiSignIn
+
+    section = {
+        "user_pool_id": "us-east-1_Pool1",
+        "app_client_id": "client1",
+        "identity_pool_id": "us-east-1:00000000-0000-0000-0000-000000000001",
+        "username": "alice",
+        "app_client_secret": "a-client-secret-of-some-length",
+    }
+    profile = profile_from_section("t.ini", "dev", section, {})
+    method = method_for(profile, Clients(profile), NoTerminal("dev"))
+    assert isinstance(method, ApiSignIn)
+    params = method.with_secret_hash({}, "alice")
+    echoed = f"the service echoed SECRET_HASH={params['SECRET_HASH']}"
+    assert params["SECRET_HASH"] not in redact(echoed)

@@ -62,11 +62,16 @@ def method_for(
     *,
     environ: Mapping[str, str] | None = None,
     now: Callable[[], float] = time.time,
-    register_secret: Callable[[str], None] = lambda _s: None,
+    register_secret: Callable[[str], None] | None = None,
     no_browser: bool = False,
 ) -> SignInMethod:
     """The sign-in method the profile's ``auth_flow`` selects. ``no_browser``: a browser
-    sign-in asks for the address the browser ended on instead (``login --no-browser``)."""
+    sign-in asks for the address the browser ended on instead (``login --no-browser``).
+    Every secret the method handles is registered for redaction (``redact``) unless the
+    caller passes its own ``register_secret``."""
+    from ..redact import register_secret as register_for_redaction
+
+    register = register_secret if register_secret is not None else register_for_redaction
     if profile.browser:
         from .browser import browser_sign_in
 
@@ -76,7 +81,7 @@ def method_for(
             interaction,
             environ=os.environ if environ is None else environ,
             now=now,
-            register_secret=register_secret,
+            register_secret=register,
             no_browser=no_browser,
         )
     from .api import ApiSignIn
@@ -87,5 +92,5 @@ def method_for(
         interaction,
         environ=os.environ if environ is None else environ,
         now=now,
-        register_secret=register_secret,
+        register_secret=register,
     )

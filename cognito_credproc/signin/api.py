@@ -86,6 +86,8 @@ class ApiSignIn:
             params["SECRET_HASH"] = srp.secret_hash(
                 username, self.client_id, self.profile.app_client_secret
             )
+            # Valid for this user and client for good: as secret as the client secret.
+            self.register_secret(params["SECRET_HASH"])
         return params
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:

@@ -48,6 +48,15 @@ def test_fifo_at_the_settings_path_does_not_hang(ws: Workspace) -> None:
     assert "profile dev:" in done.stderr
 
 
+def test_fifo_at_the_aws_config_does_not_hang_doctor(ws: Workspace, cognito: Cognito) -> None:
+    ws.write_config(cognito.profile_section("dev"))
+    os.mkfifo(ws.aws_config, 0o600)
+    os.mkfifo(ws.root / "aws-credentials", 0o600)
+    done = run_or_hang(ws, "doctor", "--profile", "dev")
+    assert done.returncode == 1
+    assert "[profile dev] has no credential_process" in done.stdout, done.stdout
+
+
 def entry_names() -> list[str]:
     return [f"{kind}-{'ab' * 16}.json" for kind in ("signin", "identity", "credentials")]
 
