@@ -55,15 +55,15 @@ def test_aws_cli_reads_a_basic_flow_credential_and_reuses_it(
 
 def test_reuse_margin_applies_to_basic_flow(ws: Workspace, cognito: Cognito) -> None:
     # 900-second sessions arrive inside the 15-minute margin: the SDKs would renew them at
-    # once and on every request, so that is an error that names the fix...
+    # once and on every request, so the settings are refused before any call...
     ws.write_config(
         cognito.profile_section("dev", flow="basic", role_arn=ROLE, duration_seconds="900")
     )
     env = {"COGNITO_CREDPROC_PASSWORD": cognito.password}
     short = ws.run("--profile", "dev", env=env)
-    assert short.returncode == 1 and short.stdout == ""
-    assert "within the refresh margin" in short.stderr and "duration_seconds" in short.stderr
-    assert BEHAVIOUR.calls["GetOpenIdToken"] == 1
+    assert short.returncode == 2 and short.stdout == ""
+    assert "duration_seconds: 900 is not above refresh_margin (900)" in short.stderr
+    assert cognito.sign_ins() == 0 and BEHAVIOUR.calls["GetOpenIdToken"] == 0
     # ...and with a margin smaller than what is left the cached ones are reused.
     ws.write_config(
         cognito.profile_section(
@@ -72,7 +72,7 @@ def test_reuse_margin_applies_to_basic_flow(ws: Workspace, cognito: Cognito) -> 
     )
     assert ws.run("--profile", "dev", env=env).returncode == 0
     assert ws.run("--profile", "dev", env=env).returncode == 0
-    assert BEHAVIOUR.calls["GetOpenIdToken"] == 2
+    assert BEHAVIOUR.calls["GetOpenIdToken"] == 1
 
 
 def test_role_session_name_default_and_override(ws: Workspace, cognito: Cognito) -> None:
