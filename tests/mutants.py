@@ -579,8 +579,8 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "clear-all-deletes-any-json",
-        'ENTRY_RE = re.compile(r"^(?:signin|identity|credentials)-[0-9a-f]{32}\\.json$")',
-        'ENTRY_RE = re.compile(r"^.*\\.json$")',
+        'ENTRY_PATTERN = r"^(?:signin|identity|credentials)-[0-9a-f]{32}\\.json$"',
+        'ENTRY_PATTERN = r"^.*\\.json$"',
         (
             "tests/security/test_planted_files.py::"
             "test_clear_all_in_a_project_deletes_only_its_own_entries",
