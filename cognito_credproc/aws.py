@@ -1,5 +1,6 @@
-"""Unsigned botocore clients for Cognito and STS, and one place that turns their
-exceptions into ours.
+"""Unsigned botocore clients for Cognito and STS, and ``call``: the one place that turns
+their exceptions into ours (what an error code means is in ``awserrors``) and checks an
+answer against the API's shapes.
 
 Only runs that call AWS load this module; botocore is still imported inside the
 functions that need it, so building a client is the only place that pays for it.
@@ -13,8 +14,9 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
+from .awserrors import CognitoError, client_error, one_line
 from .config import Profile
-from .errors import AuthFailed, ConfigError, CredprocError, ServiceError
+from .errors import ConfigError, ServiceError
 
 log = logging.getLogger("cognito_credproc")
 
@@ -87,7 +89,7 @@ class Clients:
         except (ValueError, BotoCoreError) as exc:
             # e.g. a malformed AWS_ENDPOINT_URL* variable or AWS_CONFIG_FILE setting
             raise ConfigError(
-                f"cannot set up the {service} client: {_one_line(str(exc))}",
+                f"cannot set up the {service} client: {one_line(str(exc))}",
                 profile=self.profile.name,
                 hint="check endpoint_url and the AWS_ENDPOINT_URL* variables",
             ) from None
@@ -118,23 +120,6 @@ class Clients:
         return self.get("sts", self.profile.region)
 
 
-class CognitoError(CredprocError):
-    """A service answered with an error code (kept for callers that branch on it)."""
-
-    def __init__(
-        self, code: str, message: str, *, profile: str | None = None, hint: str | None = None
-    ) -> None:
-        super().__init__(f"{code}: {message}" if message else code, profile=profile, hint=hint)
-        self.code = code
-        self.detail = message
-        self.status: int | None = None
-
-    @property
-    def transient(self) -> bool:
-        """Throttling or a server-side failure: not an answer about the request itself."""
-        return self.code in THROTTLING_CODES or self.status is None or self.status >= 500
-
-
 def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[str, Any]:
     """Call one API operation; map every failure to a CredprocError."""
     from botocore.exceptions import (
@@ -155,7 +140,7 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
         message = str(error.get("Message") or "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         log.debug("%s failed: %s (HTTP %s)", operation, code, status)
-        raise _client_error(code, message, status, operation, profile) from None
+        raise client_error(code, message, status, operation, profile) from None
     except (EndpointConnectionError, ConnectionError, ReadTimeoutError) as exc:
         url = client.meta.endpoint_url
         log.debug("%s failed: %s", operation, type(exc).__name__)
@@ -175,7 +160,7 @@ def call(client: Any, operation: str, profile: Profile, **params: Any) -> dict[s
     except BotoCoreError as exc:
         log.debug("%s failed: %s", operation, type(exc).__name__)
         raise ServiceError(
-            f"{operation} failed: {_one_line(str(exc))}",
+            f"{operation} failed: {one_line(str(exc))}",
             profile=profile.name,
             hint="retry with --debug for details",
         ) from None
@@ -281,100 +266,6 @@ def probe(
     except CognitoError as exc:
         return exc
     return None
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-THROTTLING_CODES = frozenset(
-    {"TooManyRequestsException", "ThrottlingException", "LimitExceededException"}
-)
-AUTH_CODES = {
-    "NotAuthorizedException",
-    "UserNotFoundException",
-    "CodeMismatchException",
-    "ExpiredCodeException",
-    "PasswordResetRequiredException",
-    "UserNotConfirmedException",
-    "InvalidPasswordException",
-}
-
-
-def _client_error(
-    code: str, message: str, status: object, operation: str, profile: Profile
-) -> CognitoError:
-    error = _classify(code, message, status, operation, profile)
-    error.status = status if isinstance(status, int) else None
-    return error
-
-
-def _classify(
-    code: str, message: str, status: object, operation: str, profile: Profile
-) -> CognitoError:
-    # An HTML page (a proxy's, or a server's crash page) says nothing useful in one line.
-    looks_like_html = message.lstrip().startswith("<")
-    detail = _one_line(message) if message and not looks_like_html else ""
-    if looks_like_html and isinstance(status, int):
-        detail = f"HTTP {status} with an HTML page instead of an API answer"
-    if code in AUTH_CODES:
-        err: CognitoError = _AuthCognitoError(code, detail, profile=profile.name)
-        return err
-    if code in ("ResourceNotFoundException",):
-        return _ServiceCognitoError(
-            code,
-            detail or "not found",
-            profile=profile.name,
-            hint=f"check the pool and client ids in [{profile.name}] of {profile.source}",
-        )
-    if code == "InvalidParameterException" and "USER_AUTH flow not enabled" in message:
-        return _ServiceCognitoError(
-            code,
-            detail,
-            profile=profile.name,
-            hint="add ALLOW_USER_AUTH to the app client's authentication flows, "
-            "or set auth_flow = USER_SRP_AUTH",
-        )
-    if code == "InvalidParameterException" and "flow not enabled" in message:
-        return _ServiceCognitoError(code, detail, profile=profile.name, hint=_flow_hint(message))
-    if code == "FeatureUnavailableInTierException":
-        return _ServiceCognitoError(
-            code,
-            detail or "the user pool's feature plan does not include this",
-            profile=profile.name,
-            hint="choice-based and passwordless sign-in (USER_AUTH) need the Essentials or "
-            "Plus feature plan on the user pool; or set auth_flow = USER_SRP_AUTH",
-        )
-    if code in THROTTLING_CODES:
-        return _ServiceCognitoError(
-            code, detail or "throttled", profile=profile.name, hint="wait a minute and try again"
-        )
-    if isinstance(status, int) and status >= 500:
-        return _ServiceCognitoError(
-            code,
-            detail or f"HTTP {status}",
-            profile=profile.name,
-            hint=f"the service failed on {operation}; try again later",
-        )
-    return _ServiceCognitoError(code, detail, profile=profile.name)
-
-
-def _flow_hint(message: str) -> str:
-    """What to change when the app client does not allow a flow ("X flow not enabled")."""
-    flow = message.split()[0] if message.split() else ""
-    other = {"USER_PASSWORD_AUTH": "USER_SRP_AUTH", "USER_SRP_AUTH": "USER_PASSWORD_AUTH"}
-    if flow in other:
-        return f"set auth_flow = {other[flow]}, or allow ALLOW_{flow} on the app client"
-    return "allow this flow on the app client"
-
-
-class _AuthCognitoError(CognitoError, AuthFailed):
-    pass
-
-
-class _ServiceCognitoError(CognitoError, ServiceError):
-    pass
 
 
 def to_epoch(value: object) -> float:

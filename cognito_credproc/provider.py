@@ -196,7 +196,7 @@ class Provider:
 
     def renew_credentials(self) -> Credentials:
         """Fetch new credentials now; the caller holds the lock."""
-        from .aws import CognitoError
+        from .awserrors import CognitoError
         from .errors import ServiceError
         from .identitypool import IdentityPool
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import srp
-from ..aws import Clients, CognitoError, call
+from ..aws import Clients, call
+from ..awserrors import CognitoError
 from ..config import Profile
 from ..errors import AuthFailed, ServiceError
 from ..prompt import Interaction, get_password

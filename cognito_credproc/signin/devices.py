@@ -8,7 +8,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from .. import srp
-from ..aws import CognitoError
+from ..awserrors import CognitoError
 from ..errors import AuthFailed, ServiceError
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..aws import CognitoError
+from ..awserrors import CognitoError
 from ..errors import ServiceError
 from ..tokens import jwt_claims
 

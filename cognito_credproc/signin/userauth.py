@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import srp
-from ..aws import CognitoError
+from ..awserrors import CognitoError
 from ..config import ENV_PASSWORD
 from ..errors import AuthFailed, SignInRequired
 from . import challenges

@@ -1,0 +1,124 @@
+"""What an AWS service's error code means: ``CognitoError``, classified (a refused
+password or code, a missing pool or client, a flow the app client does not allow, a
+feature plan, throttling, a server failure) into the tool's errors with the hint to show.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import AuthFailed, CredprocError, ServiceError
+
+if TYPE_CHECKING:
+    from .config import Profile
+
+
+class CognitoError(CredprocError):
+    """A service answered with an error code (kept for callers that branch on it)."""
+
+    def __init__(
+        self, code: str, message: str, *, profile: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(f"{code}: {message}" if message else code, profile=profile, hint=hint)
+        self.code = code
+        self.detail = message
+        self.status: int | None = None
+
+    @property
+    def transient(self) -> bool:
+        """Throttling or a server-side failure: not an answer about the request itself."""
+        return self.code in THROTTLING_CODES or self.status is None or self.status >= 500
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+THROTTLING_CODES = frozenset(
+    {"TooManyRequestsException", "ThrottlingException", "LimitExceededException"}
+)
+AUTH_CODES = {
+    "NotAuthorizedException",
+    "UserNotFoundException",
+    "CodeMismatchException",
+    "ExpiredCodeException",
+    "PasswordResetRequiredException",
+    "UserNotConfirmedException",
+    "InvalidPasswordException",
+}
+
+
+def client_error(
+    code: str, message: str, status: object, operation: str, profile: Profile
+) -> CognitoError:
+    error = _classify(code, message, status, operation, profile)
+    error.status = status if isinstance(status, int) else None
+    return error
+
+
+def _classify(
+    code: str, message: str, status: object, operation: str, profile: Profile
+) -> CognitoError:
+    # An HTML page (a proxy's, or a server's crash page) says nothing useful in one line.
+    looks_like_html = message.lstrip().startswith("<")
+    detail = one_line(message) if message and not looks_like_html else ""
+    if looks_like_html and isinstance(status, int):
+        detail = f"HTTP {status} with an HTML page instead of an API answer"
+    if code in AUTH_CODES:
+        err: CognitoError = _AuthCognitoError(code, detail, profile=profile.name)
+        return err
+    if code in ("ResourceNotFoundException",):
+        return _ServiceCognitoError(
+            code,
+            detail or "not found",
+            profile=profile.name,
+            hint=f"check the pool and client ids in [{profile.name}] of {profile.source}",
+        )
+    if code == "InvalidParameterException" and "USER_AUTH flow not enabled" in message:
+        return _ServiceCognitoError(
+            code,
+            detail,
+            profile=profile.name,
+            hint="add ALLOW_USER_AUTH to the app client's authentication flows, "
+            "or set auth_flow = USER_SRP_AUTH",
+        )
+    if code == "InvalidParameterException" and "flow not enabled" in message:
+        return _ServiceCognitoError(code, detail, profile=profile.name, hint=_flow_hint(message))
+    if code == "FeatureUnavailableInTierException":
+        return _ServiceCognitoError(
+            code,
+            detail or "the user pool's feature plan does not include this",
+            profile=profile.name,
+            hint="choice-based and passwordless sign-in (USER_AUTH) need the Essentials or "
+            "Plus feature plan on the user pool; or set auth_flow = USER_SRP_AUTH",
+        )
+    if code in THROTTLING_CODES:
+        return _ServiceCognitoError(
+            code, detail or "throttled", profile=profile.name, hint="wait a minute and try again"
+        )
+    if isinstance(status, int) and status >= 500:
+        return _ServiceCognitoError(
+            code,
+            detail or f"HTTP {status}",
+            profile=profile.name,
+            hint=f"the service failed on {operation}; try again later",
+        )
+    return _ServiceCognitoError(code, detail, profile=profile.name)
+
+
+def _flow_hint(message: str) -> str:
+    """What to change when the app client does not allow a flow ("X flow not enabled")."""
+    flow = message.split()[0] if message.split() else ""
+    other = {"USER_PASSWORD_AUTH": "USER_SRP_AUTH", "USER_SRP_AUTH": "USER_PASSWORD_AUTH"}
+    if flow in other:
+        return f"set auth_flow = {other[flow]}, or allow ALLOW_{flow} on the app client"
+    return "allow this flow on the app client"
+
+
+class _AuthCognitoError(CognitoError, AuthFailed):
+    pass
+
+
+class _ServiceCognitoError(CognitoError, ServiceError):
+    pass
