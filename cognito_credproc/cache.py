@@ -11,7 +11,7 @@ import os
 import re
 import stat
 
-from .config import ENV_CACHE_DIR, user_dir
+from .configfile import ENV_CACHE_DIR, user_dir
 from .errors import ConfigError, CredprocError
 from .safepath import Directory, Unsafe, is_mine, open_directory, open_file, read_fd
 

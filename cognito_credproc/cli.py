@@ -16,7 +16,8 @@ import time
 
 from . import __version__
 from .cache import FileCache, default_cache_dir
-from .config import Profile, load_profile, resolve_config_path, resolve_profile_name
+from .config import Profile, load_profile
+from .configfile import resolve_config_path, resolve_profile_name
 from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, CredprocError
 
 TYPE_CHECKING = False

@@ -9,7 +9,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .config import ENV_PASSWORD, Profile, load_profile, read_config_file
+from .config import ENV_PASSWORD, Profile, load_profile
+from .configfile import read_config_file
 from .errors import EXIT_OK, ConfigError, CredprocError, SignInRequired
 from .output import env_lines, env_variables, iso_utc
 from .store import Store

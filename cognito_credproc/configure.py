@@ -8,13 +8,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from .config import (
-    check_value,
-    location_error,
-    profile_from_section,
-    read_config_text,
-    required_keys,
-)
+from .config import check_value, profile_from_section, required_keys
+from .configfile import location_error, read_config_text
 from .errors import EXIT_OK, ConfigError, ServiceError
 from .inifile import (
     holds_secret,

@@ -201,7 +201,8 @@ def cmd_doctor(ctx: Context) -> int:
 
 
 def _section_problems(path: str, name: str) -> list[tuple[str, str]]:
-    from .config import read_config_file, section_problems
+    from .config import section_problems
+    from .configfile import read_config_file
 
     try:
         parser = read_config_file(path)
@@ -296,7 +297,7 @@ def check_process_line(
     run, or None when the line cannot run this tool."""
     from botocore.compat import compat_shell_split
 
-    from .config import resolve_config_path, resolve_profile_name
+    from .configfile import resolve_config_path, resolve_profile_name
 
     name = ctx.profile_name
     wanted = command_line([*tool_argv(), *_config_args(ctx), "--profile", name])

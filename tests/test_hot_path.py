@@ -11,9 +11,10 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from cognito_credproc import config
+from cognito_credproc import configfile
 from cognito_credproc.cli import build_parser, plain_run_args
-from cognito_credproc.config import APP_NAME, sha256, user_dir, xdg_user_dir
+from cognito_credproc.config import sha256
+from cognito_credproc.configfile import APP_NAME, user_dir, xdg_user_dir
 
 from .conftest import Cognito, Workspace, parse_output, run_python
 
@@ -34,6 +35,7 @@ MAY_IMPORT = frozenset(
         *("_json", "__future__", "errno"),
         *("_sha256", "_sha2"),  # SHA-256 without OpenSSL (3.10-3.11, 3.12+)
         *("cognito_credproc", "cognito_credproc.cli", "cognito_credproc.config"),
+        "cognito_credproc.configfile",
         *("cognito_credproc.settings", "cognito_credproc.errors", "cognito_credproc._record"),
         *("cognito_credproc.cache", "cognito_credproc.store", "cognito_credproc.credentials"),
         *("cognito_credproc.output", "cognito_credproc.safepath"),
@@ -200,7 +202,7 @@ def test_platformdirs_is_not_imported_for_a_plain_answer(monkeypatch: pytest.Mon
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setitem(sys.modules, "platformdirs", None)  # importing it now fails
     assert user_dir("cache") == "/home/a/.cache/cognito-credproc"
-    assert config.default_config_path() == "/home/a/.config/cognito-credproc/config.ini"
+    assert configfile.default_config_path() == "/home/a/.config/cognito-credproc/config.ini"
 
 
 def test_the_builtin_sha256_is_sha256() -> None:
