@@ -1,10 +1,11 @@
-"""The command line: argparse, subcommands, and the only place that turns errors into
-exit codes and messages.
+"""The command line: the commands, and the only place that turns errors into exit codes
+and messages.
 
 With no subcommand the tool is a credential_process: exactly one JSON object on stdout.
 That run takes a few flags, read by ``plain_run_args`` without argparse: importing it
 and building every subcommand's parser would cost the cache hit more than the rest of
-its work. Anything else goes to the full parser, which also says what is wrong.
+its work. Anything else goes to the full parser (``arguments``), which also says what
+is wrong.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ import os
 import sys
 import time
 
-from . import __version__
 from .cache import FileCache, default_cache_dir
 from .config import Profile, load_profile
 from .configfile import resolve_config_path, resolve_profile_name
-from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError, CredprocError
+from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CredprocError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
@@ -80,133 +79,6 @@ def plain_run_args(argv: Sequence[str]) -> PlainArgs | None:
             return None
         values[name] = value
     return PlainArgs(command, values["--profile"], values["--config"], debug)
-
-
-def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    import argparse
-
-    default = None if top else argparse.SUPPRESS
-    parser.add_argument(
-        "--profile",
-        "-p",
-        metavar="NAME",
-        default=default,
-        help="profile (section) to use [env COGNITO_CREDPROC_PROFILE, else 'default']",
-    )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        default=default,
-        help="settings file [env COGNITO_CREDPROC_CONFIG, else the user config dir]",
-    )
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=default,
-        help="log each step on stderr (secrets redacted)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Every command's flags and help (the plain run is read by ``plain_run_args``)."""
-    import argparse
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> None:  # type: ignore[override]
-            raise ConfigError(f"{message} (see {PROG} --help)")
-
-    parser = _Parser(
-        prog=PROG,
-        description="AWS credential_process helper for Amazon Cognito. With no command, "
-        "prints credentials as credential_process JSON.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        _common(p, top=False)
-        return p
-
-    add("credentials", "print credential_process JSON (the default)")
-    p = add("login", "sign in (on the terminal, or in the browser for auth_flow = BROWSER)")
-    p.add_argument(
-        "--no-browser",
-        action="store_true",
-        help="browser sign-in: print the address to open anywhere, then paste back the "
-        "address the browser ended on",
-    )
-    p = add("logout", "revoke the refresh token and delete the profile's cache")
-    p.add_argument(
-        "--global",
-        dest="global_",
-        action="store_true",
-        help="sign out every device (GlobalSignOut)",
-    )
-    p = add("status", "show what is cached (never a secret)")
-    p.add_argument("--all", action="store_true", help="every profile in the settings file")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add("token", "print a valid JWT, refreshing it when needed")
-    p.add_argument("--type", choices=("id", "access"), default="id")
-    p = add("env", "print credentials as environment variable assignments")
-    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
-    p = add("exec", "run a command with the credentials in its environment")
-    p.add_argument(
-        "--server",
-        action="store_true",
-        help="give the command a loopback credentials endpoint it renews from, not keys",
-    )
-    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
-    p = add("serve", "serve the credentials on a loopback endpoint until Ctrl-C")
-    p.add_argument("--port", type=_port, default=0, help="port to listen on [a free one]")
-    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
-    p = add("clear", "delete cached data without contacting Cognito")
-    p.add_argument("--all", action="store_true", help="the whole cache")
-    p = add("configure", "write a profile and the matching ~/.aws/config entry")
-    from .settings import SETTINGS
-
-    for setting in SETTINGS:  # one flag per setting, described where the setting is
-        if setting.flag:
-            default = (
-                " (required)"
-                if setting.default == "required"
-                else f" (default: {setting.default})"
-                if setting.default
-                else ""
-            )
-            p.add_argument(
-                setting.option,
-                dest=setting.name,
-                metavar="VALUE",
-                help=(setting.help + default).replace("%", "%%"),
-            )
-    p.add_argument(
-        "--aws-config",
-        metavar="PATH",
-        help="the AWS config file to write [env AWS_CONFIG_FILE, else ~/.aws/config]",
-    )
-    p.add_argument(
-        "--app-client-secret-stdin",
-        action="store_true",
-        help="read the app client secret from stdin",
-    )
-    p.add_argument("--force", action="store_true", help="replace existing profiles")
-    p.add_argument(
-        "--no-validate", action="store_true", help="do not call Cognito to check the ids"
-    )
-    add("doctor", "check the setup the way the AWS CLI runs the helper")
-    p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
-    p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
-    return parser
-
-
-def _port(text: str) -> int:
-    import argparse
-
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 65535, not {text!r}")
-    return int(text)
 
 
 class Context:
@@ -299,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args: Any = plain_run_args(args_list)
         if args is None:
             try:
+                from .arguments import build_parser
+
                 args = build_parser().parse_args(args_list)
             except SystemExit as exc:  # --help and --version
                 return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE

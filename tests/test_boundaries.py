@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from cognito_credproc import redact
+from cognito_credproc.arguments import build_parser
 from cognito_credproc.cache import FileCache
-from cognito_credproc.cli import Context, build_parser, cmd_credentials
+from cognito_credproc.cli import Context, cmd_credentials
 from cognito_credproc.config import load_profile
 from cognito_credproc.credentials import Credentials
 from cognito_credproc.settings import DEFAULT_REFRESH_MARGIN_SECONDS

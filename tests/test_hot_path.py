@@ -12,7 +12,8 @@ import platformdirs
 import pytest
 
 from cognito_credproc import configfile
-from cognito_credproc.cli import build_parser, plain_run_args
+from cognito_credproc.arguments import build_parser
+from cognito_credproc.cli import plain_run_args
 from cognito_credproc.config import sha256
 from cognito_credproc.configfile import APP_NAME, user_dir, xdg_user_dir
 

@@ -1,0 +1,134 @@
+"""The full command-line parser: every command's flags and their ``--help``.
+
+Built only for what the plain run's own reading (``cli.plain_run_args``) leaves: other
+commands, --help, --version, and anything it cannot read, which argparse then explains.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import __version__
+from .cli import PROG
+from .errors import ConfigError
+from .settings import SETTINGS
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        default=default,
+        help="profile (section) to use [env COGNITO_CREDPROC_PROFILE, else 'default']",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="settings file [env COGNITO_CREDPROC_CONFIG, else the user config dir]",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="log each step on stderr (secrets redacted)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command's flags and help."""
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise ConfigError(f"{message} (see {PROG} --help)")
+
+    parser = _Parser(
+        prog=PROG,
+        description="AWS credential_process helper for Amazon Cognito. With no command, "
+        "prints credentials as credential_process JSON.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, top=False)
+        return p
+
+    add("credentials", "print credential_process JSON (the default)")
+    p = add("login", "sign in (on the terminal, or in the browser for auth_flow = BROWSER)")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="browser sign-in: print the address to open anywhere, then paste back the "
+        "address the browser ended on",
+    )
+    p = add("logout", "revoke the refresh token and delete the profile's cache")
+    p.add_argument(
+        "--global",
+        dest="global_",
+        action="store_true",
+        help="sign out every device (GlobalSignOut)",
+    )
+    p = add("status", "show what is cached (never a secret)")
+    p.add_argument("--all", action="store_true", help="every profile in the settings file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("token", "print a valid JWT, refreshing it when needed")
+    p.add_argument("--type", choices=("id", "access"), default="id")
+    p = add("env", "print credentials as environment variable assignments")
+    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
+    p = add("exec", "run a command with the credentials in its environment")
+    p.add_argument(
+        "--server",
+        action="store_true",
+        help="give the command a loopback credentials endpoint it renews from, not keys",
+    )
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    p = add("serve", "serve the credentials on a loopback endpoint until Ctrl-C")
+    p.add_argument("--port", type=_port, default=0, help="port to listen on [a free one]")
+    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
+    p = add("clear", "delete cached data without contacting Cognito")
+    p.add_argument("--all", action="store_true", help="the whole cache")
+    p = add("configure", "write a profile and the matching ~/.aws/config entry")
+    for setting in SETTINGS:  # one flag per setting, described where the setting is
+        if setting.flag:
+            default = (
+                " (required)"
+                if setting.default == "required"
+                else f" (default: {setting.default})"
+                if setting.default
+                else ""
+            )
+            p.add_argument(
+                setting.option,
+                dest=setting.name,
+                metavar="VALUE",
+                help=(setting.help + default).replace("%", "%%"),
+            )
+    p.add_argument(
+        "--aws-config",
+        metavar="PATH",
+        help="the AWS config file to write [env AWS_CONFIG_FILE, else ~/.aws/config]",
+    )
+    p.add_argument(
+        "--app-client-secret-stdin",
+        action="store_true",
+        help="read the app client secret from stdin",
+    )
+    p.add_argument("--force", action="store_true", help="replace existing profiles")
+    p.add_argument(
+        "--no-validate", action="store_true", help="do not call Cognito to check the ids"
+    )
+    add("doctor", "check the setup the way the AWS CLI runs the helper")
+    p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
+    p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 65535, not {text!r}")
+    return int(text)
