@@ -12,9 +12,9 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
-from .doctor import run_like_botocore
 from .errors import EXIT_OK, CredprocError
 from .launch import command_line, tool_argv
+from .processline import run_like_botocore
 
 if TYPE_CHECKING:
     from .cli import Context

@@ -1,0 +1,219 @@
+"""The profile's credential_process line, as ``doctor`` checks it: split and read as
+the AWS CLI reads it (which tool, profile and settings file it names, where the
+command is found), then run as botocore runs it, its output checked as the SDKs
+check it."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import os
+import shutil
+import subprocess
+import time
+from typing import TYPE_CHECKING
+
+from .errors import CredprocError
+from .launch import SCRIPT_NAME, command_line, tool_argv
+
+if TYPE_CHECKING:
+    from .cli import Context
+    from .doctor import Report
+
+# botocore refreshes credentials that have less than this left (advisory window).
+SDK_ADVISORY_SECONDS = 15 * 60
+
+
+def run_like_botocore(
+    argv: list[str], env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a command as botocore runs credential_process: stdout and stderr piped,
+    nothing on stdin, and (here) no controlling terminal, so nothing can prompt."""
+    return subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _parse_output(stdout: str) -> dict[str, object] | None:
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("Version") != 1:
+        return None
+    keys = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+    if not all(isinstance(data.get(key), str) and data[key] for key in keys):
+        return None
+    return data
+
+
+def config_args(ctx: Context) -> list[str]:
+    """The --config the helper must be run with: the one given to this run, absolute."""
+    return ["--config", os.path.abspath(ctx.args.config)] if ctx.args.config else []
+
+
+def _named_options(args: list[str]) -> dict[str, str]:
+    """The --profile and --config values a command line gives the tool, as argparse
+    reads them (the last one wins; ``--opt=value``, ``-pNAME`` forms too)."""
+    found: dict[str, str] = {}
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--":
+            break
+        for option, short in (("--profile", "-p"), ("--config", None)):
+            if arg == option or (short is not None and arg == short):
+                value = next(rest, None)
+                if value is not None:
+                    found[option] = value
+            elif arg.startswith(option + "="):
+                found[option] = arg.split("=", 1)[1]
+            elif short is not None and arg.startswith(short) and not arg.startswith("--"):
+                found[option] = arg[len(short) :]
+    return found
+
+
+def _runs_this_tool(argv: list[str]) -> bool:
+    if os.path.basename(argv[0]).lower().startswith(SCRIPT_NAME):
+        return True
+    # an interpreter: ``python -m cognito_credproc`` or the bootstrap ``python -c ...``
+    return any("cognito_credproc" in part for part in argv[1:3])
+
+
+def check_process_line(
+    report: Report, ctx: Context, line: str | None, where: str
+) -> list[str] | None:
+    """Check the credential_process line as the AWS CLI will use it. Returns the argv to
+    run, or None when the line cannot run this tool."""
+    from botocore.compat import compat_shell_split
+
+    from .configfile import resolve_config_path, resolve_profile_name
+
+    name = ctx.profile_name
+    wanted = command_line([*tool_argv(), *config_args(ctx), "--profile", name])
+    fix = f"set credential_process = {wanted} in {where}"
+    if not line or not line.strip():
+        report.fail(
+            f"{where} has no credential_process = cognito-credproc",
+            f"cognito-credproc configure --profile {name}",
+        )
+        return None
+    try:
+        argv: list[str] = compat_shell_split(line)
+    except ValueError as exc:
+        report.fail(f"{where} credential_process cannot be split into words: {exc}", fix)
+        return None
+    if not argv:
+        report.fail(f"{where} credential_process is empty", fix)
+        return None
+    if not _runs_this_tool(argv):
+        report.fail(f"{where} credential_process runs {argv[0]}, not cognito-credproc", fix)
+        return None
+    problems = 0
+    if argv[1:3] == ["-m", "cognito_credproc"]:
+        problems += 1
+        report.fail(
+            f"{where} credential_process runs 'python -m cognito_credproc', which imports "
+            "the tool from whatever directory the SDK runs in",
+            fix,
+        )
+    options = _named_options(argv[1:])
+    environ = dict(ctx.environ)
+    try:
+        runs = resolve_profile_name(options.get("--profile"), environ)
+    except CredprocError:
+        runs = options.get("--profile", "")
+    if runs != name:
+        problems += 1
+        report.fail(f"{where} credential_process runs profile {runs!r}, not {name!r}", fix)
+    else:
+        theirs = options.get("--config")
+        their_path = os.path.abspath(
+            os.path.expanduser(theirs or resolve_config_path(None, environ))
+        )
+        ours = os.path.abspath(ctx.config_path)
+        if their_path != ours:
+            problems += 1
+            report.fail(
+                f"{where} credential_process reads settings from {their_path}, not {ours}", fix
+            )
+    command = argv[0]
+    if os.sep not in command and not (os.altsep and os.altsep in command):
+        found = shutil.which(command, path=environ.get("PATH", os.defpath))
+        if found is None:
+            report.fail(f"{where} runs {command}, which is not on PATH", fix)
+            return None
+        report.warn(
+            f"{where} finds {command} through PATH ({found}); IDEs and GUI apps often start "
+            "with another PATH and would not find it",
+            fix,
+        )
+        return argv
+    if not os.path.isabs(command):
+        report.fail(
+            f"{where} runs {command}, a path relative to whatever directory the SDK runs in",
+            fix,
+        )
+        return None
+    if not os.path.isfile(command):
+        report.fail(f"{where} runs {command}, which does not exist", fix)
+        return None
+    if not os.access(command, os.X_OK):
+        report.fail(f"{where} runs {command}, which is not executable", f"chmod +x {command}")
+        return None
+    if not problems:
+        report.ok(f"{where} runs: {line.strip()}")
+    return argv
+
+
+def run_process_line(report: Report, argv: list[str], env: dict[str, str]) -> None:
+    """Run the command as the AWS CLI does and check what it prints."""
+    started = time.monotonic()
+    try:
+        done = run_like_botocore(argv, env)
+    except subprocess.TimeoutExpired:
+        report.fail("the helper did not finish within 120 s", "run it with --debug")
+        return
+    except OSError as exc:
+        report.fail(f"cannot run {argv[0]}: {exc.strerror}", "fix the credential_process line")
+        return
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        message = done.stderr.strip().splitlines()
+        report.fail(
+            f"the helper failed (exit {done.returncode}): {message[0] if message else ''}",
+            " ".join(message[1:]).replace("next:", "").replace("run:", "").strip()
+            or "run it with --debug",
+        )
+        return
+    data = _parse_output(done.stdout)
+    if data is None:
+        report.fail(
+            "the helper's output is not credential_process JSON",
+            "run it with --debug and report the problem",
+        )
+        return
+    report.ok(f"the helper printed credential_process JSON ({elapsed * 1000:.0f} ms)")
+    expiration = str(data["Expiration"])
+    try:
+        left = calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")) - time.time()
+    except ValueError:
+        report.fail(
+            f"Expiration {expiration} is not a UTC time like 2026-01-01T00:00:00Z",
+            "report this as a bug",
+        )
+        return
+    if left <= SDK_ADVISORY_SECONDS:
+        report.fail(
+            f"credentials expire in {left:.0f} s, inside the SDKs' 15-minute "
+            "refresh window (the SDK would call the helper on every request)",
+            "keep refresh_margin at 900 or more",
+        )
+    else:
+        report.ok(f"Expiration {expiration} is UTC, {left / 60:.0f} min away")
