@@ -343,7 +343,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "credentials": cmd_credentials,
     "login": _lazy("commands", "cmd_login"),
     "logout": _lazy("commands", "cmd_logout"),
-    "status": _lazy("commands", "cmd_status"),
+    "status": _lazy("status", "cmd_status"),
     "token": _lazy("commands", "cmd_token"),
     "env": _lazy("commands", "cmd_env"),
     "exec": _lazy("commands", "cmd_exec"),

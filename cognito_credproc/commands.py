@@ -1,8 +1,8 @@
-"""The everyday commands besides the credential_process run itself."""
+"""The everyday commands besides the credential_process run itself (``status`` has its
+own module): login, logout, token, env, exec, clear."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,17 +17,6 @@ from .store import Store
 
 if TYPE_CHECKING:
     from .cli import Context
-
-
-def _age(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
 
 
 def cmd_login(ctx: Context) -> int:
@@ -90,7 +79,7 @@ def cmd_login(ctx: Context) -> int:
 def sharing_profiles(ctx: Context, profile: Profile) -> list[str]:
     """Every profile in the settings file that uses the same sign-in."""
     names = []
-    for name, other in _all_profiles(ctx):
+    for name, other in all_profiles(ctx):
         if other is not None and other.signin_key and other.signin_key == profile.signin_key:
             names.append(name)
     return names
@@ -129,7 +118,7 @@ def cmd_logout(ctx: Context) -> int:
     with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
         removed = store.clear()
         shared = [n for n in sharing_profiles(ctx, profile) if n != profile.name]
-        for name, other in _all_profiles(ctx):
+        for name, other in all_profiles(ctx):
             if other is not None and name in shared:
                 Store(other, ctx.cache).clear(tokens=False)
     also = f"; this also signed out {', '.join(shared)}" if shared else ""
@@ -152,7 +141,8 @@ def cmd_logout(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:
+def all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:
+    """Every profile in the settings file, None for one whose settings are invalid."""
     parser = read_config_file(ctx.config_path)
     result: list[tuple[str, Profile | None]] = []
     for name in parser.sections():
@@ -161,115 +151,6 @@ def _all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:
         except ConfigError:
             result.append((name, None))
     return result
-
-
-def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]:
-    store = Store(profile, ctx.cache)
-    tokens = store.tokens()
-    found = store.credentials()
-    row: dict[str, Any] = {
-        "profile": profile.name,
-        "user": profile.username
-        or (tokens.internal_username if tokens else None)
-        or ("(guest)" if profile.unauthenticated else "-"),
-        "identity_id": store.identity_id(),
-        "id_token_expires": None,
-        "credentials_expire": None,
-        "refresh_token_age_seconds": None,
-        "refresh_token": bool(tokens and tokens.refresh_token),
-        "device_remembered": bool(tokens and tokens.has_device),
-        "token_storage": profile.token_storage,
-        "shared_with": [n for n in sharing_profiles(ctx, profile) if n != profile.name],
-        "cache_files": [
-            ctx.cache.path(k)
-            for k in (profile.signin_key, profile.identity_key, profile.credentials_key)
-            if k and k in ctx.cache
-        ],
-    }
-    if tokens is not None:
-        row["id_token_expires"] = iso_utc(tokens.id_expiry)
-        if tokens.refresh_issued_at:
-            row["refresh_token_age_seconds"] = int(now - tokens.refresh_issued_at)
-    if found is not None:
-        row["credentials_expire"] = iso_utc(found.expiration)
-        row["credentials_valid"] = found.expiration > now
-    return row
-
-
-def cmd_status(ctx: Context) -> int:
-    from .cache import CacheDirError
-
-    now = time.time()
-    # An unusable cache directory reads as "nothing cached": say which it is.
-    cache_problem: CacheDirError | None = None
-    try:
-        ctx.cache.check_directory()
-    except CacheDirError as exc:
-        cache_problem = exc
-    rows: list[dict[str, Any]]
-    if ctx.args.all:
-        rows = []
-        for name, profile in _all_profiles(ctx):
-            if profile is None:
-                rows.append({"profile": name, "error": "invalid settings"})
-            else:
-                rows.append(profile_status(ctx, profile, now))
-    else:
-        rows = [profile_status(ctx, ctx.profile, now)]
-    if ctx.args.json:
-        data: dict[str, Any] = {"cache_dir": ctx.cache.directory, "profiles": rows}
-        if cache_problem is not None:
-            data["cache_error"] = cache_problem.message
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        if cache_problem is not None:
-            raise cache_problem
-        return EXIT_OK
-    headers = (
-        "PROFILE",
-        "USER",
-        "IDENTITY ID",
-        "ID TOKEN UNTIL",
-        "CREDENTIALS UNTIL",
-        "REFRESH TOKEN",
-        "SHARED WITH",
-    )
-    table = [headers]
-    for row in rows:
-        if "error" in row:
-            table.append((row["profile"], "(invalid settings)", "", "", "", "", ""))
-            continue
-        age = row["refresh_token_age_seconds"]
-        refresh = (
-            "none"
-            if not row["refresh_token"]
-            else f"{_age(age)} old"
-            if age is not None
-            else "present"
-        )
-        table.append(
-            (
-                row["profile"],
-                row["user"],
-                row["identity_id"] or "-",
-                row["id_token_expires"] or "-",
-                row["credentials_expire"] or "-",
-                refresh,
-                ",".join(row["shared_with"]) or "-",
-            )
-        )
-    from .redact import printable  # cached values and names must not drive the terminal
-
-    shown = [[printable(str(cell)) for cell in r] for r in table]
-    widths = [max(len(r[i]) for r in shown) for i in range(len(headers))]
-    for r in shown:
-        sys.stdout.write(
-            "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"
-        )
-    unusable = " (unusable: see below)" if cache_problem is not None else ""
-    sys.stdout.write(f"cache: {printable(ctx.cache.directory)}{unusable}\n")
-    if cache_problem is not None:
-        raise cache_problem
-    return EXIT_OK
 
 
 def cmd_token(ctx: Context) -> int:
