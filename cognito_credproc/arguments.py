@@ -11,6 +11,7 @@ import argparse
 from . import __version__
 from .cli import PROG
 from .errors import ConfigError
+from .output import ENV_FORMATS
 from .settings import SETTINGS
 
 
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("token", "print a valid JWT, refreshing it when needed")
     p.add_argument("--type", choices=("id", "access"), default="id")
     p = add("env", "print credentials as environment variable assignments")
-    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
+    p.add_argument("--format", choices=ENV_FORMATS, default="sh")
     p = add("exec", "run a command with the credentials in its environment")
     p.add_argument(
         "--server",
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     p = add("serve", "serve the credentials on a loopback endpoint until Ctrl-C")
     p.add_argument("--port", type=_port, default=0, help="port to listen on [a free one]")
-    p.add_argument("--format", choices=("sh", "fish", "powershell", "dotenv"), default="sh")
+    p.add_argument("--format", choices=ENV_FORMATS, default="sh")
     p = add("clear", "delete cached data without contacting Cognito")
     p.add_argument("--all", action="store_true", help="the whole cache")
     p = add("configure", "write a profile and the matching ~/.aws/config entry")
