@@ -59,12 +59,14 @@ def generate_private() -> tuple[int, int]:
     """A random client secret ``a`` and its public value ``A = g^a mod N``."""
     while True:
         a = secrets.randbits(1024)
-        big_a = pow(G, a, N)
-        if big_a % N:
-            return a, big_a
+        try:
+            return a, public_from_private(a)
+        except ValueError:
+            continue
 
 
 def public_from_private(a: int) -> int:
+    """``A = g^a mod N``; ValueError for an ``a`` whose A is 0 mod N (SRP forbids it)."""
     big_a = pow(G, a, N)
     if big_a % N == 0:
         raise ValueError("A mod N is 0")
