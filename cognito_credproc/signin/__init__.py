@@ -71,6 +71,7 @@ def method_for(
     caller passes its own ``register_secret``."""
     from ..redact import register_secret as register_for_redaction
 
+    environ = os.environ if environ is None else environ
     register = register_secret if register_secret is not None else register_for_redaction
     if profile.browser:
         from .browser import browser_sign_in
@@ -79,7 +80,7 @@ def method_for(
             profile,
             clients,
             interaction,
-            environ=os.environ if environ is None else environ,
+            environ=environ,
             now=now,
             register_secret=register,
             no_browser=no_browser,
@@ -87,10 +88,5 @@ def method_for(
     from .api import ApiSignIn
 
     return ApiSignIn(
-        profile,
-        clients,
-        interaction,
-        environ=os.environ if environ is None else environ,
-        now=now,
-        register_secret=register,
+        profile, clients, interaction, environ=environ, now=now, register_secret=register
     )
