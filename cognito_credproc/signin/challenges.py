@@ -135,24 +135,23 @@ def software_token_mfa(
     )
 
 
-def sms_mfa(
-    api: ApiSignIn, params: dict[str, str], session: str | None, state: SignInState
-) -> dict[str, Any]:
-    _named(params, state)
-    where = params.get("CODE_DELIVERY_DESTINATION", "your phone")
-    return code_challenge(
-        api, "SMS_MFA", "SMS_MFA_CODE", f"Code sent by SMS to {where}: ", session, state
-    )
+def _delivered_code(name: str, medium: str, nowhere: str) -> Handler:
+    """The handler of an MFA code the pool sent by ``medium``: asked for, and answered
+    as ``NAME_CODE``."""
+
+    def handler(
+        api: ApiSignIn, params: dict[str, str], session: str | None, state: SignInState
+    ) -> dict[str, Any]:
+        _named(params, state)
+        where = params.get("CODE_DELIVERY_DESTINATION", nowhere)
+        label = f"Code sent by {medium} to {where}: "
+        return code_challenge(api, name, f"{name}_CODE", label, session, state)
+
+    return handler
 
 
-def email_otp(
-    api: ApiSignIn, params: dict[str, str], session: str | None, state: SignInState
-) -> dict[str, Any]:
-    _named(params, state)
-    where = params.get("CODE_DELIVERY_DESTINATION", "your email address")
-    return code_challenge(
-        api, "EMAIL_OTP", "EMAIL_OTP_CODE", f"Code sent by email to {where}: ", session, state
-    )
+sms_mfa = _delivered_code("SMS_MFA", "SMS", "your phone")
+email_otp = _delivered_code("EMAIL_OTP", "email", "your email address")
 
 
 def select_mfa_type(
