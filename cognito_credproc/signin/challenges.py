@@ -40,28 +40,55 @@ def password_verifier(
     answer_name = params.get("USERNAME") or user_id
     state.challenge_username = answer_name
     state.internal_username = answer_name
+    return answer_srp(
+        api,
+        "PASSWORD_VERIFIER",
+        params,
+        session,
+        state,
+        realm=srp.pool_realm(api.profile.user_pool_id),
+        user_id=user_id,
+        password=api.password,
+        username=answer_name,
+    )
+
+
+def answer_srp(
+    api: ApiSignIn,
+    name: str,
+    params: dict[str, str],
+    session: str | None,
+    state: SignInState,
+    *,
+    realm: str,
+    user_id: str,
+    password: Callable[[], str],
+    username: str,
+) -> dict[str, Any]:
+    """Answer an SRP challenge (PASSWORD_VERIFIER, DEVICE_PASSWORD_VERIFIER) with the
+    proof for ``user_id`` in ``realm``, sent in the name of ``username``."""
     try:
         proof = srp.answer_challenge(
             a=state.a,
             big_a=state.big_a,
-            realm=srp.pool_realm(api.profile.user_pool_id),
+            realm=realm,
             user_id=user_id,
-            password=api.password(),
+            password=password(),
             salt_hex=params["SALT"],
             big_b_hex=params["SRP_B"],
             secret_block_b64=params["SECRET_BLOCK"],
         )
     except (KeyError, ValueError) as exc:
         raise ServiceError(
-            f"malformed PASSWORD_VERIFIER challenge ({exc})", profile=api.profile.name
+            f"malformed {name} challenge ({exc})", profile=api.profile.name
         ) from None
     answers = {
-        "USERNAME": answer_name,
+        "USERNAME": username,
         "PASSWORD_CLAIM_SECRET_BLOCK": proof.secret_block,
         "PASSWORD_CLAIM_SIGNATURE": proof.signature,
         "TIMESTAMP": proof.timestamp,
     }
-    return api.respond("PASSWORD_VERIFIER", session, answers, state)
+    return api.respond(name, session, answers, state)
 
 
 def new_password_required(

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import srp
 from ..awserrors import CognitoError
-from ..errors import AuthFailed, ServiceError
+from ..errors import AuthFailed
+from .challenges import answer_srp
 
 if TYPE_CHECKING:
     from ..tokens import Tokens
@@ -71,29 +72,19 @@ def device_password_verifier(
     assert device is not None
     assert device.device_key
     assert device.device_group_key
-    assert device.device_password
-    try:
-        proof = srp.answer_challenge(
-            a=state.a,
-            big_a=state.big_a,
-            realm=device.device_group_key,
-            user_id=device.device_key,
-            password=device.device_password,
-            salt_hex=params["SALT"],
-            big_b_hex=params["SRP_B"],
-            secret_block_b64=params["SECRET_BLOCK"],
-        )
-    except (KeyError, ValueError) as exc:
-        raise ServiceError(
-            f"malformed DEVICE_PASSWORD_VERIFIER challenge ({exc})", profile=api.profile.name
-        ) from None
-    answers = {
-        "USERNAME": params.get("USERNAME") or state.challenge_username,
-        "PASSWORD_CLAIM_SECRET_BLOCK": proof.secret_block,
-        "PASSWORD_CLAIM_SIGNATURE": proof.signature,
-        "TIMESTAMP": proof.timestamp,
-    }
-    return api.respond("DEVICE_PASSWORD_VERIFIER", session, answers, state)
+    device_password = device.device_password
+    assert device_password
+    return answer_srp(
+        api,
+        "DEVICE_PASSWORD_VERIFIER",
+        params,
+        session,
+        state,
+        realm=device.device_group_key,
+        user_id=device.device_key,
+        password=lambda: device_password,
+        username=params.get("USERNAME") or state.challenge_username,
+    )
 
 
 HANDLERS: dict[str, Handler] = {
