@@ -115,6 +115,19 @@ class Cognito:
         lines = [f"[{name}]"] + [f"{k} = {v}" for k, v in values.items() if v is not None]
         return "\n".join(lines) + "\n"
 
+    def configure_args(self, *extra: str, profile: str = "dev") -> list[str]:
+        """A ``configure`` command line for this pool, client, user and endpoint."""
+        return [
+            "configure",
+            *("--profile", profile),
+            *("--user-pool-id", self.user_pool_id),
+            *("--app-client-id", self.client_id),
+            *("--identity-pool-id", self.identity_pool_id),
+            *("--username", self.username),
+            *("--endpoint-url", self.endpoint),
+            *extra,
+        ]
+
     def add_user(
         self,
         username: str,

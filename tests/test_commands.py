@@ -163,21 +163,7 @@ def test_configure_appends_keeps_comments_and_is_idempotent(
     ws: Workspace, cognito: Cognito
 ) -> None:
     ws.aws_config.write_text(AWS_CONFIG_WITH_COMMENTS)
-    args = [
-        "configure",
-        "--profile",
-        "dev",
-        "--user-pool-id",
-        cognito.user_pool_id,
-        "--app-client-id",
-        cognito.client_id,
-        "--identity-pool-id",
-        cognito.identity_pool_id,
-        "--username",
-        "alice",
-        "--endpoint-url",
-        cognito.endpoint,
-    ]
+    args = cognito.configure_args()
     done = ws.run(*args)
     assert done.returncode == 0, done.stderr
     text = ws.aws_config.read_text()
@@ -211,21 +197,7 @@ def test_configure_appends_keeps_comments_and_is_idempotent(
 
 def test_configure_refuses_to_clobber_another_aws_profile(ws: Workspace, cognito: Cognito) -> None:
     ws.aws_config.write_text(AWS_CONFIG_WITH_COMMENTS)
-    done = ws.run(
-        "configure",
-        "--profile",
-        "work",
-        "--user-pool-id",
-        cognito.user_pool_id,
-        "--app-client-id",
-        cognito.client_id,
-        "--identity-pool-id",
-        cognito.identity_pool_id,
-        "--username",
-        "alice",
-        "--endpoint-url",
-        cognito.endpoint,
-    )
+    done = ws.run(*cognito.configure_args(profile="work"))
     assert done.returncode == 2
     assert "[profile work] already exists" in done.stderr
     assert ws.aws_config.read_text() == AWS_CONFIG_WITH_COMMENTS

@@ -10,23 +10,6 @@ import pytest
 from .conftest import Cognito, Workspace
 
 
-def configure_args(cognito: Cognito, *extra: str) -> list[str]:
-    return [
-        "configure",
-        "--user-pool-id",
-        cognito.user_pool_id,
-        "--app-client-id",
-        cognito.client_id,
-        "--identity-pool-id",
-        cognito.identity_pool_id,
-        "--username",
-        "alice",
-        "--endpoint-url",
-        cognito.endpoint,
-        *extra,
-    ]
-
-
 def test_a_missing_settings_file_points_at_configure_for_that_profile(ws: Workspace) -> None:
     done = ws.run("--profile", "dev")
     assert done.returncode == 2
@@ -59,7 +42,7 @@ def test_configure_refuses_a_profile_name_the_aws_cli_cannot_use(
     ws: Workspace, cognito: Cognito
 ) -> None:
     for name in ("my dev", "it's", 'say "x"'):
-        done = ws.run(*configure_args(cognito), "--profile", name)
+        done = ws.run(*cognito.configure_args(profile=name))
         assert done.returncode == 2, done.stderr
         assert "cannot be an AWS profile name" in done.stderr
         assert "such as " in done.stderr
@@ -73,7 +56,7 @@ def test_configure_refuses_an_empty_client_secret_from_stdin(
     ws: Workspace, cognito: Cognito, stdin: str
 ) -> None:
     done = ws.run(
-        *configure_args(cognito, "--profile", "dev", "--app-client-secret-stdin", "--no-validate"),
+        *cognito.configure_args("--app-client-secret-stdin", "--no-validate"),
         stdin=stdin,
     )
     assert done.returncode == 2, done.stderr
@@ -89,7 +72,7 @@ def test_configure_says_cannot_reach_when_cognito_does_not_answer(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    args = configure_args(cognito, "--profile", "dev")
+    args = cognito.configure_args()
     args[args.index(cognito.endpoint)] = closed
     done = ws.run(*args)
     assert done.returncode == 1, done.stderr
@@ -106,12 +89,12 @@ def test_configure_writes_neither_file_when_the_aws_profile_is_taken(
     ws: Workspace, cognito: Cognito
 ) -> None:
     ws.aws_config.write_text("[profile work]\nsso_session = corp\n")
-    done = ws.run(*configure_args(cognito, "--profile", "work"))
+    done = ws.run(*cognito.configure_args(profile="work"))
     assert done.returncode == 2
     assert "[profile work] already exists" in done.stderr
     assert not ws.config.exists()  # no [work] section without its AWS profile
     ws.write_config("[other]\nusername = x\n")
-    again = ws.run(*configure_args(cognito, "--profile", "work"))
+    again = ws.run(*cognito.configure_args(profile="work"))
     assert again.returncode == 2
     assert ws.config.read_text() == "[other]\nusername = x\n"
 
@@ -124,11 +107,11 @@ def test_configure_puts_the_settings_back_when_the_aws_config_cannot_be_written(
     dangling.symlink_to(ws.root / "nowhere")  # a directory that cannot be created
     blocked = str(dangling / "config")
     ws.write_config("[other]\nusername = x\n")
-    done = ws.run(*configure_args(cognito, "--profile", "dev", "--aws-config", blocked))
+    done = ws.run(*cognito.configure_args("--aws-config", blocked))
     assert done.returncode == 2, done.stderr
     assert f"cannot write {blocked}" in done.stderr and "nothing was changed" in done.stderr
     assert ws.config.read_text() == "[other]\nusername = x\n"
     ws.config.unlink()
-    fresh = ws.run(*configure_args(cognito, "--profile", "dev", "--aws-config", blocked))
+    fresh = ws.run(*cognito.configure_args("--aws-config", blocked))
     assert fresh.returncode == 2, fresh.stderr
     assert not ws.config.exists()

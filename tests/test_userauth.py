@@ -355,23 +355,7 @@ def test_logout_after_a_passwordless_sign_in(ws: Workspace, ua: Cognito) -> None
 
 def test_configure_takes_the_flow_and_the_preference(ws: Workspace, ua: Cognito) -> None:
     done = ws.run(
-        "configure",
-        "--profile",
-        "dev",
-        "--user-pool-id",
-        ua.user_pool_id,
-        "--app-client-id",
-        ua.client_id,
-        "--identity-pool-id",
-        ua.identity_pool_id,
-        "--username",
-        "alice",
-        "--endpoint-url",
-        ua.endpoint,
-        "--auth-flow",
-        "USER_AUTH",
-        "--preferred-challenge",
-        "sms_otp",
+        *ua.configure_args("--auth-flow", "USER_AUTH", "--preferred-challenge", "sms_otp")
     )
     assert done.returncode == 0, done.stderr
     text = ws.config.read_text()

@@ -64,20 +64,7 @@ def test_umask_000_leaves_no_created_settings_parent_open_to_others(
     aws_config = shared_tmp / "home" / ".aws" / "config"
     env = {**ws.env, "COGNITO_CREDPROC_CONFIG": str(settings), "AWS_CONFIG_FILE": str(aws_config)}
     under_umask_000(
-        [
-            "configure",
-            "--profile",
-            "dev",
-            "--user-pool-id",
-            cognito.user_pool_id,
-            "--app-client-id",
-            cognito.client_id,
-            "--identity-pool-id",
-            cognito.identity_pool_id,
-            "--username",
-            cognito.username,
-            "--no-validate",
-        ],
+        cognito.configure_args("--no-validate"),
         env,
     )
     assert modes(shared_tmp, settings.parent) == {

@@ -82,19 +82,7 @@ def test_configured_line_does_not_import_from_the_working_directory(
     # A PATH without the tool's directory, as IDEs and GUI apps have.
     env = {**ws.env, "PATH": "/usr/bin:/bin"}
     done = run_tool(
-        "configure",
-        "--profile",
-        "dev",
-        "--user-pool-id",
-        cognito.user_pool_id,
-        "--app-client-id",
-        cognito.client_id,
-        "--identity-pool-id",
-        cognito.identity_pool_id,
-        "--username",
-        cognito.username,
-        "--endpoint-url",
-        cognito.endpoint,
+        *cognito.configure_args(),
         env=env,
         cwd=repo,
     )
