@@ -204,7 +204,6 @@ def cmd_exec(ctx: Context) -> int:
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", ENV_PASSWORD):
         env.pop(name, None)
     env.update(env_variables(creds, ctx.profile.region))
-    env["AWS_DEFAULT_REGION"] = ctx.profile.region
     try:
         return subprocess.call(command, env=env)
     except FileNotFoundError:

@@ -41,7 +41,10 @@ def env_variables(creds: Credentials, region: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
         "AWS_SESSION_TOKEN": creds.session_token,
         "AWS_CREDENTIAL_EXPIRATION": iso_utc(creds.expiration),
+        # AWS_REGION for the AWS CLI v2 and most SDKs; boto3 and the AWS CLI v1 read
+        # only AWS_DEFAULT_REGION.
         "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
     }
     if creds.account_id:
         variables["AWS_ACCOUNT_ID"] = creds.account_id

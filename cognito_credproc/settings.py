@@ -245,8 +245,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "region",
         pattern(REGION_RE, "an AWS region name like eu-west-1"),
-        "prefix of user_pool_id",
-        "region of the Cognito and STS calls, and AWS_REGION in env/exec",
+        "prefix of user_pool_id (without one: of identity_pool_id)",
+        "region of the Cognito and STS calls, and of AWS_REGION and AWS_DEFAULT_REGION in env/exec",
     ),
     Setting(
         "app_client_secret",

@@ -114,6 +114,22 @@ def test_env_sh_round_trips_through_a_shell(ws: Workspace, cognito: Cognito) -> 
     assert shell.stdout == creds["SecretAccessKey"]
 
 
+def test_env_sh_gives_boto3_its_region(ws: Workspace, cognito: Cognito) -> None:
+    # boto3 and the AWS CLI v1 read AWS_DEFAULT_REGION only; without it a client made
+    # after `eval "$(cognito-credproc env)"` fails with NoRegionError.
+    signed_in(ws, cognito)
+    exported = ws.run("env", "--profile", "dev").stdout
+    script = "import boto3; print(boto3.session.Session().region_name)"
+    shell = subprocess.run(
+        ["sh", "-c", exported + f'\n"{sys.executable}" -c "{script}"'],
+        env=ws.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shell.stdout.strip() == "us-east-1"
+
+
 def test_exec_runs_the_command_with_credentials_and_its_exit_code(
     ws: Workspace, cognito: Cognito
 ) -> None:
