@@ -55,11 +55,15 @@ def cmd_login(ctx: Context) -> int:
         from .redact import printable, redact
 
         say = terminal.say if terminal else (lambda text: sys.stderr.write(printable(text) + "\n"))
+        next_step = None
         try:
             provider.credentials()
             creds_note = "; AWS credentials cached"
         except CredprocError as exc:
             creds_note = f"; but fetching AWS credentials failed: {redact(exc.message)}"
+            if exc.hint:  # what to do about it, as the error itself would say
+                hint = redact(exc.hint)
+                next_step = f"  {hint}" if hint.startswith("run:") else f"  next: {hint}"
         user = tokens.internal_username or profile.username
         refresh = (
             "refresh token issued just now"
@@ -70,6 +74,8 @@ def cmd_login(ctx: Context) -> int:
             f"Signed in as {user} (profile {profile.name}): ID token valid until "
             f"{iso_utc(tokens.id_expiry)}, {refresh}{creds_note}."
         )
+        if next_step:
+            say(next_step)
     finally:
         if terminal is not None:
             terminal.close()

@@ -136,6 +136,17 @@ def test_login_again_signs_in_fresh(ws: Workspace, cognito: Cognito) -> None:
     assert cognito.sign_ins() == 2
 
 
+def test_login_whose_credentials_fail_says_what_to_do(ws: Workspace, cognito: Cognito) -> None:
+    unknown_pool = "us-east-1:00000000-0000-0000-0000-000000000000"
+    ws.write_config(cognito.profile_section("dev", identity_pool_id=unknown_pool))
+    done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
+    assert done.returncode == 0, done.stderr  # the sign-in itself worked and is cached
+    first, second = done.stderr.splitlines()
+    assert first.startswith("Signed in as alice (profile dev)")
+    assert "but fetching AWS credentials failed: ResourceNotFoundException" in first
+    assert second == f"  next: check the pool and client ids in [dev] of {ws.config}"
+
+
 def test_login_gives_three_tries_at_the_password(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev"))
     run = pty(ws, "login", "--profile", "dev")
