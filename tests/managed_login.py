@@ -27,12 +27,12 @@ pool accept them and a revoked refresh token is revoked everywhere.
 from __future__ import annotations
 
 import html
-import re
 import secrets
 import urllib.parse
 from typing import Any
 
 from .oauth_common import (
+    CHALLENGE_RE,
     BadRequest,
     Clock,
     Codes,
@@ -40,21 +40,21 @@ from .oauth_common import (
     LocalServer,
     Request,
     Response,
+    back_to_client,
     basic_credentials,
     hidden_inputs,
     html_page,
     json_response,
+    login_form,
     oauth_error,
     pkce_matches,
     redirect,
-    with_query,
 )
 from .strict_cognito import BEHAVIOUR
 
 ACCOUNT = "123456789012"
 CODE_LIFETIME_SECONDS = 5 * 60  # Cognito's authorization codes last five minutes
 SESSION_COOKIE = "cognito"
-CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # The parameters of /oauth2/authorize that travel on to /login and the IdP's page.
 AUTHORIZE_PARAMS = (
     "response_type",
@@ -133,10 +133,7 @@ class ManagedLogin(LocalServer):
 
     def _error_redirect(self, query: dict[str, str], error: str, description: str) -> Response:
         """Errors once the callback is known good go back to it, with state."""
-        params = {"error_description": description, "error": error}
-        if "state" in query:
-            params["state"] = query["state"]
-        return redirect(with_query(query["redirect_uri"], params))
+        return back_to_client(query, {"error_description": description, "error": error})
 
     def check_authorize(self, query: dict[str, str]) -> Response | None:
         """None when the request may proceed; else the response Cognito gives."""
@@ -206,10 +203,7 @@ class ManagedLogin(LocalServer):
             )
         )
         self.count("code issued")
-        params = {"code": code}
-        if "state" in query:
-            params["state"] = query["state"]
-        return redirect(with_query(query["redirect_uri"], params))
+        return back_to_client(query, {"code": code})
 
     # the pages a person sees -----------------------------------------------------------
 
@@ -251,14 +245,7 @@ class ManagedLogin(LocalServer):
 
     def _login_form(self, params: dict[str, str], problem: str) -> Response:
         shown = f"<p class='error'>{html.escape(problem)}</p>" if problem else ""
-        form = (
-            f"{shown}<form method='post' action='/login'>{hidden_inputs(params)}"
-            "<label>Username <input name='username'></label>"
-            "<label>Password <input name='password' type='password'></label>"
-            "<button name='action' value='signin'>Sign in</button>"
-            "<button name='action' value='cancel'>Cancel</button></form>"
-        )
-        return html_page(200, "Sign in", form)
+        return html_page(200, "Sign in", login_form("/login", params, shown))
 
     def federated(self, request: Request, name: str) -> Response:
         """The page of a federated IdP: who signs in there becomes NAME_user in the pool."""
@@ -407,8 +394,7 @@ class ManagedLogin(LocalServer):
             id_token, _ = pool.create_jwt(client_id, username, "id", extra_data=extra)
             pool.id_tokens[id_token] = (client_id, username)
             result["id_token"] = id_token
-        with BEHAVIOUR.lock:
-            BEHAVIOUR.issued.update(str(v) for k, v in result.items() if k.endswith("_token"))
+        BEHAVIOUR.record(*(v for k, v in result.items() if k.endswith("_token")))
         return result
 
     # revocation and sign-out -----------------------------------------------------------

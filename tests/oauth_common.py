@@ -27,6 +27,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 VERIFIER_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA256(verifier))
 
 
 class Clock:
@@ -93,6 +94,14 @@ def with_query(url: str, params: dict[str, str]) -> str:
     return url + joiner + urllib.parse.urlencode(params)
 
 
+def back_to_client(query: dict[str, str], params: dict[str, str]) -> Response:
+    """The redirect to the authorize request's redirect_uri with ``params`` (a code or an
+    error) and the request's state, if it had one."""
+    if "state" in query:
+        params = {**params, "state": query["state"]}
+    return redirect(with_query(query["redirect_uri"], params))
+
+
 def json_response(status: int, data: object) -> Response:
     body = json.dumps(data).encode()
     return Response(
@@ -125,6 +134,18 @@ def hidden_inputs(values: dict[str, str]) -> str:
     return "".join(
         f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
         for k, v in values.items()
+    )
+
+
+def login_form(action: str, params: dict[str, str], problem_html: str = "") -> str:
+    """A sign-in form (username, password, Sign in, Cancel) that posts ``params`` back."""
+    return (
+        f"{problem_html}<form method='post' action='{html.escape(action)}'>"
+        f"{hidden_inputs(params)}"
+        "<label>Username <input name='username'></label>"
+        "<label>Password <input name='password' type='password'></label>"
+        "<button name='action' value='signin'>Sign in</button>"
+        "<button name='action' value='cancel'>Cancel</button></form>"
     )
 
 

@@ -16,8 +16,6 @@ an identity pool can trust directly, with no user pool in between.
 
 from __future__ import annotations
 
-import html
-import re
 import secrets
 import urllib.parse
 import uuid
@@ -28,6 +26,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 from .oauth_common import (
+    CHALLENGE_RE,
     BadRequest,
     Clock,
     Codes,
@@ -35,18 +34,17 @@ from .oauth_common import (
     LocalServer,
     Request,
     Response,
+    back_to_client,
     basic_credentials,
-    hidden_inputs,
     html_page,
     json_response,
+    login_form,
     oauth_error,
     pkce_matches,
     redirect,
-    with_query,
 )
 from .strict_cognito import BEHAVIOUR
 
-CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 AUTHORIZE_PARAMS = (
     "response_type",
     "client_id",
@@ -152,10 +150,7 @@ class OidcProvider(LocalServer):
     # authorize and sign in -------------------------------------------------------------
 
     def _error_redirect(self, query: dict[str, str], error: str, description: str) -> Response:
-        params = {"error": error, "error_description": description}
-        if "state" in query:
-            params["state"] = query["state"]
-        return redirect(with_query(query["redirect_uri"], params))
+        return back_to_client(query, {"error": error, "error_description": description})
 
     def check_authorize(self, query: dict[str, str]) -> Response | None:
         client = self.clients.get(query.get("client_id", ""))
@@ -207,10 +202,7 @@ class OidcProvider(LocalServer):
             )
         )
         self.count("code issued")
-        params = {"code": code}
-        if "state" in query:
-            params["state"] = query["state"]
-        return redirect(with_query(query["redirect_uri"], params))
+        return back_to_client(query, {"code": code})
 
     def login(self, request: Request) -> Response:
         source = request.form if request.method == "POST" else request.query
@@ -231,15 +223,7 @@ class OidcProvider(LocalServer):
                 return self._issue_code(params, username)
             self.count("login failed")
             problem = "<p class='error'>Unable to sign in.</p>"
-        form = (
-            f"{problem}<form method='post' action='{html.escape(self.issuer)}/v1/login'>"
-            f"{hidden_inputs(params)}"
-            "<label>Username <input name='username'></label>"
-            "<label>Password <input name='password' type='password'></label>"
-            "<button name='action' value='signin'>Sign in</button>"
-            "<button name='action' value='cancel'>Cancel</button></form>"
-        )
-        return html_page(200, "Sign in", form)
+        return html_page(200, "Sign in", login_form(f"{self.issuer}/v1/login", params, problem))
 
     # tokens ----------------------------------------------------------------------------
 
@@ -352,8 +336,7 @@ class OidcProvider(LocalServer):
                 client.client_id, username, scopes, False, [access]
             )
             result["refresh_token"] = refresh_token
-        with BEHAVIOUR.lock:
-            BEHAVIOUR.issued.update(str(v) for k, v in result.items() if k.endswith("_token"))
+        BEHAVIOUR.record(*(v for k, v in result.items() if k.endswith("_token")))
         return result
 
     def sign(self, claims: dict[str, Any]) -> str:
