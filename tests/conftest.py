@@ -290,14 +290,20 @@ class Workspace:
         return sorted(self.cache.glob("*")) if self.cache.exists() else []
 
 
-def run_python(
-    args: list[str], env: dict[str, str], *, timeout: float = 120, stdin: str | None = None
+def run_like_botocore(
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """This interpreter with ``args``, as botocore runs credential_process: stdout and
-    stderr piped, stdin empty, and no controlling terminal (a new session)."""
+    """``argv`` as botocore runs credential_process: stdout and stderr piped, stdin empty
+    (or ``stdin``), and no controlling terminal (a new session)."""
     return subprocess.run(
-        [sys.executable, *args],
+        argv,
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -306,6 +312,13 @@ def run_python(
         start_new_session=True,
         check=False,
     )
+
+
+def run_python(
+    args: list[str], env: dict[str, str], *, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """This interpreter with ``args``, as botocore runs it."""
+    return run_like_botocore([sys.executable, *args], env, timeout=timeout, stdin=stdin)
 
 
 def run_together(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Cognito, Workspace, parse_output, run_python
+from .conftest import Cognito, Workspace, parse_output, run_like_botocore, run_python
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -134,19 +134,6 @@ def without_warnings_as_errors(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k != "PYTHONWARNINGS"}
 
 
-def run_client(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_aws_cli_v2_uses_the_helper(ws: Workspace, cognito: Cognito, aws_cli_v2: str) -> None:
     ws.write_config(cognito.profile_section("dev"))
     write_aws_config(ws, cognito)
@@ -156,7 +143,7 @@ def test_aws_cli_v2_uses_the_helper(ws: Workspace, cognito: Cognito, aws_cli_v2:
     # This CLI release reads no endpoint_url from the config file: name it on the command.
     argv = [aws_cli_v2, "sts", "get-caller-identity", "--endpoint-url", cognito.endpoint]
     for _ in range(2):
-        done = run_client(argv, env)
+        done = run_like_botocore(argv, env)
         assert done.returncode == 0, done.stderr
         assert parse_output(done.stdout)["Account"]
     assert cognito.sign_ins() == 1
@@ -168,7 +155,7 @@ def test_aws_cli_v2_shows_our_error_verbatim(
 ) -> None:
     ws.write_config(cognito.profile_section("dev"))
     write_aws_config(ws, cognito)
-    done = run_client(
+    done = run_like_botocore(
         [aws_cli_v2, "sts", "get-caller-identity", "--profile", "dev"],
         without_warnings_as_errors({**ws.env, "AWS_PROFILE": "dev"}),
     )
@@ -184,7 +171,7 @@ def test_go_sdk_v2_uses_the_helper(ws: Workspace, cognito: Cognito, go_credcheck
     env = {**ws.env, "COGNITO_CREDPROC_PASSWORD": cognito.password}
     seen = []
     for _ in range(2):
-        done = run_client([go_credcheck, "dev", cognito.endpoint], env)
+        done = run_like_botocore([go_credcheck, "dev", cognito.endpoint], env)
         assert done.returncode == 0, done.stderr
         seen.append(parse_output(done.stdout))
     ours = parse_output(ws.run("--profile", "dev").stdout)
@@ -203,7 +190,7 @@ def test_go_sdk_v2_uses_the_helper(ws: Workspace, cognito: Cognito, go_credcheck
 def test_go_sdk_v2_passes_our_error_on(ws: Workspace, cognito: Cognito, go_credcheck: str) -> None:
     ws.write_config(cognito.profile_section("dev"))
     write_aws_config(ws, cognito)
-    done = run_client([go_credcheck, "dev", cognito.endpoint], ws.env)
+    done = run_like_botocore([go_credcheck, "dev", cognito.endpoint], ws.env)
     assert done.returncode == 1
     assert "credential_process" in done.stderr
     assert "cognito-credproc login --profile dev" in done.stderr

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import run_like_botocore
+
 # The attacker: an unprivileged account that exists on every Debian-like system.
 ATTACKER_UID = 65534
 ATTACKER_GID = 65534
@@ -29,18 +31,8 @@ def run_tool(
     *args: str, env: dict[str, str], cwd: Path, timeout: float = 60, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The installed console script, run from ``cwd`` as botocore runs it."""
-    return subprocess.run(
-        [str(console_script()), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        start_new_session=True,
-        check=False,
-    )
+    argv = [str(console_script()), *args]
+    return run_like_botocore(argv, env, cwd=cwd, timeout=timeout, stdin=stdin)
 
 
 def need_root() -> None:
