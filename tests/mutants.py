@@ -436,7 +436,7 @@ MUTANTS: list[Mutant] = [
     # -- browser sign-in (auth_flow = BROWSER) ------------------------------------------
     Mutant(
         "browser-state-unchecked",
-        'if not secrets.compare_digest(params.get("state", ""), attempt.state):',
+        'if not same_secret(params.get("state", ""), attempt.state):',
         "if False:",
         (
             "tests/test_browser_signin.py::test_a_forged_state_ends_the_sign_in_with_nothing_exchanged",
@@ -445,7 +445,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "browser-missing-state-accepted",
-        'if not secrets.compare_digest(params.get("state", ""), attempt.state):',
+        'if not same_secret(params.get("state", ""), attempt.state):',
         'if "state" in params and params["state"] != attempt.state:',
         ("tests/test_browser_signin.py::test_a_callback_without_state_is_refused_too",),
     ),
@@ -473,7 +473,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "browser-nonce-unchecked",
-        'if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):',
+        'if nonce is not None and not same_secret(str(claims.get("nonce", "")), nonce):',
         "if False:",
         ("tests/test_browser_units.py::test_an_oidc_id_token_must_carry_the_nonce_and_the_issuer",),
     ),
@@ -584,6 +584,37 @@ MUTANTS: list[Mutant] = [
         (
             "tests/security/test_planted_files.py::"
             "test_clear_all_in_a_project_deletes_only_its_own_entries",
+        ),
+    ),
+    # -- what another local user or a hostile server sends the browser sign-in ----------
+    Mutant(
+        "listener-errors-printed-on-stderr",
+        'log.debug("sign-in listener: a request failed (%s)", sys.exc_info()[0])',
+        "super().handle_error(request, client_address)",
+        (
+            "tests/security/test_sign_in_listener.py::"
+            "test_requests_that_break_off_or_do_not_parse_never_reach_stderr",
+        ),
+    ),
+    Mutant(
+        "listener-unparsable-target-not-answered",
+        '        except ValueError:  # "GET http://[::1/ HTTP/1.0": not the browser\'s\n',
+        "        except KeyError:\n",
+        (
+            "tests/security/test_sign_in_listener.py::"
+            "test_requests_that_break_off_or_do_not_parse_never_reach_stderr",
+        ),
+    ),
+    Mutant(
+        "state-compared-as-str",
+        """    return hmac.compare_digest(
+        given.encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+    )""",
+        "    return hmac.compare_digest(given, expected)",
+        (
+            "tests/security/test_sign_in_listener.py::"
+            "test_a_callback_whose_state_is_not_ascii_is_a_forged_state",
+            "tests/security/test_hostile_sign_in_servers.py",
         ),
     ),
     Mutant(

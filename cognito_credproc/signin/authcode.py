@@ -7,7 +7,6 @@ checked (aud, iss, nonce)."""
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from .oauth import (
     http,
     new_nonce,
     new_state,
+    same_secret,
 )
 from .oidc import Endpoints
 
@@ -130,7 +130,7 @@ class CodeGrant:
 
     def finish(self, params: dict[str, str], attempt: Attempt) -> Tokens:
         """The callback's parameters to tokens: state first, then error, then the code."""
-        if not secrets.compare_digest(params.get("state", ""), attempt.state):
+        if not same_secret(params.get("state", ""), attempt.state):
             raise self._error(
                 AuthFailed, messages.STATE_MISMATCH, messages.run_login(self.settings.profile)
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import html
+import logging
 import socket
 import sys
 import threading
@@ -21,6 +22,8 @@ import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+log = logging.getLogger("cognito_credproc")
 
 # How long the browser's request is held open while the code is exchanged.
 PAGE_WAIT_SECONDS = 30
@@ -75,6 +78,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = sys.platform != "win32"
     listener: Listener
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A request that breaks off (a reset, a browser cancelling its favicon) or that
+        # anyone on the machine sent: socketserver would print a traceback on our stderr.
+        log.debug("sign-in listener: a request failed (%s)", sys.exc_info()[0])
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -98,7 +106,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         listener = self.server.listener
-        split = urllib.parse.urlsplit(self.path)
+        try:
+            split = urllib.parse.urlsplit(self.path)
+        except ValueError:  # "GET http://[::1/ HTTP/1.0": not the browser's
+            self._send(400, Page(False, "Bad request", "This is not a sign-in address."))
+            return
         if not listener.host_ok(self.headers.get("Host")):
             self._send(400, Page(False, "Wrong address", "This address is not the sign-in's."))
             return

@@ -5,11 +5,11 @@ profile, what the service said and the fix."""
 from __future__ import annotations
 
 import html.parser
-import secrets
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AuthFailed, CredprocError, ServiceError
+from .oauth import same_secret
 
 if TYPE_CHECKING:
     from .authcode import BrowserSettings
@@ -219,7 +219,7 @@ def id_token_problem(
     expected = endpoints.issuer or settings.pool_issuer
     if expected is not None and claims.get("iss") != expected:
         return f"the ID token was issued by {claims.get('iss')!r}, not {expected}"
-    if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+    if nonce is not None and not same_secret(str(claims.get("nonce", "")), nonce):
         return "the ID token does not carry this sign-in's nonce (a replayed token?)"
     if not isinstance(claims.get("exp"), (int, float)):
         return "the ID token has no expiry"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -81,6 +82,15 @@ def new_state() -> str:
 def new_nonce() -> str:
     """An unguessable value the ID token must carry (replay of an ID token)."""
     return secrets.token_urlsafe(32)
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Whether a state or nonce that came back is ours, in constant time. Compared as
+    UTF-8 bytes: what comes back may be any text (``compare_digest`` refuses non-ASCII
+    str with a TypeError, which would end the sign-in in "unexpected error")."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+    )
 
 
 def authorize_url(

@@ -3,6 +3,7 @@ directory, and a second, unprivileged user to play the attacker."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -55,6 +56,62 @@ def as_attacker(script: str, *, cwd: Path | None = None) -> subprocess.Completed
         timeout=30,
         check=False,
     )
+
+
+@functools.cache
+def attacker_python() -> str | None:
+    """An interpreter the attacker may run: the tests' own may sit in a directory only
+    root can enter (a virtualenv under /root), the system's usually does not."""
+    for candidate in (sys.executable, os.path.realpath(sys.executable), "/usr/bin/python3"):
+        try:
+            probe = subprocess.run(
+                [candidate, "-I", "-c", "pass"],
+                cwd="/",
+                env={"PATH": "/usr/bin:/bin"},
+                user=ATTACKER_UID,
+                group=ATTACKER_GID,
+                extra_groups=[],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        except OSError:
+            continue
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+def attacker_process(code: str) -> subprocess.Popen[str]:
+    """Start Python ``code`` as the unprivileged attacker (uid/gid 65534, no other
+    groups, isolated mode); its stdout and stderr are pipes."""
+    need_root()
+    python = attacker_python()
+    if python is None:
+        pytest.skip("no Python interpreter the unprivileged user can run")
+    return subprocess.Popen(
+        [python, "-I", "-c", code],
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin"},
+        user=ATTACKER_UID,
+        group=ATTACKER_GID,
+        extra_groups=[],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def python_as_attacker(code: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run Python ``code`` as the attacker and wait for it."""
+    proc = attacker_process(code)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @pytest.fixture
