@@ -191,9 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
         return code
     except CredprocError as exc:
-        if exc.profile is None and ctx is not None and _about_one_profile(ctx):
-            exc.profile = ctx.profile_name  # every message names the profile it is about
-        return _fail(exc, exc.exit_code, ctx)
+        return _fail(exc, ctx)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return EXIT_INTERRUPTED
@@ -209,17 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"cannot write to standard output: {exc.strerror or exc}",
             hint="send the output somewhere with room (a pipe, a file on another disk)",
         )
-        if ctx is not None and _about_one_profile(ctx):
-            failed.profile = ctx.profile_name
-        return _fail(failed, EXIT_FAILURE, ctx)
+        return _fail(failed, ctx)
     except UnicodeError as exc:
         failed = CredprocError(
             f"text this terminal's encoding cannot carry ({type(exc).__name__})",
             hint="use a UTF-8 locale, e.g. LANG=C.UTF-8",
         )
-        if ctx is not None and _about_one_profile(ctx):
-            failed.profile = ctx.profile_name
-        return _fail(failed, EXIT_FAILURE, ctx)
+        return _fail(failed, ctx)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         return _unexpected(exc, debug)
 
@@ -309,11 +303,14 @@ def _about_one_profile(ctx: Context) -> bool:
     return ctx.args.command != "demo" and not getattr(ctx.args, "all", False)
 
 
-def _fail(exc: CredprocError, code: int, ctx: Context | None = None) -> int:
-    """The one place that prints an error: secrets redacted (the client secret too),
-    control characters escaped, so a service's message cannot drive the terminal."""
+def _fail(exc: CredprocError, ctx: Context | None) -> int:
+    """The one place that prints an error, and returns its exit code: it names the
+    profile it is about, secrets are redacted (the client secret too) and control
+    characters escaped, so a service's message cannot drive the terminal."""
     from .redact import printable, redact, register_secret
 
+    if exc.profile is None and ctx is not None and _about_one_profile(ctx):
+        exc.profile = ctx.profile_name
     if ctx is not None and ctx._profile is not None:
         register_secret(ctx._profile.app_client_secret)
     exc.message = printable(exc.message)
@@ -324,7 +321,7 @@ def _fail(exc: CredprocError, code: int, ctx: Context | None = None) -> int:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass  # stderr itself is gone: the exit code says it
-    return code
+    return exc.exit_code
 
 
 def _lazy(module: str, name: str) -> Callable[[Context], int]:
