@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from .cli import PROG
 from .config import ENV_PASSWORD
 from .endpoint import LOOPBACK, Endpoint
 from .errors import EXIT_OK, CredprocError
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from .cli import Context
-
-PROG = "cognito-credproc"
 
 # What would be read before the endpoint in the SDKs' chain (keys, profiles, web
 # identity, another container endpoint or token file), and what must never reach a child.
