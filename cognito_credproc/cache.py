@@ -1,4 +1,5 @@
-"""The on-disk cache: one private JSON file per key, written atomically, and the locks.
+"""The on-disk cache: one private JSON file per key, written atomically, in a directory
+checked on its descriptor; and ``FileCache.lock``, the per-key lock (taken in ``locking``).
 
 Reading needs no lock (writes are atomic renames) and imports nothing heavy, so a
 cache hit stays cheap. Anything unreadable or wrongly shaped reads as a miss.

@@ -1,4 +1,4 @@
-"""The answers to the user pool's challenges, one function each.
+"""The answers to the user pool's challenges, one handler each (``HANDLERS``).
 
 Every handler takes the sign-in (for calls, prompts and SECRET_HASH), the challenge's
 parameters and session, and the sign-in's state, and returns Cognito's next answer.
