@@ -19,13 +19,13 @@ ROLE = "arn:aws:iam::123456789012:role/Basic"
 
 
 def sign_in(cognito: Cognito, username: str | None = None, password: str | None = None) -> Any:
+    """USER_PASSWORD_AUTH, with the SECRET_HASH a client with a secret needs."""
+    name = username or cognito.username
+    parameters = {"USERNAME": name, "PASSWORD": password or cognito.password}
+    if cognito.client_secret:
+        parameters["SECRET_HASH"] = secret_hash(cognito, name)
     return cognito.idp.initiate_auth(
-        ClientId=cognito.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": username or cognito.username,
-            "PASSWORD": password or cognito.password,
-        },
+        ClientId=cognito.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=parameters
     )["AuthenticationResult"]
 
 
@@ -338,15 +338,7 @@ def test_a_refresh_token_works_only_for_its_own_app_client(cognito: Cognito) -> 
 
 def test_get_tokens_from_refresh_token_checks_the_client_secret(moto_endpoint: str) -> None:
     cognito = provision(moto_endpoint, secret=True)
-    refresh = cognito.idp.initiate_auth(
-        ClientId=cognito.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": "alice",
-            "PASSWORD": cognito.password,
-            "SECRET_HASH": secret_hash(cognito, "alice"),
-        },
-    )["AuthenticationResult"]["RefreshToken"]
+    refresh = sign_in(cognito)["RefreshToken"]
     get = cognito.idp.get_tokens_from_refresh_token
     for wrong in ({}, {"ClientSecret": "not-the-secret-of-this-client"}):
         code, _ = error_of(get, ClientId=cognito.client_id, RefreshToken=refresh, **wrong)
@@ -382,15 +374,7 @@ def test_a_rotating_client_hands_out_a_new_refresh_token_and_spends_the_old(
 
 def test_revoke_token_checks_the_secret_and_the_token_type(moto_endpoint: str) -> None:
     cognito = provision(moto_endpoint, secret=True)
-    tokens = cognito.idp.initiate_auth(
-        ClientId=cognito.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": "alice",
-            "PASSWORD": cognito.password,
-            "SECRET_HASH": secret_hash(cognito, "alice"),
-        },
-    )["AuthenticationResult"]
+    tokens = sign_in(cognito)
     revoke = cognito.idp.revoke_token
     for token, secret, expected in (
         (tokens["RefreshToken"], None, "UnauthorizedException"),
