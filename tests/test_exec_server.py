@@ -145,12 +145,12 @@ def test_boto3_child_gets_new_keys_after_a_renewal(ws: Workspace, cognito: Cogni
     assert cognito.sign_ins() == 1  # renewals reuse the sign-in
 
 
-def test_aws_cli_child_uses_the_endpoint(ws: Workspace, cognito: Cognito) -> None:
-    env = {**configured(ws, cognito), **PARENT_NOISE}
+def check_aws_cli_child(ws: Workspace, env: dict[str, str], aws: str, endpoint: str) -> None:
+    """``aws`` (a command line, quoted) as the child of ``exec --server``: it calls STS
+    with the endpoint's keys, and ``configure list`` says where they came from."""
     script = (
-        f"{shlex.quote(sys.executable)} -m awscli sts get-caller-identity "
-        f"--endpoint-url {shlex.quote(cognito.endpoint)} && "
-        f"{shlex.quote(sys.executable)} -m awscli configure list"
+        f"{aws} sts get-caller-identity --endpoint-url {shlex.quote(endpoint)}"
+        f" && {aws} configure list"
     )
     done = exec_server(ws, env, "sh", "-c", script)
     assert done.returncode == 0, done.stderr
@@ -158,22 +158,19 @@ def test_aws_cli_child_uses_the_endpoint(ws: Workspace, cognito: Cognito) -> Non
     access_line = next(line for line in done.stdout.splitlines() if "access_key" in line)
     assert "container-role" in access_line
     assert access_line.split()[1].strip("*") == cached_key(ws)[-4:]
+
+
+def test_aws_cli_child_uses_the_endpoint(ws: Workspace, cognito: Cognito) -> None:
+    env = {**configured(ws, cognito), **PARENT_NOISE}
+    aws = f"{shlex.quote(sys.executable)} -m awscli"
+    check_aws_cli_child(ws, env, aws, cognito.endpoint)
 
 
 def test_debian_aws_cli_v2_child_uses_the_endpoint(ws: Workspace, cognito: Cognito) -> None:
     if not DEBIAN_AWS_CLI.exists():
         pytest.skip(f"{DEBIAN_AWS_CLI} is not installed (Debian package awscli)")
     env = {**configured(ws, cognito), **PARENT_NOISE, "PYTHONWARNINGS": "ignore"}
-    script = (
-        f"{DEBIAN_AWS_CLI} sts get-caller-identity --endpoint-url {shlex.quote(cognito.endpoint)}"
-        f" && {DEBIAN_AWS_CLI} configure list"
-    )
-    done = exec_server(ws, env, "sh", "-c", script)
-    assert done.returncode == 0, done.stderr
-    assert '"Account"' in done.stdout
-    access_line = next(line for line in done.stdout.splitlines() if "access_key" in line)
-    assert "container-role" in access_line
-    assert access_line.split()[1].strip("*") == cached_key(ws)[-4:]
+    check_aws_cli_child(ws, env, shlex.quote(str(DEBIAN_AWS_CLI)), cognito.endpoint)
 
 
 NODE_CHILD = """
