@@ -50,6 +50,19 @@ class ManagedPool:
         )
         return client
 
+    def add_federated_idp(self, name: str) -> None:
+        """A federated OpenID Connect IdP of the pool (the managed login plays its page)."""
+        self.cognito.idp.create_identity_provider(
+            UserPoolId=self.cognito.user_pool_id,
+            ProviderName=name,
+            ProviderType="OIDC",
+            ProviderDetails={
+                "client_id": "x",
+                "authorize_scopes": "openid",
+                "oidc_issuer": "https://o",
+            },
+        )
+
     def profile_section(self, name: str = "dev", **overrides: Any) -> str:
         values: dict[str, Any] = {
             "auth_flow": "BROWSER",

@@ -310,16 +310,7 @@ def test_a_wrong_client_secret_is_invalid_client(
 def test_identity_provider_goes_to_the_authorize_endpoint(
     ws: Workspace, managed: ManagedPool
 ) -> None:
-    managed.cognito.idp.create_identity_provider(
-        UserPoolId=managed.cognito.user_pool_id,
-        ProviderName="Okta",
-        ProviderType="OIDC",
-        ProviderDetails={
-            "client_id": "x",
-            "authorize_scopes": "openid",
-            "oidc_issuer": "https://o",
-        },
-    )
+    managed.add_federated_idp("Okta")
     client = managed.add_client(identity_providers=("Okta",))
     ws.write_config(
         managed.profile_section(app_client_id=client["ClientId"], identity_provider="Okta")

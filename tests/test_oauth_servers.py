@@ -273,16 +273,7 @@ def test_a_session_redirects_at_once(managed: ManagedPool) -> None:
 
 
 def test_identity_provider_sends_the_person_to_that_idp(managed: ManagedPool) -> None:
-    managed.cognito.idp.create_identity_provider(
-        UserPoolId=managed.cognito.user_pool_id,
-        ProviderName="Okta",
-        ProviderType="OIDC",
-        ProviderDetails={
-            "client_id": "x",
-            "authorize_scopes": "openid",
-            "oidc_issuer": "https://o",
-        },
-    )
+    managed.add_federated_idp("Okta")
     client = managed.add_client(identity_providers=("COGNITO", "Okta"))
     pkce = Pkce()
     url = authorize_url(
