@@ -618,6 +618,24 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "browser-command-gets-the-password",
+        "env=browser_environment(environ),",
+        "env=dict(environ),",
+        (
+            "tests/security/test_secret_leaks.py::"
+            "test_the_browser_does_not_inherit_the_password[BROWSER]",
+        ),
+    ),
+    Mutant(
+        "webbrowser-gets-the-password",
+        "password = os.environ.pop(ENV_PASSWORD, None)",
+        "password = None",
+        (
+            "tests/security/test_secret_leaks.py::"
+            "test_the_browser_does_not_inherit_the_password[webbrowser]",
+        ),
+    ),
+    Mutant(
         "created-parents-left-to-the-umask",
         "os.fchmod(child, mode)  # the umask may have left more, or less",
         "os.fchmod(child, 0o777)",

@@ -5,8 +5,9 @@ commands separated by ``os.pathsep``, tried in order; a command with ``%s`` has 
 URL put there (a trailing ``&`` runs it in the background), any other is run with the
 URL as its one argument; a command counts as having opened the browser when it
 exits 0. Unlike ``webbrowser`` the command gets no stdin, stdout or stderr of ours (a
-credential_process's stdout carries only the JSON), and it never falls back to a
-console browser that would take over the terminal.
+credential_process's stdout carries only the JSON), nor ``COGNITO_CREDPROC_PASSWORD``
+(a browser, its helpers and extensions have no use for it), and it never falls back
+to a console browser that would take over the terminal.
 
 Without ``$BROWSER``: on Linux and the BSDs, only with ``DISPLAY`` or
 ``WAYLAND_DISPLAY`` is there a browser (then ``webbrowser`` picks it); macOS and
@@ -23,6 +24,8 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 
+from ..config import ENV_PASSWORD
+
 # webbrowser's text-mode browsers: they would fight us for the terminal.
 CONSOLE_BROWSERS = frozenset({"www-browser", "links", "elinks", "lynx", "w3m"})
 
@@ -37,6 +40,11 @@ def browser_available(environ: Mapping[str, str], platform: str = sys.platform) 
     if platform.startswith(("win", "darwin", "cygwin")):
         return True
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def browser_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What a browser is started with: the user's environment, less the password."""
+    return {name: value for name, value in environ.items() if name != ENV_PASSWORD}
 
 
 def command_line(entry: str, url: str) -> tuple[list[str], bool]:
@@ -82,7 +90,7 @@ def _run_commands(entries: list[str], url: str, environ: Mapping[str, str], laun
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
                 close_fds=True,
-                env=dict(environ),
+                env=browser_environment(environ),
             )
         except OSError as exc:
             problems.append(f"{os.path.basename(argv[0])}: {exc.strerror or exc}")
@@ -93,6 +101,18 @@ def _run_commands(entries: list[str], url: str, environ: Mapping[str, str], laun
             return
         problems.append(f"{os.path.basename(argv[0])} exited with {status}")
     launch._finish(False, "$BROWSER failed (" + "; ".join(problems) + ")")
+
+
+@contextlib.contextmanager
+def _no_password_inherited() -> Iterator[None]:
+    """webbrowser starts the browser with this process's environment: take the password
+    out of it meanwhile (nothing else here reads it while the browser is started)."""
+    password = os.environ.pop(ENV_PASSWORD, None)
+    try:
+        yield
+    finally:
+        if password is not None:
+            os.environ[ENV_PASSWORD] = password
 
 
 @contextlib.contextmanager
@@ -116,16 +136,18 @@ def _no_inherited_streams() -> Iterator[None]:
 def _open_default(url: str, launch: Launch) -> None:
     import webbrowser
 
-    try:
-        controller = webbrowser.get()
-    except webbrowser.Error:
-        launch._finish(False, "no browser was found")
-        return
-    if getattr(controller, "basename", getattr(controller, "name", "")) in CONSOLE_BROWSERS:
-        launch._finish(False, "only a text-mode browser was found")
-        return
-    with _no_inherited_streams():
-        opened = controller.open(url, new=2)
+    # webbrowser.get() may run xdg-settings to find the default browser: no password there
+    with _no_password_inherited():
+        try:
+            controller = webbrowser.get()
+        except webbrowser.Error:
+            launch._finish(False, "no browser was found")
+            return
+        if getattr(controller, "basename", getattr(controller, "name", "")) in CONSOLE_BROWSERS:
+            launch._finish(False, "only a text-mode browser was found")
+            return
+        with _no_inherited_streams():
+            opened = controller.open(url, new=2)
     launch._finish(bool(opened), "" if opened else "the browser did not start")
 
 

@@ -4,14 +4,17 @@ settings file others can read, and the password handed to commands that do not n
 from __future__ import annotations
 
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 
+from ..browser_setup import ManagedPool, managed
 from ..conftest import Cognito, Workspace
 from .conftest import as_attacker
 
 pytestmark = pytest.mark.integration
+__all__ = ["managed"]  # a fixture used below
 
 
 def test_client_secret_never_lands_in_a_file_others_can_read(
@@ -105,3 +108,43 @@ def test_doctor_flags_a_client_secret_others_can_read(
     assert done.returncode == 1
     assert "holds app_client_secret and other users can read it" in done.stdout
     assert f"chmod 600 {ws.config}" in done.stdout
+
+
+FAKE_BROWSER = """#!{python}
+# A browser that notes whether it got the password, then cancels the sign-in.
+import os, sys, urllib.parse, urllib.request
+url = sys.argv[-1]
+sent = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+with open({record!r}, "a") as out:
+    out.write(os.environ.get("COGNITO_CREDPROC_PASSWORD", "absent") + "\\n")
+query = urllib.parse.urlencode({{"error": "access_denied", "state": sent["state"]}})
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({{}}))
+opener.open(sent["redirect_uri"] + "?" + query, timeout=30).close()
+"""
+
+
+@pytest.mark.parametrize("how", ["BROWSER", "webbrowser"])
+def test_the_browser_does_not_inherit_the_password(
+    ws: Workspace, managed: ManagedPool, how: str
+) -> None:
+    """$BROWSER, or the browser Python's webbrowser module finds (xdg-open here)."""
+    if how == "webbrowser" and not sys.platform.startswith("linux"):
+        pytest.skip("xdg-open is how webbrowser opens a browser on Linux")
+    record = ws.root / "seen-by-the-browser"
+    bin_dir = ws.root / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "xdg-open"
+    fake.write_text(FAKE_BROWSER.format(python=sys.executable, record=str(record)))
+    fake.chmod(0o755)
+    password = "a-password-for-another-profile"
+    env = {"COGNITO_CREDPROC_PASSWORD": password}
+    if how == "BROWSER":
+        env["BROWSER"] = str(fake)
+    else:
+        # webbrowser looks on PATH; nothing else there, so it picks this one
+        env.update(DISPLAY=":99", PATH=str(bin_dir))
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=env)
+    assert done.returncode == 1
+    assert "cancelled or refused in the browser (access_denied)" in done.stderr
+    assert record.read_text() == "absent\n"
