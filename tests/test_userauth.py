@@ -40,6 +40,16 @@ def calls(cognito: Cognito, name: str) -> int:
     return int(cognito.calls[name])
 
 
+def refresh_once(ws: Workspace, cognito: Cognito) -> None:
+    """With the cached tokens expired and no credentials cached, a plain run refreshes."""
+    age_cached_tokens(ws, 10)
+    for path in ws.cache.glob("credentials-*.json"):
+        path.unlink()
+    done = ws.run("--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
+
+
 EMAIL_PROMPT = "Code sent by email to a***@e***: "
 
 
@@ -64,12 +74,7 @@ def test_email_code_on_the_terminal_then_silent_runs(ws: Workspace, ua: Cognito)
     done = ws.run("--profile", "dev")
     assert done.returncode == 0, done.stderr
     parse_output(done.stdout)
-    age_cached_tokens(ws, 10)
-    for path in ws.cache.glob("credentials-*.json"):
-        path.unlink()
-    again = ws.run("--profile", "dev")
-    assert again.returncode == 0, again.stderr
-    assert calls(ua, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
+    refresh_once(ws, ua)
     assert calls(ua, "InitiateAuth:USER_AUTH") == 1
     assert len(USERAUTH.outbox) == 1
 
@@ -265,12 +270,7 @@ def test_client_secret(ws: Workspace, moto_endpoint: str) -> None:
     code, _out, err = run.finish()
     assert code == 0, err
     # the refresh token, with its SECRET_HASH
-    age_cached_tokens(ws, 10)
-    for path in ws.cache.glob("credentials-*.json"):
-        path.unlink()
-    done = ws.run("--profile", "dev")
-    assert done.returncode == 0, done.stderr
-    assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
+    refresh_once(ws, cognito)
     # and SRP through SELECT_CHALLENGE, unattended
     configure(ws, cognito)
     done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
@@ -401,12 +401,7 @@ def test_email_as_username_pool_with_a_client_secret(ws: Workspace, moto_endpoin
     run.expect("Signed in")
     code, _out, err = run.finish()
     assert code == 0, err
-    age_cached_tokens(ws, 10)
-    for path in ws.cache.glob("credentials-*.json"):
-        path.unlink()
-    done = ws.run("--profile", "dev")
-    assert done.returncode == 0, done.stderr
-    assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
+    refresh_once(ws, cognito)
     configure(ws, cognito, preferred_challenge="PASSWORD_SRP")
     done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
     assert done.returncode == 0, done.stderr
