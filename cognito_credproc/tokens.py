@@ -20,7 +20,7 @@ def jwt_claims(token: str) -> dict[str, Any]:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # Recursion: nested too deep
         raise ValueError("JWT payload is not JSON") from exc
     if not isinstance(claims, dict):
         raise ValueError("JWT payload is not an object")

@@ -314,6 +314,60 @@ class LocalServer:
             self._server = None
 
 
+class RawServer:
+    """A server on 127.0.0.1 that answers every request with the same bytes, whatever
+    they are (not HTTP, a broken chunk, endless headers), then closes the connection:
+    an endpoint that is broken in ways no HTTP library would produce."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.requests = 0
+        self._stopped = threading.Event()
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except (TimeoutError, OSError):
+                continue
+            with connection:
+                connection.settimeout(5)
+                try:
+                    self._read_request(connection)
+                    self.requests += 1
+                    connection.sendall(self.answer)
+                except OSError:
+                    pass
+
+    @staticmethod
+    def _read_request(connection: socket.socket) -> None:
+        """The whole request, body too: unread bytes would make the close a reset."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        found = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        left = int(found.group(1)) - len(body) if found else 0
+        while left > 0:
+            chunk = connection.recv(min(left, 65536))
+            if not chunk:
+                return
+            left -= len(chunk)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+
 # Ports below Linux's ephemeral range (32768-60999) are never handed out by bind(0), so
 # no other test's server takes the port between this check and the helper binding it.
 REDIRECT_PORT_RANGE = (20000, 32000)

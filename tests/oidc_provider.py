@@ -93,6 +93,7 @@ class OidcProvider(LocalServer):
         self.refresh: dict[str, _Refresh] = {}
         self.access_tokens: dict[str, bool] = {}  # token -> still valid
         self.authorize_requests: list[dict[str, str]] = []
+        self.discovery_changes: dict[str, Any] = {}  # what the document says instead
 
     @property
     def issuer(self) -> str:
@@ -132,7 +133,7 @@ class OidcProvider(LocalServer):
 
     def discovery(self) -> dict[str, Any]:
         base = self.issuer
-        return {
+        document = {
             "issuer": base,
             "authorization_endpoint": f"{base}/v1/authorize",
             "token_endpoint": f"{base}/v1/token",
@@ -146,6 +147,7 @@ class OidcProvider(LocalServer):
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
         }
+        return {**document, **self.discovery_changes}
 
     # authorize and sign in -------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from .browser_setup import (
     oidc,
 )
 from .conftest import PASSWORD, Workspace, age_cached_tokens, parse_output, run_together
+from .oauth_common import RawServer
 from .ptyterm import PtyRun
 
 pytestmark = pytest.mark.integration
@@ -413,6 +414,39 @@ def test_oidc_unreachable_issuer_is_one_clear_line(ws: Workspace, oidc: OidcSetu
     assert done.returncode == 1
     assert "OpenID Connect discovery:" in done.stderr and "HTTP 404" in done.stderr
     assert "check oidc_issuer" in done.stderr
+
+
+def test_a_token_endpoint_answering_garbage_is_a_clear_error(
+    ws: Workspace, oidc: OidcSetup
+) -> None:
+    garbage = RawServer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+    oidc.provider.discovery_changes["token_endpoint"] = garbage.url + "/v1/token"
+    ws.write_config(oidc.profile_section("dev"))
+    try:
+        done = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))
+    finally:
+        garbage.stop()
+    assert garbage.requests == 1 and done.returncode == 1 and done.stdout == ""
+    first, *rest = done.stderr.splitlines()
+    assert first == (
+        f"cognito-credproc: profile dev: {garbage.url} did not answer in HTTP (IncompleteRead)"
+    )
+    assert len(rest) == 1 and "check oidc_issuer" in rest[0]
+    assert signin_entries(ws) == []
+    (visit,) = visits(ws)
+    assert visit["callback_status"] == 400
+    assert "did not answer in HTTP" in str(visit["callback_page"])
+
+
+def test_a_discovery_document_sending_the_code_to_plain_http_is_refused(
+    ws: Workspace, oidc: OidcSetup
+) -> None:
+    oidc.provider.discovery_changes["token_endpoint"] = "http://idp.example.com/v1/token"
+    ws.write_config(oidc.profile_section("dev"))
+    done = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))
+    assert done.returncode == 1 and done.stdout == ""
+    assert "OpenID Connect discovery: the discovery document's token_endpoint" in done.stderr
+    assert visits(ws) == [] and signin_entries(ws) == []
 
 
 # configure and doctor ------------------------------------------------------------------------

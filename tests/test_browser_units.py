@@ -5,6 +5,7 @@ browser, and reading a pasted address. Servers are real HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -24,7 +25,14 @@ from cognito_credproc.signin import loopback, messages, oauth, oidc, opener
 from cognito_credproc.signin.authcode import BrowserSettings
 
 from .fakes import make_jwt
-from .oauth_common import LocalServer, Request, Response, json_response, pick_redirect_port
+from .oauth_common import (
+    LocalServer,
+    RawServer,
+    Request,
+    Response,
+    json_response,
+    pick_redirect_port,
+)
 
 # PKCE, state, nonce, the authorize URL ----------------------------------------------------
 
@@ -249,6 +257,54 @@ def test_nothing_listening_is_unreachable() -> None:
     port = pick_redirect_port()
     with pytest.raises(oauth.Unreachable, match=f"cannot reach http://127.0.0.1:{port}"):
         oauth.http(f"http://127.0.0.1:{port}/x")
+
+
+def http_answer(status: str, body: bytes) -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+    return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # valid JSON that json.loads cannot recurse into
+
+BROKEN_ANSWERS = {
+    "not HTTP": b"garbage, not HTTP\r\n\r\n",
+    "a broken chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n",
+    "an endless header line": b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n{}",
+    "too many headers": b"HTTP/1.1 200 OK\r\n" + b"X-Many: a\r\n" * 150 + b"\r\n{}",
+    "JSON nested too deep": http_answer("200 OK", DEEP),
+    "an error nested too deep": http_answer("400 Bad Request", DEEP),
+}
+
+
+@pytest.mark.parametrize("answer", BROKEN_ANSWERS.values(), ids=BROKEN_ANSWERS.keys())
+def test_a_broken_answer_is_a_clear_error_not_a_crash(answer: bytes) -> None:
+    """Whatever comes back, the token endpoint, discovery and the authorize check end in
+    the errors the sign-in turns into messages (http.client's own exceptions are not
+    OSErrors, and a deep JSON document is a RecursionError)."""
+    raw = RawServer(answer)
+    try:
+        with pytest.raises((oauth.OAuthError, oauth.Unreachable)) as caught:
+            oauth.TokenClient("cid").exchange_code(
+                raw.url + "/oauth2/token",
+                code="c",
+                redirect_uri="http://localhost:1/",
+                verifier="v",
+            )
+        assert "\n" not in str(caught.value) and "aaaa" not in str(caught.value)
+        with pytest.raises((oidc.DiscoveryError, oauth.Unreachable)):
+            oidc.discover(raw.url)
+        with contextlib.suppress(oauth.OAuthError, oauth.Unreachable):  # 200 is success
+            oauth.TokenClient("cid").revoke(raw.url + "/oauth2/revoke", "r")
+        assert raw.requests == 3
+    finally:
+        raw.stop()
+
+
+def test_an_id_token_nested_too_deep_is_not_a_jwt(server: Scripted) -> None:
+    payload = base64.urlsafe_b64encode(DEEP).decode().rstrip("=")
+    server.answer = lambda _r: json_response(200, {**GOOD, "id_token": f"e30.{payload}.c2ln"})
+    with pytest.raises(oauth.OAuthError, match="id_token is not a JWT"):
+        oauth.TokenClient("cid").refresh(server.url + "/t", "r")
 
 
 def test_revoke_sends_the_token_and_maps_errors(server: Scripted) -> None:

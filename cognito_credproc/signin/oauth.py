@@ -18,6 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 
 from ..tokens import jwt_claims
@@ -143,7 +144,11 @@ class Answer:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
+        """The body as JSON; ValueError (or UnicodeDecodeError) when it is not."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except RecursionError:  # nested deeper than the parser goes: not an answer
+            raise ValueError("JSON nested too deeply") from None
 
 
 def http(
@@ -167,6 +172,17 @@ def http(
         headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
     request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - checked above
     try:
+        return _send(request, timeout)
+    except HTTPException as exc:
+        # Not OSErrors: a status line that is not HTTP, a broken chunk, endless headers.
+        raise Unreachable(f"{_origin(url)} did not answer in HTTP ({type(exc).__name__})") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise Unreachable(f"cannot reach {_origin(url)} ({_one_line(str(reason))})") from None
+
+
+def _send(request: urllib.request.Request, timeout: float) -> Answer:
+    try:
         with _opener().open(request, timeout=timeout) as response:
             body = response.read(MAX_ANSWER_BYTES)
             return Answer(response.status, dict(response.headers.items()), body)
@@ -174,9 +190,6 @@ def http(
         with exc:
             body = exc.read(MAX_ANSWER_BYTES)
         return Answer(exc.code, dict(exc.headers.items()), body)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise Unreachable(f"cannot reach {_origin(url)} ({_one_line(str(reason))})") from None
 
 
 def _origin(url: str) -> str:
