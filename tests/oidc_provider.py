@@ -94,6 +94,8 @@ class OidcProvider(LocalServer):
         self.access_tokens: dict[str, bool] = {}  # token -> still valid
         self.authorize_requests: list[dict[str, str]] = []
         self.discovery_changes: dict[str, Any] = {}  # what the document says instead
+        # OpenID Connect Core 12.2: a refresh's answer "might not contain an id_token"
+        self.id_token_on_refresh = True
 
     @property
     def issuer(self) -> str:
@@ -280,8 +282,11 @@ class OidcProvider(LocalServer):
             self.count("refreshed")
             if client.rotate:
                 entry.revoked = True
-                return json_response(200, self._mint(client, entry.username, entry.scopes, None))
-            tokens = self._mint(client, entry.username, entry.scopes, None, keep=old)
+                minted = self._mint(client, entry.username, entry.scopes, None, refreshing=True)
+                return json_response(200, minted)
+            tokens = self._mint(
+                client, entry.username, entry.scopes, None, keep=old, refreshing=True
+            )
             return json_response(200, tokens)
         return oauth_error("unsupported_grant_type")
 
@@ -293,6 +298,7 @@ class OidcProvider(LocalServer):
         nonce: str | None,
         *,
         keep: str | None = None,
+        refreshing: bool = False,
     ) -> dict[str, Any]:
         now = int(self.clock())
         if self.jwt_access_tokens:
@@ -329,7 +335,8 @@ class OidcProvider(LocalServer):
         }
         if nonce is not None:
             claims["nonce"] = nonce
-        result["id_token"] = self.sign(claims)
+        if not refreshing or self.id_token_on_refresh:
+            result["id_token"] = self.sign(claims)
         if keep is not None:
             self.refresh[keep].access_tokens.append(access)
         elif "offline_access" in scopes:

@@ -408,6 +408,25 @@ def test_oidc_provider_without_a_user_pool_signs_in_and_refreshes(
     assert logout.returncode == 0 and oidc.provider.calls["revoked"] == 1
 
 
+def test_a_refresh_answered_without_an_id_token_signs_in_again(
+    ws: Workspace, oidc: OidcSetup
+) -> None:
+    """OpenID Connect Core 12.2 lets a refresh answer leave the ID token out: the
+    identity pool needs one, so the refresh did not help and the browser is next."""
+    oidc.provider.id_token_on_refresh = False
+    ws.write_config(oidc.profile_section("dev"))
+    assert ws.run("--profile", "dev", env=browser_env(ws, user="bob")).returncode == 0
+    expire_tokens(ws)
+    nobody = ws.run("--profile", "dev")  # no browser, no terminal
+    assert nobody.returncode == 1 and nobody.stderr.rstrip().endswith(RUN_LOGIN)
+    assert "no ID token" not in nobody.stderr
+    assert oidc.provider.calls["refreshed"] == 1
+    again = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))
+    assert again.returncode == 0, again.stderr
+    parse_output(again.stdout)
+    assert len(visits(ws)) == 2 and oidc.provider.calls["code exchanged"] == 2
+
+
 def test_oidc_unreachable_issuer_is_one_clear_line(ws: Workspace, oidc: OidcSetup) -> None:
     ws.write_config(oidc.profile_section("dev", oidc_issuer=oidc.provider.url + "/nowhere"))
     done = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))

@@ -7,7 +7,7 @@ sign_in:  no browser and nobody to ask -> fail at once; else listen on redirect_
           try the authorize request -> open the browser (opener.py) -> wait (less than
           the Go SDKs' 60 s in a credential_process run) -> exchange the code
 refresh:  the token endpoint's refresh_token grant (a new refresh token when the client
-          rotates); None when it answers invalid_grant
+          rotates); None when it answers invalid_grant, or without an ID token
 revoke:   /oauth2/revoke, or the provider's revocation endpoint
 """
 
@@ -252,6 +252,11 @@ class BrowserSignIn:
             raise messages.token_error(self.settings, exc, exchanging=False) from None
         except Unreachable as exc:
             raise self.grant.unreachable(exc) from None
+        if answer.id_token is None:
+            # Allowed (OpenID Connect Core 12.2), but the identity pool takes only the
+            # ID token: this refresh token cannot renew it, so sign in again.
+            log.debug("the refresh brought no ID token; signing in again")
+            return None
         return self.grant.tokens(answer, nonce=None, old=tokens)
 
     def revoke(self, tokens: Tokens) -> None:
