@@ -17,7 +17,10 @@ moto answers USER_AUTH with InvalidParameterException. This layer, installed on 
   the test-side verifier in ``srp_server`` as ``strict_cognito`` does;
 - sessions expire after the app client's AuthSessionValidity (minutes) by ``USERAUTH.clock``,
   and every step hands out a new session: an old, unknown or expired one is refused;
-- SECRET_HASH is checked on every call for clients with a secret.
+- SECRET_HASH is checked on every call for clients with a secret;
+- with device tracking on (``BEHAVIOUR.device_tracking``) every first factor ends as the
+  other flows do: a new device in NewDeviceMetadata, or DEVICE_SRP_AUTH for the remembered
+  one named by InitiateAuth's DEVICE_KEY.
 
 Tokens are minted by moto's user pool, so refresh, sign-out and the identity pool work on
 them as on any other. Every call is counted in ``BEHAVIOUR.calls`` and every code and token
@@ -67,6 +70,7 @@ class _Session:
     signed_in_as: str  # what USERNAME said at InitiateAuth (may be an alias)
     expires_at: float
     step: str  # SELECT_CHALLENGE, EMAIL_OTP, SMS_OTP, WEB_AUTHN, PASSWORD_VERIFIER
+    device_key: str | None = None  # InitiateAuth's DEVICE_KEY: a remembered device
     available: list[str] = field(default_factory=list)
     code: str = ""
     wrong: int = 0
@@ -216,6 +220,13 @@ def _record(result: dict[str, Any]) -> dict[str, Any]:
     return strict_cognito._record_tokens(result)
 
 
+def _signed_in(pool: Any, session: _Session, result: dict[str, Any]) -> dict[str, Any]:
+    """Tokens from a first factor, through the pool's device tracking as for any flow."""
+    return _record(
+        strict_cognito._devices_after_sign_in(pool, session.username, session.device_key, result)
+    )
+
+
 def _challenge(name: str, session: _Session, params: dict[str, str]) -> dict[str, Any]:
     session.step = name
     return {"ChallengeName": name, "ChallengeParameters": params, "Session": _new_session(session)}
@@ -240,7 +251,7 @@ def _start_factor(
             "USER_PASSWORD_AUTH",
             {"USERNAME": user.username, "PASSWORD": params["PASSWORD"]},
         )
-        return _record(result)
+        return _signed_in(pool, session, result)
     if factor == "PASSWORD_SRP":
         if not params.get("SRP_A"):
             raise _error("InvalidParameterException", "Missing required parameter SRP_A")
@@ -332,6 +343,7 @@ def _initiate_user_auth(
         expires_at=USERAUTH.clock() + validity,
         step="SELECT_CHALLENGE",
         available=available,
+        device_key=params.get("DEVICE_KEY"),
     )
     if preferred in available:
         return _start_factor(backend, pool, client, user, preferred, params, session)
@@ -391,7 +403,7 @@ def _respond(
             raise _error("CodeMismatchException", "Invalid code or auth state for the user.")
         _end_session(token)
         # A one-time code as the first factor: no MFA follows, tokens now.
-        return _record(backend._log_user_in(pool, client, session.username))
+        return _signed_in(pool, session, backend._log_user_in(pool, client, session.username))
     if name == "WEB_AUTHN":
         _end_session(token)
         raise _error("NotAuthorizedException", "Incorrect username or passkey credential.")

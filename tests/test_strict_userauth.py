@@ -315,3 +315,31 @@ def test_an_expired_code_ends_the_session(pool: Cognito) -> None:
     with pytest.raises(ClientError) as excinfo:
         respond(pool, "EMAIL_OTP", challenge["Session"], EMAIL_OTP_CODE=code)
     assert error_of(excinfo)[0] == "NotAuthorizedException"
+
+
+def test_device_tracking_after_every_first_factor(pool: Cognito) -> None:
+    BEHAVIOUR.device_tracking = True
+    challenge = start(pool, PREFERRED_CHALLENGE="EMAIL_OTP")
+    code = USERAUTH.last_code("alice")
+    by_code = respond(pool, "EMAIL_OTP", challenge["Session"], EMAIL_OTP_CODE=code)
+    by_password = start(pool, PREFERRED_CHALLENGE="PASSWORD", PASSWORD=pool.password)
+    devices = [r["AuthenticationResult"]["NewDeviceMetadata"] for r in (by_code, by_password)]
+    assert devices[0]["DeviceKey"] != devices[1]["DeviceKey"]  # neither sign-in named one
+    # once confirmed, the device named by DEVICE_KEY proves itself after either factor
+    key, group = devices[1]["DeviceKey"], devices[1]["DeviceGroupKey"]
+    verifier = srp.device_verifier(group, key)
+    pool.idp.confirm_device(
+        AccessToken=by_password["AuthenticationResult"]["AccessToken"],
+        DeviceKey=key,
+        DeviceSecretVerifierConfig={
+            "PasswordVerifier": verifier.verifier_b64,
+            "Salt": verifier.salt_b64,
+        },
+    )
+    again = start(pool, PREFERRED_CHALLENGE="PASSWORD", PASSWORD=pool.password, DEVICE_KEY=key)
+    assert again["ChallengeName"] == "DEVICE_SRP_AUTH"
+    challenge = start(pool, PREFERRED_CHALLENGE="SMS_OTP", DEVICE_KEY=key)
+    code = USERAUTH.last_code("alice")
+    after_code = respond(pool, "SMS_OTP", challenge["Session"], SMS_OTP_CODE=code)
+    assert after_code["ChallengeName"] == "DEVICE_SRP_AUTH"
+    assert "AuthenticationResult" not in after_code

@@ -5,16 +5,20 @@ local Cognito's outbox; the calls are counted."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from .conftest import Cognito, Workspace, age_cached_tokens, parse_output
 from .ptyterm import PtyRun
+from .strict_cognito import BEHAVIOUR
 from .strict_userauth import USERAUTH
+from .test_login import enable_totp_for, totp_now, wrong_code
 from .userauth_setup import add_passkey, make_passwordless, provision_user_auth
 
 pytestmark = pytest.mark.integration
@@ -406,3 +410,174 @@ def test_email_as_username_pool_with_a_client_secret(ws: Workspace, moto_endpoin
     done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
     assert done.returncode == 0, done.stderr
     assert calls(cognito, "RespondToAuthChallenge:PASSWORD_VERIFIER") == 1
+
+
+def test_two_wrong_codes_then_the_right_one(ws: Workspace, ua: Cognito) -> None:
+    configure(ws, ua, preferred_challenge="EMAIL_OTP")
+    run = pty(ws, "login", "--profile", "dev")
+    run.expect(EMAIL_PROMPT)
+    right = USERAUTH.last_code("alice")
+    wrong = "00000000" if right != "00000000" else "11111111"
+    for _ in range(2):
+        run.answer(EMAIL_PROMPT, wrong)
+        run.expect("not accepted")
+    run.answer(EMAIL_PROMPT, right)  # the third try, in the same session
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 3
+    assert calls(ua, "InitiateAuth:USER_AUTH") == 1
+    assert len(USERAUTH.outbox) == 1
+
+
+# What an app client for USER_AUTH needs, and nothing more: no USER_SRP_AUTH to fall back on
+MINIMAL_FLOWS = ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+def cached_signin(ws: Workspace) -> dict[str, Any]:
+    entry: dict[str, Any] = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
+    return entry
+
+
+def test_a_remembered_device_after_a_code_sign_in(ws: Workspace, moto_endpoint: str) -> None:
+    cognito = provision_user_auth(moto_endpoint, secret=True, flows=MINIMAL_FLOWS)
+    BEHAVIOUR.device_tracking = True
+    configure(ws, cognito, preferred_challenge="EMAIL_OTP")
+    run = pty(ws, "login", "--profile", "dev")
+    type_code(run)
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert calls(cognito, "ConfirmDevice") == 1
+    device = cached_signin(ws)["device_key"]
+    assert device
+    refresh_once(ws, cognito)  # the refresh token is bound to the device: DEVICE_KEY sent
+    # the next sign-in from this machine: the code, then the device proves itself
+    run = pty(ws, "login", "--profile", "dev")
+    type_code(run)
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert calls(cognito, "RespondToAuthChallenge:DEVICE_SRP_AUTH") == 1
+    assert calls(cognito, "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER") == 1
+    assert calls(cognito, "ConfirmDevice") == 1  # no new device
+    assert cached_signin(ws)["device_key"] == device
+
+
+@pytest.mark.parametrize("preferred", ["PASSWORD", "PASSWORD_SRP"])
+def test_a_remembered_device_after_a_password_first_factor(
+    ws: Workspace, ua: Cognito, preferred: str
+) -> None:
+    BEHAVIOUR.device_tracking = True
+    configure(ws, ua, preferred_challenge=preferred)
+    env = {"COGNITO_CREDPROC_PASSWORD": ua.password}
+    done = ws.run("login", "--profile", "dev", env=env)
+    assert done.returncode == 0, done.stderr
+    assert calls(ua, "ConfirmDevice") == 1
+    done = ws.run("login", "--profile", "dev", env=env)
+    assert done.returncode == 0, done.stderr
+    assert calls(ua, "InitiateAuth:USER_AUTH") == 2
+    assert calls(ua, "RespondToAuthChallenge:DEVICE_SRP_AUTH") == 1
+    assert calls(ua, "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER") == 1
+    assert calls(ua, "ConfirmDevice") == 1
+    refresh_once(ws, ua)
+
+
+def renew_without_a_terminal(ws: Workspace) -> None:
+    """Expired tokens and credentials, no terminal: only the refresh token can help."""
+    age_cached_tokens(ws, 10)
+    for path in ws.cache.glob("credentials-*.json"):
+        path.unlink()
+    done = ws.run("--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+
+
+@pytest.mark.parametrize("secret", [False, True], ids=["public-client", "client-secret"])
+def test_a_rotating_client_after_a_code_sign_in(
+    ws: Workspace, moto_endpoint: str, secret: bool
+) -> None:
+    cognito = provision_user_auth(moto_endpoint, secret=secret, flows=MINIMAL_FLOWS)
+    BEHAVIOUR.rotating_clients.add(cognito.client_id)
+    configure(ws, cognito, preferred_challenge="EMAIL_OTP")
+    run = pty(ws, "login", "--profile", "dev")
+    type_code(run)
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    first = cached_signin(ws)["refresh_token"]
+
+    renew_without_a_terminal(ws)  # REFRESH_TOKEN_AUTH is refused, GetTokens... works
+    second = cached_signin(ws)
+    assert second["rotating"] is True
+    assert second["refresh_token"] != first  # the rotated one is kept: the old is spent
+    renew_without_a_terminal(ws)  # straight to GetTokensFromRefreshToken this time
+    assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
+    assert calls(cognito, "GetTokensFromRefreshToken") == 2
+    assert calls(cognito, "InitiateAuth:USER_AUTH") == 1
+    assert len(USERAUTH.outbox) == 1  # no second code
+
+    done = ws.run("logout", "--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    assert calls(cognito, "RevokeToken") == 1
+    again = ws.run("--profile", "dev")
+    assert again.returncode == 1
+    assert LOGIN_HINT in again.stderr
+
+
+def test_sms_mfa_after_the_password_itself(ws: Workspace, ua: Cognito) -> None:
+    ua.idp.admin_set_user_mfa_preference(
+        UserPoolId=ua.user_pool_id,
+        Username=ua.username,
+        SMSMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    configure(ws, ua, preferred_challenge="PASSWORD")
+    run = pty(ws, "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
+    run.answer("Code sent by SMS to ", "123456")
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert USERAUTH.preferred == ["PASSWORD"]
+    assert calls(ua, "RespondToAuthChallenge:SMS_MFA") == 1
+    assert calls(ua, "RespondToAuthChallenge:PASSWORD_VERIFIER") == 0
+    # without a terminal, the MFA after the password says what to run
+    for path in ws.cache.glob("*.json"):
+        path.unlink()
+    done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
+    assert done.returncode == 1
+    assert LOGIN_HINT in done.stderr
+
+
+@pytest.mark.parametrize("preferred", ["PASSWORD", "PASSWORD_SRP"])
+def test_authenticator_code_after_the_password(
+    ws: Workspace, ua: Cognito, monkeypatch: pytest.MonkeyPatch, preferred: str
+) -> None:
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")  # codes checked
+    enable_totp_for(ua, ua.username, ua.password)
+    configure(ws, ua, preferred_challenge=preferred)
+    run = pty(ws, "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
+    run.answer("Authenticator app code for alice: ", wrong_code())
+    run.expect("not accepted")
+    run.answer("Authenticator app code for alice: ", totp_now())
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert USERAUTH.preferred == [preferred]
+    assert calls(ua, "RespondToAuthChallenge:SOFTWARE_TOKEN_MFA") == 2
+    assert USERAUTH.outbox == []
+
+
+def test_configure_with_an_email_code_preference(ws: Workspace, ua: Cognito) -> None:
+    done = ws.run(
+        *ua.configure_args("--auth-flow", "USER_AUTH", "--preferred-challenge", "EMAIL_OTP")
+    )
+    assert done.returncode == 0, done.stderr
+    text = ws.config.read_text()
+    assert "auth_flow = USER_AUTH" in text
+    assert "preferred_challenge = EMAIL_OTP" in text
+    run = pty(ws, "login", "--profile", "dev")
+    type_code(run)
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert USERAUTH.preferred == ["EMAIL_OTP"]
