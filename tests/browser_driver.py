@@ -10,6 +10,7 @@ What it saw is appended as one JSON line to ``$BROWSER_DRIVER_RECORD``.
     deny          press Cancel on the sign-in page (-> error=access_denied)
     forge-state   sign in, then call back with another state
     drop-state    sign in, then call back without state
+    drop-code     sign in, then call back with the state but neither code nor error
     steal-code    sign in, try the code at the token endpoint without the verifier (as
                   someone who intercepted it would), then call back with it
     never         record the URL and never call back
@@ -89,6 +90,8 @@ def _tamper(url: str, mode: str) -> str:
         query = [(k, "forged-by-an-attacker" if k == "state" else v) for k, v in query]
     elif mode == "drop-state":
         query = [(k, v) for k, v in query if k != "state"]
+    elif mode == "drop-code":
+        query = [(k, v) for k, v in query if k != "code"]
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 

@@ -124,6 +124,22 @@ def test_a_callback_without_state_is_refused_too(ws: Workspace, managed: Managed
     assert managed.login.calls["token:authorization_code"] == 0
 
 
+def test_a_callback_without_a_code_ends_the_sign_in_at_once(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    """It carries this sign-in's state, so it is the callback, not a stray request to
+    wait past: the sign-in ends with the reason rather than at the timeout."""
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws, "drop-code"))
+    assert done.returncode == 1 and done.stdout == ""
+    first, hint = done.stderr.strip().splitlines()
+    assert first == "cognito-credproc: profile dev: the browser came back without a code"
+    assert hint.strip() == RUN_LOGIN
+    assert managed.login.calls["token:authorization_code"] == 0 and signin_entries(ws) == []
+    (visit,) = visits(ws)
+    assert visit["callback_status"] == 400 and "without a code" in str(visit["callback_page"])
+
+
 def test_access_denied_in_the_browser(ws: Workspace, managed: ManagedPool) -> None:
     ws.write_config(managed.profile_section())
     done = ws.run("--profile", "dev", env=browser_env(ws, "deny"))

@@ -140,7 +140,11 @@ class CodeGrant:
             )
         code = params.get("code", "")
         if not code:
-            raise self._error(AuthFailed, "the browser came back without a code", None)
+            raise self._error(
+                AuthFailed,
+                "the browser came back without a code",
+                messages.run_login(self.settings.profile),
+            )
         self.register_secret(code)
         try:
             answer = self.client.exchange_code(

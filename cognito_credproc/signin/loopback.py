@@ -3,8 +3,8 @@
 It listens on the loopback interface only (both 127.0.0.1 and ::1 for ``localhost``),
 at the exact port and path of ``redirect_uri``. Stray requests (a favicon, another
 path, a request that names another host, as DNS rebinding would) get a small error
-page and it keeps waiting; the first request on the path that carries ``code`` or
-``error`` is the callback. The browser's page for it is written once the sign-in has
+page and it keeps waiting; the first request on the path that carries ``code``,
+``error`` or ``state`` is the callback. The browser's page for it is written once the sign-in has
 finished, so it can say who signed in, or what went wrong.
 """
 
@@ -29,6 +29,9 @@ log = logging.getLogger("cognito_credproc")
 PAGE_WAIT_SECONDS = 30
 REQUEST_TIMEOUT_SECONDS = 10
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+# A request on the path with any of these is the callback (one with only a state and
+# neither code nor error is a broken one, to report rather than wait past).
+CALLBACK_PARAMS = frozenset({"code", "error", "state"})
 
 
 class ListenError(Exception):
@@ -118,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, Page(False, "Not found", "Nothing here."))
             return
         params = dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True))
-        if "code" not in params and "error" not in params:
+        if not CALLBACK_PARAMS & params.keys():
             self._send(400, Page(False, "No sign-in here", "This address expects a sign-in."))
             return
         if not listener.deliver(params):
