@@ -244,12 +244,30 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "user-auth-code-not-redacted",
-        "api.register_secret(code.strip())",
+        "api.register_secret(code)",
         "pass",
         (
             "tests/test_userauth_units.py::"
             "test_a_code_that_signs_in_is_hidden_and_redacted_an_mfa_code_is_not",
         ),
+    ),
+    Mutant(
+        "user-auth-device-key-not-sent",
+        "if device is not None and device.device_key:",
+        'if device is not None and device.device_key and flow != "USER_AUTH":',
+        ("tests/test_userauth.py::test_a_remembered_device_after_a_code_sign_in",),
+    ),
+    Mutant(
+        "code-prompt-sends-an-empty-line",
+        "if code or (totp and api.profile.totp_command):",
+        "if True:",
+        ("tests/test_userauth.py::test_an_empty_entry_asks_again_and_sends_nothing",),
+    ),
+    Mutant(
+        "code-prompt-two-tries",
+        "tries = 3 if self.interaction.interactive else 1",
+        "tries = 2 if self.interaction.interactive else 1",
+        ("tests/test_userauth.py::test_two_wrong_codes_then_the_right_one",),
     ),
     Mutant(
         "user-auth-mfa-email-code-taken-for-a-first-factor",

@@ -581,3 +581,25 @@ def test_configure_with_an_email_code_preference(ws: Workspace, ua: Cognito) -> 
     code, _out, err = run.finish()
     assert code == 0, err
     assert USERAUTH.preferred == ["EMAIL_OTP"]
+
+
+def test_an_empty_entry_asks_again_and_sends_nothing(ws: Workspace, ua: Cognito) -> None:
+    configure(ws, ua, preferred_challenge="EMAIL_OTP")
+    run = pty(ws, "login", "--profile", "dev")
+    run.answer(EMAIL_PROMPT, "")  # Enter pressed by mistake: the code is still good
+    run.expect("No code entered")
+    type_code(run)
+    run.expect("Signed in")
+    code, _out, err = run.finish()
+    assert code == 0, err
+    assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 1
+    # nothing but Enter: the sign-in stops without a call, saying what to run
+    run = pty(ws, "login", "--profile", "dev")
+    for _ in range(3):
+        run.answer(EMAIL_PROMPT, " ")
+    code, out, err = run.finish()
+    assert code == 1
+    assert out == ""
+    assert "no code was entered" in err
+    assert LOGIN_HINT in err
+    assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 1

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 Handler = Callable[["ApiSignIn", "dict[str, str]", "str | None", "SignInState"], "dict[str, Any]"]
 
 MFA_TYPES = ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP")
+EMPTY_ENTRIES = 3  # empty lines in a row before a code prompt gives up
 
 
 def _named(params: dict[str, str], state: SignInState) -> None:
@@ -135,14 +136,28 @@ def code_challenge(
     """Ask for a one-time code (three tries for a person) and send it as ``field``.
     A ``secret`` code (one that signs in by itself) is typed without echo and redacted."""
 
+    def typed() -> str:
+        # An empty line is Enter pressed by mistake, not a wrong code: sending it would
+        # spend the code's session on an error, so ask again without calling.
+        for _ in range(EMPTY_ENTRIES):
+            if totp:
+                code = get_totp(api.profile, api.interaction, label)
+            else:
+                code = api.interaction.ask(label, secret=secret).strip()
+            if code or (totp and api.profile.totp_command):
+                return code
+            api.interaction.say("No code entered; type the code, or press Ctrl-C to stop.")
+        raise AuthFailed(
+            f"no code was entered for {name}",
+            profile=api.profile.name,
+            hint=f"run: cognito-credproc login --profile {api.profile.name}",
+        )
+
     def attempt() -> dict[str, Any]:
-        if totp:
-            code = get_totp(api.profile, api.interaction, label)
-        else:
-            code = api.interaction.ask(label, secret=secret)
-        if secret and code.strip():
-            api.register_secret(code.strip())
-        return api.respond(name, session, {field: code.strip()}, state)
+        code = typed()
+        if secret and code:
+            api.register_secret(code)
+        return api.respond(name, session, {field: code}, state)
 
     return api.retrying(attempt)
 
