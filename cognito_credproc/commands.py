@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from .config import ENV_PASSWORD, Profile, load_profile
@@ -129,22 +130,41 @@ def cmd_logout(ctx: Context) -> int:
                 Store(other, ctx.cache).clear(tokens=False)
     also = f"; this also signed out {', '.join(shared)}" if shared else ""
     if failed is not None:
-        what = "sign out every device" if ctx.args.global_ else "revoke the refresh token"
-        raise CredprocError(
-            f"signed out on this machine (cache deleted{also}), but Cognito did not {what} "
-            f"({failed.message}): the refresh token is still valid at Cognito until it "
-            "expires (the app client's refresh token lifetime, 30 days by default)",
-            profile=profile.name,
-            hint="to end it sooner, once Cognito answers: cognito-credproc login "
-            f"--profile {profile.name}, then cognito-credproc logout --global "
-            f"--profile {profile.name}",
-        )
+        raise _not_revoked(profile, failed, also, everywhere=ctx.args.global_)
     message = f"profile {profile.name}: signed out"
     if note:
         message += f" ({note})"
     message += "; cache entries deleted" if removed else "; nothing was cached"
     sys.stderr.write(message + also + "\n")
     return EXIT_OK
+
+
+def _not_revoked(
+    profile: Profile, failed: CredprocError, also: str, *, everywhere: bool
+) -> CredprocError:
+    """logout signed this machine out, but the service kept the refresh token valid."""
+    what = "sign out every device" if everywhere else "revoke the refresh token"
+    name = profile.name
+    if profile.oidc_issuer:  # an OpenID Connect provider, no user pool: no GlobalSignOut
+        where = urllib.parse.urlsplit(profile.oidc_issuer).netloc
+        lifetime, hint = (
+            "the provider's refresh token lifetime",
+            f"to end it sooner, revoke this app's sessions at {where} (its console)",
+        )
+    else:
+        where = "Cognito"
+        lifetime, hint = (
+            "the app client's refresh token lifetime, 30 days by default",
+            f"to end it sooner, once Cognito answers: cognito-credproc login --profile {name}, "
+            f"then cognito-credproc logout --global --profile {name}",
+        )
+    return CredprocError(
+        f"signed out on this machine (cache deleted{also}), but {where} did not {what} "
+        f"({failed.message}): the refresh token is still valid at {where} until it "
+        f"expires ({lifetime})",
+        profile=name,
+        hint=hint,
+    )
 
 
 def all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:

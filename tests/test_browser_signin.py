@@ -443,6 +443,25 @@ def test_a_refresh_answered_without_an_id_token_signs_in_again(
     assert len(visits(ws)) == 2 and oidc.provider.calls["code exchanged"] == 2
 
 
+def test_logout_at_a_provider_without_revocation_says_what_is_left(
+    ws: Workspace, oidc: OidcSetup
+) -> None:
+    """Entra ID, for one, publishes no revocation_endpoint: this machine is signed out,
+    and the message names the provider, not Cognito, and no --global (which needs a
+    user pool)."""
+    oidc.provider.discovery_changes["revocation_endpoint"] = None
+    ws.write_config(oidc.profile_section("dev"))
+    assert ws.run("--profile", "dev", env=browser_env(ws, user="bob")).returncode == 0
+    done = ws.run("logout", "--profile", "dev")
+    assert done.returncode == 1 and signin_entries(ws) == []
+    first, hint = done.stderr.strip().splitlines()
+    where = oidc.provider.url.split("://", 1)[1]
+    assert first.startswith("cognito-credproc: profile dev: signed out on this machine")
+    assert f"{where} did not revoke the refresh token ({where} has no revocation" in first
+    assert "Cognito" not in done.stderr and "--global" not in hint
+    assert where in hint
+
+
 def test_oidc_unreachable_issuer_is_one_clear_line(ws: Workspace, oidc: OidcSetup) -> None:
     ws.write_config(oidc.profile_section("dev", oidc_issuer=oidc.provider.url + "/nowhere"))
     done = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))
