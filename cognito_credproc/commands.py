@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from .cli import Context
 
 
+def _code_first(profile: Profile) -> bool:
+    """USER_AUTH with a one-time code (EMAIL_OTP, SMS_OTP) as the preferred first factor."""
+    from .signin.userauth import CODE_FACTORS
+
+    return profile.preferred_challenge in CODE_FACTORS
+
+
 def cmd_login(ctx: Context) -> int:
     from .prompt import Terminal
     from .provider import Provider
@@ -41,6 +48,14 @@ def cmd_login(ctx: Context) -> int:
                 profile=profile.name,
                 hint="run it in a terminal, or where a browser can be opened",
             )
+    elif terminal is None and profile.auth_flow == "USER_AUTH" and _code_first(profile):
+        # No password source can type a one-time code: only a terminal helps.
+        raise SignInRequired(
+            f"login with {profile.preferred_challenge} needs a terminal to type the "
+            "one-time code on",
+            profile=profile.name,
+            hint="run it in a terminal",
+        )
     elif terminal is None and not (
         profile.password_command or ctx.environ.get("COGNITO_CREDPROC_PASSWORD")
     ):

@@ -258,6 +258,12 @@ MUTANTS: list[Mutant] = [
         ("tests/test_userauth.py::test_a_remembered_device_after_a_code_sign_in",),
     ),
     Mutant(
+        "login-without-a-terminal-asks-a-code-preference-for-a-password",
+        'elif terminal is None and profile.auth_flow == "USER_AUTH" and _code_first(profile):',
+        "elif False:",
+        ("tests/test_userauth.py::test_login_without_a_terminal_names_the_code_not_the_password",),
+    ),
+    Mutant(
         "code-prompt-sends-an-empty-line",
         "if code or (totp and api.profile.totp_command):",
         "if True:",

@@ -603,3 +603,21 @@ def test_an_empty_entry_asks_again_and_sends_nothing(ws: Workspace, ua: Cognito)
     assert "no code was entered" in err
     assert LOGIN_HINT in err
     assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 1
+
+
+@pytest.mark.parametrize("password_source", [False, True], ids=["no-password", "password"])
+def test_login_without_a_terminal_names_the_code_not_the_password(
+    ws: Workspace, ua: Cognito, password_source: bool
+) -> None:
+    configure(ws, ua, preferred_challenge="SMS_OTP")
+    env = {"COGNITO_CREDPROC_PASSWORD": ua.password} if password_source else {}
+    done = ws.run("login", "--profile", "dev", env=env)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "one-time code" in done.stderr
+    assert "SMS_OTP" in done.stderr
+    assert "in a terminal" in done.stderr
+    assert "password" not in done.stderr  # no password source can type a code
+    assert len(done.stderr.strip().splitlines()) == 2
+    assert calls(ua, "InitiateAuth:USER_AUTH") == 0
+    assert USERAUTH.outbox == []
