@@ -66,7 +66,8 @@ def _classify(
     if looks_like_html and isinstance(status, int):
         detail = f"HTTP {status} with an HTML page instead of an API answer"
     if code in AUTH_CODES:
-        err: CognitoError = _AuthCognitoError(code, detail, profile=profile.name)
+        hint = _auth_hint(code, message, operation, profile)
+        err: CognitoError = _AuthCognitoError(code, detail, profile=profile.name, hint=hint)
         return err
     if code in ("ResourceNotFoundException",):
         return _ServiceCognitoError(
@@ -105,6 +106,48 @@ def _classify(
             hint=f"the service failed on {operation}; try again later",
         )
     return _ServiceCognitoError(code, detail, profile=profile.name)
+
+
+IDENTITY_OPERATIONS = frozenset({"get_id", "get_credentials_for_identity", "get_open_id_token"})
+
+
+def _auth_hint(code: str, message: str, operation: str, profile: Profile) -> str | None:
+    """What to do when Cognito refuses: the setting to check, or the command to run."""
+    where = f"[{profile.name}] of {profile.source}"
+    login = f"cognito-credproc login --profile {profile.name}"
+    said = message.lower()
+    if operation in IDENTITY_OPERATIONS:
+        if "unauthenticated access" in said:
+            return (
+                f"allow unauthenticated identities on identity pool {profile.identity_pool_id}, "
+                f"or remove unauthenticated from {where} to sign in"
+            )
+        if "supported provider" in said or "audience" in said or "doesn't match" in said:
+            return (
+                f"identity pool {profile.identity_pool_id} must list {profile.login_provider} "
+                f"with app client {profile.app_client_id} as an authentication provider; "
+                f"or check the ids in {where}"
+            )
+        return None  # an expired or mangled token: the message says which
+    if "secret hash" in said or "secret_hash" in said:
+        if profile.app_client_secret:
+            return f"check app_client_secret in {where}: it is not this app client's secret"
+        return f"the app client has a secret: set app_client_secret in {where}"
+    if code == "UserNotFoundException":
+        return f"check username in {where} (a user name, or an alias the pool accepts)"
+    if "incorrect username or password" in said:
+        return f"check username in {where} and the password, then run: {login}"
+    if "disabled" in said:
+        return "the user pool's administrator must enable the user"
+    if "attempts exceeded" in said:
+        return f"wait a few minutes, then run: {login}"
+    if code == "PasswordResetRequiredException":
+        return f"reset the password (the app's forgot-password page), then run: {login}"
+    if code == "UserNotConfirmedException":
+        return (
+            f"confirm the user (the code sent at sign-up, or an administrator), then run: {login}"
+        )
+    return f"run: {login}"
 
 
 def _flow_hint(message: str) -> str:

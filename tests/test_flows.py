@@ -134,6 +134,10 @@ def test_guest_access_refused_by_the_pool_is_reported(ws: Workspace, cognito: Co
     done = ws.run("--profile", "guest")
     assert done.returncode == 1
     assert "Unauthenticated access is not supported" in done.stderr
+    assert done.stderr.endswith(
+        f"\n  next: allow unauthenticated identities on identity pool {cognito.identity_pool_id}, "
+        f"or remove unauthenticated from [guest] of {ws.config} to sign in\n"
+    )
 
 
 BASE = """[p]

@@ -94,6 +94,46 @@ def test_wrong_client_secret_is_refused(ws: Workspace, cognito_secret: Cognito) 
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 1
     assert "secret hash" in done.stderr.lower()
+    assert done.stderr.endswith(
+        f"\n  next: check app_client_secret in [dev] of {ws.config}: it is not this app "
+        "client's secret\n"
+    )
+
+
+def test_missing_client_secret_says_to_set_it(ws: Workspace, cognito_secret: Cognito) -> None:
+    env = setup(ws, cognito_secret, app_client_secret=None)  # type: ignore[arg-type]
+    done = ws.run("--profile", "dev", env=env)
+    assert done.returncode == 1
+    assert "SECRET_HASH" in done.stderr
+    assert done.stderr.endswith(
+        f"\n  next: the app client has a secret: set app_client_secret in [dev] of {ws.config}\n"
+    )
+
+
+def test_unknown_user_says_to_check_the_username(ws: Workspace, cognito: Cognito) -> None:
+    env = setup(ws, cognito, username="nobody")
+    done = ws.run("--profile", "dev", env=env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "cognito-credproc: profile dev: UserNotFoundException: User does not exist.",
+        f"  next: check username in [dev] of {ws.config} (a user name, or an alias the pool "
+        "accepts)",
+    ]
+
+
+def test_an_identity_pool_that_does_not_trust_the_client_says_so(
+    ws: Workspace, cognito: Cognito
+) -> None:
+    other = cognito.add_client("not-in-the-identity-pool")["ClientId"]
+    env = setup(ws, cognito, app_client_id=other)
+    done = ws.run("--profile", "dev", env=env)
+    assert done.returncode == 1
+    provider = f"cognito-idp.us-east-1.amazonaws.com/{cognito.user_pool_id}"
+    assert done.stderr.splitlines()[1] == (
+        f"  next: identity pool {cognito.identity_pool_id} must list {provider} with app "
+        f"client {other} as an authentication provider; or check the ids in [dev] of "
+        f"{ws.config}"
+    )
 
 
 def test_password_command_is_used(ws: Workspace, cognito: Cognito) -> None:
@@ -128,6 +168,10 @@ def test_wrong_password_exits_1_with_one_clear_line(
     assert "profile dev" in done.stderr
     assert "Incorrect username or password" in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3
+    assert done.stderr.endswith(
+        f"\n  next: check username in [dev] of {ws.config} and the password, then run: "
+        "cognito-credproc login --profile dev\n"
+    )
     assert "wrong-password" not in done.stderr
 
 
