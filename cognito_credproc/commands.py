@@ -135,6 +135,8 @@ def cmd_logout(ctx: Context) -> int:
             elif tokens.refresh_token:
                 pool.revoke(tokens)
                 note = "refresh token revoked"
+        except ConfigError:
+            raise  # the settings rule it out: nothing was undone, the tokens stay
         except CredprocError as exc:
             failed = exc  # the local copy goes anyway: this machine is signed out
     with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):

@@ -18,6 +18,8 @@ that runs ThreadedMotoServer) do instead:
   OpenID tokens for any IdentityId without Logins; here IdentityIds are stable per user,
   Logins must hold a valid ID token of a trusted provider for that very identity, and
   credentials are fresh keys for an hour (moto: the same keys for 90 seconds).
+- GlobalSignOut: moto takes any access token it issued; here, as Cognito, only one with
+  the scope aws.cognito.signin.user.admin (managed login grants it only when asked).
 - STS: moto takes any WebIdentityToken; here only an unexpired OpenID token signed by
   this identity pool.
 - TOTP: moto accepts the current 30-second step only; here the step before it too.
@@ -540,6 +542,21 @@ def _claims(token: str) -> dict[str, Any]:
     return claims
 
 
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+_MOTO_GLOBAL_SIGN_OUT = CognitoIdpBackend.global_sign_out
+
+
+def global_sign_out(self: CognitoIdpBackend, access_token: str) -> None:
+    BEHAVIOUR.count("GlobalSignOut")
+    try:
+        scopes = str(_claims(access_token).get("scope", "")).split()
+    except ValueError:
+        scopes = []
+    if ADMIN_SCOPE not in scopes:
+        raise _not_authorized("Access Token does not have required scopes")
+    _MOTO_GLOBAL_SIGN_OUT(self, access_token)
+
+
 def _identity_pool(pool_id: str) -> Any | None:
     from moto.cognitoidentity.models import cognitoidentity_backends
 
@@ -823,6 +840,7 @@ def install() -> None:
     moto.cognitoidp.models.verify_totp = verify_totp  # type: ignore[attr-defined]
     CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign]
     CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge  # type: ignore[method-assign]
+    CognitoIdpBackend.global_sign_out = global_sign_out  # type: ignore[method-assign]
     # operations moto lacks
     CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_from_refresh_token  # type: ignore[attr-defined]
     CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]

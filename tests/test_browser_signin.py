@@ -29,6 +29,7 @@ from .browser_setup import (
 from .conftest import PASSWORD, Workspace, age_cached_tokens, parse_output, run_together
 from .oauth_common import RawServer
 from .ptyterm import PtyRun
+from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
 __all__ = ["managed", "managed_secret", "oidc"]  # fixtures used below
@@ -303,6 +304,38 @@ def test_logout_revokes_at_the_revocation_endpoint(ws: Workspace, managed: Manag
     assert managed.login.calls["revoked"] == 1
     assert managed.login.pool().refresh_tokens[refresh_token] is None
     assert signin_entries(ws) == []
+
+
+def test_logout_global_needs_the_admin_scope_and_says_so_before_anything_is_undone(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    """GlobalSignOut takes only an access token with aws.cognito.signin.user.admin, which
+    managed login grants only when it is asked for: without it, nothing is done (the
+    local tokens stay, so plain logout can still revoke them) and the fix is named."""
+    ws.write_config(managed.profile_section())
+    assert ws.run("--profile", "dev", env=browser_env(ws)).returncode == 0
+    done = ws.run("logout", "--profile", "dev", "--global")
+    assert done.returncode == 2
+    first, hint = done.stderr.strip().splitlines()
+    assert "aws.cognito.signin.user.admin" in first and "'openid'" in first
+    assert "scopes in [dev]" in hint and "or run logout without --global" in hint
+    assert signin_entries(ws) != [] and BEHAVIOUR.calls["GlobalSignOut"] == 0
+    assert ws.run("logout", "--profile", "dev").returncode == 0
+    assert managed.login.calls["revoked"] == 1
+
+
+def test_logout_global_with_the_admin_scope_signs_out_every_device(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    admin = ("openid", "aws.cognito.signin.user.admin")
+    client = managed.add_client(scopes=admin)
+    scopes = " ".join(admin)
+    ws.write_config(managed.profile_section(app_client_id=client["ClientId"], scopes=scopes))
+    assert ws.run("--profile", "dev", env=browser_env(ws)).returncode == 0
+    done = ws.run("logout", "--profile", "dev", "--global")
+    assert done.returncode == 0, done.stderr
+    assert "signed out of every device" in done.stderr and signin_entries(ws) == []
+    assert BEHAVIOUR.calls["GlobalSignOut"] == 1
 
 
 def test_client_secret_goes_as_http_basic(ws: Workspace, managed_secret: ManagedPool) -> None:

@@ -274,11 +274,20 @@ class BrowserSignIn:
             raise self.grant.unreachable(exc) from None
 
     def global_sign_out(self, tokens: Tokens) -> None:
+        """GlobalSignOut; a ConfigError, before anything is undone, where it cannot work."""
         if self._global_sign_out is None:
             raise self._error(
                 ConfigError,
                 f"signing out everywhere needs a user pool; this profile signs in at "
                 f"{self.settings.where}",
-                f"sign out at {self.settings.where} itself",
+                f"sign out at {self.settings.where} itself, or run logout without --global",
+            )
+        granted = messages.granted_scopes(tokens.access_token, self.settings.scopes)
+        if messages.ADMIN_SCOPE not in granted:
+            raise self._error(
+                ConfigError,
+                f"signing out every device takes an access token with the scope "
+                f"{messages.ADMIN_SCOPE}, and this sign-in's has '{' '.join(granted)}'",
+                messages.admin_scope_hint(self.settings),
             )
         self._global_sign_out(tokens)

@@ -9,6 +9,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AuthFailed, CredprocError, ServiceError
+from ..tokens import jwt_claims
 from .oauth import same_secret
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ STATE_MISMATCH = (
     "(a forged or stale callback); nothing was exchanged"
 )
 OPENID_SCOPE = "include openid in scopes, and allow it on the app client"
+# What a user pool's access token needs for GlobalSignOut (and the other user API calls).
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 CHECK_ISSUER = "check oidc_issuer (it must serve /.well-known/openid-configuration)"
 
 
@@ -47,6 +50,23 @@ def port_hint(settings: BrowserSettings) -> str:
     return (
         "stop the program using that port, or register another callback URL on the app "
         f"client and set redirect_uri in [{settings.profile}] of {settings.source}"
+    )
+
+
+def granted_scopes(access_token: str, asked: tuple[str, ...]) -> list[str]:
+    """The scopes an access token carries (a user pool's is a JWT with ``scope``), else
+    the ones the sign-in asked for."""
+    try:
+        scope = jwt_claims(access_token).get("scope")
+    except ValueError:
+        scope = None
+    return scope.split() if isinstance(scope, str) else list(asked)
+
+
+def admin_scope_hint(settings: BrowserSettings) -> str:
+    return (
+        f"add {ADMIN_SCOPE} to scopes in [{settings.profile}] of {settings.source} and to "
+        "the app client's allowed scopes, sign in again, or run logout without --global"
     )
 
 
