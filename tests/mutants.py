@@ -277,12 +277,27 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "user-auth-mfa-email-code-taken-for-a-first-factor",
-        'if state.first_factor != "EMAIL_OTP":',
+        'if api.profile.auth_flow != "USER_AUTH" or state.first_factor in PASSWORD_FACTORS:',
         "if False:",
         (
             "tests/test_userauth_units.py::"
             "test_a_code_that_signs_in_is_hidden_and_redacted_an_mfa_code_is_not",
         ),
+    ),
+    Mutant(
+        "user-auth-email-code-after-another-preference-taken-for-mfa",
+        'if api.profile.auth_flow != "USER_AUTH" or state.first_factor in PASSWORD_FACTORS:',
+        'if state.first_factor != "EMAIL_OTP":',
+        (
+            "tests/test_userauth_units.py::"
+            "test_an_email_code_no_password_came_before_is_a_first_factor",
+        ),
+    ),
+    Mutant(
+        "email-mfa-of-the-other-flows-taken-for-a-first-factor",
+        'if api.profile.auth_flow != "USER_AUTH" or state.first_factor in PASSWORD_FACTORS:',
+        "if state.first_factor in PASSWORD_FACTORS:",
+        ("tests/test_challenges.py::test_email_otp_prompt_names_where_the_code_went",),
     ),
     Mutant(
         "user-auth-wrong-codes-unexplained",

@@ -83,6 +83,8 @@ def stubbed(**extra: str) -> tuple[ApiSignIn, Stubber, Script]:
 def test_email_otp_prompt_names_where_the_code_went() -> None:
     pool, stub, script = stubbed()
     script.answers = ["123456"]
+    secrets: list[str] = []
+    pool.register_secret = secrets.append
     stub.add_response(
         "initiate_auth",
         {
@@ -106,6 +108,7 @@ def test_email_otp_prompt_names_where_the_code_went() -> None:
     stub.assert_no_pending_responses()
     assert "a***@e***" in script.prompts[0]
     assert tokens.refresh_token == "r1"
+    assert "123456" not in secrets  # MFA after a password: not a sign-in of its own
 
 
 def test_sms_code_retried_after_a_mismatch() -> None:

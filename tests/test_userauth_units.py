@@ -423,6 +423,30 @@ def test_a_code_that_signs_in_is_hidden_and_redacted_an_mfa_code_is_not() -> Non
 
 
 @pytest.mark.parametrize(
+    ("preferred", "sent"),
+    [
+        # a preference the user lacks, and Cognito goes straight to what they have
+        ("SMS_OTP", {"USERNAME": "alice", "PREFERRED_CHALLENGE": "SMS_OTP"}),
+        # no preference and a single factor, should Cognito skip SELECT_CHALLENGE
+        (None, {"USERNAME": "alice"}),
+    ],
+)
+def test_an_email_code_no_password_came_before_is_a_first_factor(
+    preferred: str | None, sent: dict[str, str]
+) -> None:
+    api, stub, person = sign_in_for(answers=("16180339",), preferred_challenge=preferred)
+    secrets: list[str] = []
+    api.register_secret = secrets.append
+    stub.add_response(*initiate(sent, code_challenge("EMAIL_OTP", "a***@e***")))
+    stub.add_response("respond_to_auth_challenge", {"AuthenticationResult": tokens_result()})
+    with stub:
+        api.sign_in()
+    assert person.prompts == ["Code sent by email to a***@e***: "]
+    assert person.hidden == [True]  # it signs in by itself: typed unseen, kept out of logs
+    assert "16180339" in secrets
+
+
+@pytest.mark.parametrize(
     ("extra", "needle"),
     [
         ({"auth_flow": "USER_AUTH", "preferred_challenge": "WEB_AUTHN"}, "is not one of"),

@@ -194,9 +194,12 @@ def _code(
 def email_otp(
     api: ApiSignIn, params: dict[str, str], session: str | None, state: SignInState
 ) -> dict[str, Any]:
-    if state.first_factor != "EMAIL_OTP":
+    if api.profile.auth_flow != "USER_AUTH" or state.first_factor in PASSWORD_FACTORS:
         # EMAIL_OTP after a password is MFA: answered as it is for the other flows
         return challenges.email_otp(api, params, session, state)
+    # Otherwise it is the first factor, whatever was preferred: Cognito may answer a
+    # preference the user lacks with the factor they have. It signs in by itself.
+    state.first_factor = "EMAIL_OTP"
     return _code(api, "EMAIL_OTP", params, session, state)
 
 
