@@ -629,6 +629,30 @@ def test_a_redirect_mismatch_names_the_url_to_register() -> None:
     assert json.dumps(text)  # plain text, one message
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        oauth.OAuthError("invalid_grant", "", 400),
+        oauth.OAuthError("invalid_client", "Client authentication failed.", 401),
+        oauth.OAuthError("unauthorized_client", "", 400),
+        oauth.OAuthError("unsupported_grant_type", "", 400),
+        oauth.OAuthError("invalid_request", "missing code_verifier", 400),
+        oauth.OAuthError("HTTP 302", "no error code instead of an OAuth answer", 302),
+        oauth.OAuthError("HTTP 500", "an HTML page instead of an OAuth answer", 500),
+        oauth.OAuthError("malformed answer", "no access_token"),
+    ],
+    ids=lambda e: e.error,
+)
+@pytest.mark.parametrize("exchanging", [True, False])
+def test_every_token_endpoint_error_names_what_was_said_and_a_next_step(
+    error: oauth.OAuthError, exchanging: bool
+) -> None:
+    text = str(messages.token_error(SETTINGS, error, exchanging=exchanging))
+    said, step = text.splitlines()
+    assert said.startswith("profile dev: ") and error.error in said
+    assert step.startswith(("  next: ", "  run: "))
+
+
 def test_an_html_error_page_is_summarised_by_its_title() -> None:
     error = messages.authorize_refused(
         SETTINGS, 400, b"<html><head><title>Bad Request:\n redirect_uri</title></head><body>..."

@@ -213,7 +213,13 @@ def token_error(settings: BrowserSettings, exc: OAuthError, *, exchanging: bool)
             f"{where} failed ({said})", profile=profile, hint="try again later; --debug shows more"
         )
     doing = "exchanging the sign-in code" if exchanging else "calling the token endpoint"
-    return AuthFailed(f"{where} refused {doing} ({said})", profile=profile, hint=None)
+    what = "oidc_issuer" if settings.oidc_issuer else "login_domain"
+    return AuthFailed(
+        f"{where} refused {doing} ({said})",
+        profile=profile,
+        hint=f"check {what} and app client {client}'s OAuth settings (the code grant, "
+        "refresh tokens); --debug shows more",
+    )
 
 
 # the ID token --------------------------------------------------------------------------------
