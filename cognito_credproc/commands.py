@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ENV_PASSWORD, Profile, load_profile
 from .configfile import read_config_file
-from .errors import EXIT_OK, ConfigError, CredprocError, SignInRequired
+from .errors import EXIT_OK, ConfigError, CredprocError, SignInRequired, cannot_run
 from .output import env_lines, env_variables, iso_utc
 from .store import Store
 
@@ -249,10 +249,8 @@ def cmd_exec(ctx: Context) -> int:
     env.update(env_variables(creds, ctx.profile.region))
     try:
         return subprocess.call(command, env=env)
-    except FileNotFoundError:
-        raise CredprocError(f"command not found: {command[0]}") from None
     except OSError as exc:
-        raise CredprocError(f"cannot run {command[0]}: {exc.strerror}") from None
+        raise cannot_run(command[0], exc) from None
 
 
 def cmd_clear(ctx: Context) -> int:

@@ -7,6 +7,8 @@
     ├── ServiceError              exit 1: Cognito or STS failed, or could not be reached
     ├── LockTimeout               exit 1: another process held the profile's lock too long
     ├── ParentGone                exit 1: the program that started the helper exited meanwhile
+    ├── CannotRun                 exit 126: exec's command could not be started
+    │   └── CommandNotFound       exit 127: exec's command does not exist
     └── Aborted                   exit 130: the person pressed Ctrl-C at a prompt
 
 Every message names the profile, says what went wrong and, where there is one,
@@ -18,6 +20,9 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+# exec's command could not be started: the codes a shell gives (and env, nohup, timeout).
+EXIT_CANNOT_RUN = 126
+EXIT_NOT_FOUND = 127
 EXIT_INTERRUPTED = 130
 
 
@@ -67,6 +72,25 @@ class LockTimeout(CredprocError):
 
 class ParentGone(CredprocError):
     """The program that started this process exited while it waited (see parentwatch)."""
+
+
+class CannotRun(CredprocError):
+    """exec's command exists but could not be started (not executable, not a program)."""
+
+    exit_code = EXIT_CANNOT_RUN
+
+
+class CommandNotFound(CannotRun):
+    """exec's command is not on PATH, or not at the path given."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+def cannot_run(command: str, exc: OSError) -> CannotRun:
+    """The error for a command that ``exec`` could not start."""
+    if isinstance(exc, FileNotFoundError):
+        return CommandNotFound(f"command not found: {command}")
+    return CannotRun(f"cannot run {command}: {exc.strerror or type(exc).__name__}")
 
 
 class Aborted(CredprocError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .cli import PROG
 from .config import ENV_PASSWORD
 from .endpoint import LOOPBACK, Endpoint
-from .errors import EXIT_OK, CredprocError
+from .errors import EXIT_OK, CredprocError, cannot_run
 from .output import env_lines
 
 if TYPE_CHECKING:
@@ -117,10 +117,8 @@ def run_child(command: list[str], env: dict[str, str]) -> int:
     with _handling(FORWARDED_SIGNALS, forward):
         try:
             child.append(subprocess.Popen(command, env=env))
-        except FileNotFoundError:
-            raise CredprocError(f"command not found: {command[0]}") from None
         except OSError as exc:
-            raise CredprocError(f"cannot run {command[0]}: {exc.strerror}") from None
+            raise cannot_run(command[0], exc) from None
         for signum in pending:
             child[0].send_signal(signum)
         return child[0].wait()

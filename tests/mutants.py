@@ -449,6 +449,15 @@ MUTANTS: list[Mutant] = [
         ("tests/test_exec_server.py::test_the_childs_exit_code_is_the_tools",),
     ),
     Mutant(
+        "exec-missing-command-not-127",
+        "    if isinstance(exc, FileNotFoundError):\n        return CommandNotFound(",
+        "    if False:\n        return CommandNotFound(",
+        (
+            "tests/test_exec_server.py::test_a_missing_command_and_no_command",
+            "tests/test_commands.py::test_exec_a_command_that_cannot_run_exits_as_a_shell_would",
+        ),
+    ),
+    Mutant(
         "exec-server-password-reaches-child",
         '    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",\n    ENV_PASSWORD,',
         '    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",',

@@ -145,6 +145,21 @@ def test_exec_runs_the_command_with_credentials_and_its_exit_code(
     assert done.stdout.splitlines() == [creds["AccessKeyId"], "None"]
 
 
+def test_exec_a_command_that_cannot_run_exits_as_a_shell_would(
+    ws: Workspace, cognito: Cognito
+) -> None:
+    signed_in(ws, cognito)
+    missing = ws.run("exec", "--profile", "dev", "--", "no-such-command-here")
+    assert missing.returncode == 127
+    assert "command not found: no-such-command-here" in missing.stderr
+    not_executable = ws.root / "not-executable"
+    not_executable.write_text("#!/bin/sh\n")
+    refused = ws.run("exec", "--profile", "dev", "--", str(not_executable))
+    assert refused.returncode == 126
+    assert f"cannot run {not_executable}: Permission denied" in refused.stderr
+    assert missing.stdout == refused.stdout == ""
+
+
 def test_exec_without_a_command_is_a_usage_error(ws: Workspace, cognito: Cognito) -> None:
     signed_in(ws, cognito)
     done = ws.run("exec", "--profile", "dev")

@@ -218,8 +218,13 @@ def test_the_childs_exit_code_is_the_tools(ws: Workspace, cognito: Cognito) -> N
 def test_a_missing_command_and_no_command(ws: Workspace, cognito: Cognito) -> None:
     env = configured(ws, cognito)
     missing = exec_server(ws, env, "no-such-command-here")
-    assert missing.returncode == 1
+    assert missing.returncode == 127  # as a shell says
     assert "command not found: no-such-command-here" in missing.stderr
+    not_executable = ws.root / "not-executable"
+    not_executable.write_text("#!/bin/sh\n")
+    refused = exec_server(ws, env, str(not_executable))
+    assert refused.returncode == 126
+    assert f"cannot run {not_executable}: Permission denied" in refused.stderr
     none = run_python(["-m", "cognito_credproc", "exec", "--server", "--profile", "dev"], env)
     assert none.returncode == 2
 
