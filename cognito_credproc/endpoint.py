@@ -7,7 +7,8 @@ that every AWS SDK reads (``AWS_CONTAINER_CREDENTIALS_FULL_URI``) and refreshes 
          "AccountId"?}
 
 Refused, with no body: a Host other than the loopback address and this port (a web page
-reaching us through DNS rebinding), any method but GET (403), a missing or wrong
+reaching us through DNS rebinding), or a request target in absolute form that names
+another host, any method but GET (403), a missing or wrong
 Authorization header (401). A failed renewal answers 503 with a one-line JSON message;
 expired credentials are never served.
 """
@@ -22,6 +23,7 @@ import signal
 import socketserver
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,7 @@ LOOPBACK = "127.0.0.1"
 # address without DNS and the SDKs accept it in the URL; any other name is a page that
 # had its own name point at 127.0.0.1.
 LOOPBACK_NAMES = (LOOPBACK, "localhost")
+HTTP_DEFAULT_PORT = 80
 # A client that connects and then says nothing (or too slowly) loses its thread after this.
 REQUEST_TIMEOUT_SECONDS = 10
 MAX_REQUEST_LINE_BYTES = 8192
@@ -51,6 +54,14 @@ MAIN_THREAD_SIGNALS = {
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
     if hasattr(signal, name)
 }
+
+
+def allowed_hosts(port: int) -> set[str]:
+    """What a client may call this endpoint in ``Host`` (lower case)."""
+    hosts = {f"{name}:{port}" for name in LOOPBACK_NAMES}
+    if port == HTTP_DEFAULT_PORT:
+        hosts.update(LOOPBACK_NAMES)  # clients leave the scheme's default port out of Host
+    return hosts
 
 
 class Renewer:
@@ -165,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         endpoint = self.server.endpoint
-        if not endpoint.host_allowed(self.headers.get_all("Host")):
+        if not endpoint.host_allowed(self._hosts_named()):
             return self._refuse(403)
         if self.command != "GET":
             return self._refuse(403)
@@ -176,6 +187,17 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # noqa: BLE001 - reported once by the Renewer
             return self._send(503, {"message": failure_message(exc)})
         self._send(200, container_json(creds))
+
+    def _hosts_named(self) -> list[str] | None:
+        """The host the request is for: its Host header, unless the target is in absolute
+        form, whose authority then wins (RFC 9112, 3.2.2). Another form names none."""
+        if self.path.startswith("/"):
+            return self.headers.get_all("Host")
+        try:
+            scheme, authority, _, _, _ = urllib.parse.urlsplit(self.path)
+        except ValueError:  # not a URL
+            return None
+        return [authority] if scheme.lower() == "http" and authority else None
 
     def _refuse(self, status: int) -> None:
         self.send_response(status)
@@ -214,7 +236,7 @@ class Endpoint:
         self._server = _Server((LOOPBACK, port), _Handler)  # OSError when the port is taken
         self._server.endpoint = self
         self.port: int = self._server.server_address[1]
-        self._hosts = {f"{name}:{self.port}" for name in LOOPBACK_NAMES}
+        self._hosts = allowed_hosts(self.port)
         self._thread: threading.Thread | None = None
 
     @property

@@ -354,7 +354,7 @@ MUTANTS: list[Mutant] = [
     # -- the credentials endpoint (exec --server, serve) ---------------------------------
     Mutant(
         "endpoint-host-not-checked",
-        'if not endpoint.host_allowed(self.headers.get_all("Host")):',
+        "if not endpoint.host_allowed(self._hosts_named()):",
         "if False:",
         ("tests/test_endpoint.py::test_a_foreign_host_header_is_refused_even_with_the_token",),
     ),
@@ -447,6 +447,18 @@ MUTANTS: list[Mutant] = [
         "return 128 - code if code < 0 else code",
         "return code",
         ("tests/test_exec_server.py::test_the_childs_exit_code_is_the_tools",),
+    ),
+    Mutant(
+        "endpoint-absolute-form-host-ignored",
+        '        if self.path.startswith("/"):\n            return self.headers.get_all("Host")',
+        '        if True:\n            return self.headers.get_all("Host")',
+        ("tests/test_endpoint.py::test_a_request_target_naming_another_host_is_refused",),
+    ),
+    Mutant(
+        "endpoint-port-80-host-without-port-refused",
+        "        hosts.update(LOOPBACK_NAMES)",
+        "        pass",
+        ("tests/test_endpoint.py::test_on_port_80_the_host_header_may_leave_the_port_out",),
     ),
     Mutant(
         "exec-missing-command-not-127",

@@ -19,7 +19,7 @@ import pytest
 from cognito_credproc.cache import FileCache
 from cognito_credproc.config import profile_from_section
 from cognito_credproc.credentials import Credentials
-from cognito_credproc.endpoint import Endpoint, Renewer
+from cognito_credproc.endpoint import Endpoint, Renewer, allowed_hosts
 from cognito_credproc.errors import ServiceError
 from cognito_credproc.prompt import NoTerminal
 from cognito_credproc.provider import Provider
@@ -44,12 +44,13 @@ def request(
     token: str | None = "right",
     host: str | None = "right",
     method: str = "GET",
+    target: str = "/",
     extra: tuple[tuple[str, str], ...] = (),
 ) -> tuple[int, bytes]:
     """One raw request, every header under the test's control ("right" = the real value)."""
     conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
     try:
-        conn.putrequest(method, "/", skip_host=True, skip_accept_encoding=True)
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         if host is not None:
             conn.putheader("Host", f"127.0.0.1:{endpoint.port}" if host == "right" else host)
         if token is not None:
@@ -155,6 +156,39 @@ def test_a_foreign_host_header_is_refused_even_with_the_token(
     assert status == 403
     assert body == b""
     assert fetch.calls == 0
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://attacker.example/",  # the server must take the host from here, not Host
+        "http://attacker.example:{port}/",
+        "http://127.0.0.1:{other}/",
+        "http://user@127.0.0.1:{port}/",
+        "http://[127.0.0.1:{port}/",  # not a URL at all
+        "127.0.0.1:{port}",  # authority-form: CONNECT's, not a GET's
+        "*",
+    ],
+)
+def test_a_request_target_naming_another_host_is_refused(
+    endpoint: Endpoint, fetch: Fetch, target: str
+) -> None:
+    value = target.format(port=endpoint.port, other=endpoint.port + 1)
+    status, body = request(endpoint, target=value)
+    assert status == 403
+    assert body == b""
+    assert fetch.calls == 0
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost"])
+def test_a_request_target_naming_this_endpoint_is_answered(endpoint: Endpoint, name: str) -> None:
+    assert request(endpoint, target=f"http://{name}:{endpoint.port}/")[0] == 200
+
+
+def test_on_port_80_the_host_header_may_leave_the_port_out() -> None:
+    # Clients leave the scheme's default port out of Host: "127.0.0.1", not "127.0.0.1:80".
+    assert allowed_hosts(80) == {"127.0.0.1", "127.0.0.1:80", "localhost", "localhost:80"}
+    assert allowed_hosts(8080) == {"127.0.0.1:8080", "localhost:8080"}
 
 
 def test_two_host_headers_are_refused(endpoint: Endpoint, fetch: Fetch) -> None:
