@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -381,6 +382,43 @@ def processes_with(variable: str, value: str) -> list[int]:
         if b"\0" + wanted in environ:
             found.append(int(entry.name))
     return found
+
+
+# The Go SDK v2 from Debian's package, for a Go program that reads credentials as any does.
+GO_SDK_V2 = Path("/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2")
+GO_CLIENT = Path(__file__).resolve().parent / "goclient" / "credcheck.go"
+DEBIAN_HINT = "install with apt-get (.ci/run does): {}"
+
+
+@pytest.fixture(scope="session")
+def go_credcheck(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """tests/goclient/credcheck.go, built once per session in GOPATH mode against Debian's
+    Go SDK v2: no module proxy, nothing fetched, nothing written to the repository."""
+    go = shutil.which("go")
+    if go is None or not (GO_SDK_V2 / "service" / "sts").is_dir():
+        pytest.skip(
+            "Go or the AWS SDK for Go v2 is not installed; "
+            + DEBIAN_HINT.format("golang-go golang-github-aws-aws-sdk-go-v2-dev")
+        )
+    out = tmp_path_factory.mktemp("goclient")
+    env = {
+        **os.environ,
+        "GO111MODULE": "off",
+        "GOPATH": str(GO_SDK_V2.parents[3]),
+        "GOPROXY": "off",
+        "GOFLAGS": "",
+        "GOCACHE": str(out / "cache"),
+    }
+    built = subprocess.run(
+        [go, "build", "-o", str(out / "credcheck"), str(GO_CLIENT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    return str(out / "credcheck")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """``exec --server`` and ``serve`` as processes, read by real SDKs through their own
-credential chains (boto3, the AWS CLI, the JavaScript SDK v3) against the strict local
-Cognito; the child's exit code and signals; the endpoint gone when the child is."""
+credential chains (boto3, the AWS CLI, the JavaScript SDK v3, the Go SDK v2) against the
+strict local Cognito; the child's exit code and signals; the endpoint gone when the child
+is."""
 
 from __future__ import annotations
 
@@ -203,6 +204,20 @@ def test_javascript_sdk_v3_child_uses_the_endpoint(ws: Workspace, cognito: Cogni
     assert seen["account"]
     assert seen["key"] == cached_key(ws)
     assert seen["expiration"].endswith("Z")
+
+
+def test_go_sdk_v2_child_uses_the_endpoint(
+    ws: Workspace, cognito: Cognito, go_credcheck: str
+) -> None:
+    env = {**configured(ws, cognito), **PARENT_NOISE}
+    done = exec_server(ws, env, go_credcheck, "", cognito.endpoint)  # "": the default chain
+    assert done.returncode == 0, done.stderr
+    seen = parse_output(done.stdout)
+    ours = parse_output(ws.run("--profile", "dev").stdout)
+    assert seen["Source"] == "CredentialsEndpointProvider"
+    assert seen["AccessKeyId"] == ours["AccessKeyId"]
+    assert seen["CanExpire"] is True  # it renews from the endpoint by itself
+    assert seen["Account"]
 
 
 def test_the_childs_exit_code_is_the_tools(ws: Workspace, cognito: Cognito) -> None:

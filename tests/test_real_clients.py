@@ -3,16 +3,21 @@ PyPI, v2 from Debian), boto3, and the AWS SDK for Go v2 (from Debian)."""
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import Cognito, Workspace, parse_output, run_like_botocore, run_python
+from .conftest import (
+    DEBIAN_HINT,
+    Cognito,
+    Workspace,
+    parse_output,
+    run_like_botocore,
+    run_python,
+)
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -80,9 +85,6 @@ def test_boto3_reads_and_uses_the_credentials(ws: Workspace, cognito: Cognito) -
 # --- the AWS CLI v2 and the Go SDK v2, from Debian's packages ---------------------------
 
 AWS_CLI_V2 = Path("/usr/bin/aws")  # Debian's awscli; a PyPI `aws` earlier on PATH is v1
-GO_SDK_V2 = Path("/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2")
-GO_CLIENT = Path(__file__).resolve().parent / "goclient" / "credcheck.go"
-DEBIAN_HINT = "install with apt-get (.ci/run does): {}"
 
 
 @pytest.fixture(scope="session")
@@ -95,37 +97,6 @@ def aws_cli_v2() -> str:
     if not version.stdout.startswith("aws-cli/2."):
         pytest.skip(f"{AWS_CLI_V2} is not the AWS CLI v2: {version.stdout.strip()}")
     return str(AWS_CLI_V2)
-
-
-@pytest.fixture(scope="session")
-def go_credcheck(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """tests/goclient/credcheck.go, built once per session in GOPATH mode against Debian's
-    Go SDK v2: no module proxy, nothing fetched, nothing written to the repository."""
-    go = shutil.which("go")
-    if go is None or not (GO_SDK_V2 / "service" / "sts").is_dir():
-        pytest.skip(
-            "Go or the AWS SDK for Go v2 is not installed; "
-            + DEBIAN_HINT.format("golang-go golang-github-aws-aws-sdk-go-v2-dev")
-        )
-    out = tmp_path_factory.mktemp("goclient")
-    env = {
-        **os.environ,
-        "GO111MODULE": "off",
-        "GOPATH": str(GO_SDK_V2.parents[3]),
-        "GOPROXY": "off",
-        "GOFLAGS": "",
-        "GOCACHE": str(out / "cache"),
-    }
-    built = subprocess.run(
-        [go, "build", "-o", str(out / "credcheck"), str(GO_CLIENT)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert built.returncode == 0, built.stderr
-    return str(out / "credcheck")
 
 
 def without_warnings_as_errors(env: dict[str, str]) -> dict[str, str]:

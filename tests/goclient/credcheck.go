@@ -4,6 +4,9 @@
 //
 //	credcheck PROFILE STS_ENDPOINT_URL
 //
+// An empty PROFILE: the SDK's default chain (environment, shared files, the container
+// credentials endpoint, ...).
+//
 // On success it prints one JSON object: the credentials as the SDK read them and the
 // caller identity. On failure it prints the SDK's error on stderr and exits 1.
 // Built by the tests in GOPATH mode against Debian's golang-github-aws-aws-sdk-go-v2-dev.
