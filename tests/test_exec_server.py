@@ -44,6 +44,11 @@ PARENT_NOISE = {
     "AWS_DEFAULT_PROFILE": "dev",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/parent",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/nonexistent/parent-token",
+    "AWS_WEB_IDENTITY_TOKEN_FILE": "/nonexistent/parent-web-identity-token",
+    "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/parent",
+    "AWS_ROLE_SESSION_NAME": "parent",
+    "AWS_SECURITY_TOKEN": "parent-security-token",
+    "AWS_CREDENTIAL_EXPIRATION": "2000-01-01T00:00:00Z",
 }
 
 ASK = """
@@ -114,6 +119,10 @@ def test_boto3_child_reads_the_endpoint_through_its_chain(ws: Workspace, cognito
         "AWS_CONTAINER_AUTHORIZATION_TOKEN",
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
+        # Kept: they hold the person's other settings, and without them the SDKs read
+        # ~/.aws/config and ~/.aws/credentials, whose [default] comes first just the same.
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
     ):
         assert name in seen["names"]
     assert BEHAVIOUR.calls["GetCredentialsForIdentity"] == 1
