@@ -24,6 +24,7 @@ import socketserver
 import threading
 import time
 import urllib.parse
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from .output import iso_utc
 from .redact import redact, register_secret
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from contextlib import AbstractContextManager
 
     from .credentials import Credentials
@@ -217,6 +218,22 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("endpoint: " + format, *args)
 
 
+@contextmanager
+def _main_thread_signals_blocked() -> Iterator[None]:
+    """Signals are the main thread's to handle (it passes them on to the child). One the
+    kernel gave to another thread would wait for the main thread to wake: perhaps not
+    before the child ends. A thread started in here is born with them blocked (threads
+    take their creator's mask), and so are the request threads it starts."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, MAIN_THREAD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class Endpoint:
     """The server, its token and the thread that runs it; a context manager."""
 
@@ -262,19 +279,15 @@ class Endpoint:
 
     def start(self) -> Endpoint:
         self._thread = threading.Thread(
-            target=self._serve, name="credentials-endpoint", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SERVER_THREAD_POLL_SECONDS},
+            name="credentials-endpoint",
+            daemon=True,
         )
-        self._thread.start()
+        with _main_thread_signals_blocked():
+            self._thread.start()
         log.debug("endpoint: listening on %s", self.url)
         return self
-
-    def _serve(self) -> None:
-        if hasattr(signal, "pthread_sigmask"):
-            # Signals are the main thread's to handle (it passes them on to the child). One
-            # the kernel gave to this thread, or to a request thread (they inherit the mask),
-            # would wait for the main thread to wake: perhaps not before the child ends.
-            signal.pthread_sigmask(signal.SIG_BLOCK, MAIN_THREAD_SIGNALS)
-        self._server.serve_forever(poll_interval=SERVER_THREAD_POLL_SECONDS)
 
     def stop(self) -> None:
         """Stop answering; connections are refused from here on."""

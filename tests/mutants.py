@@ -420,9 +420,12 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "endpoint-threads-take-signals",
-        "signal.pthread_sigmask(signal.SIG_BLOCK, MAIN_THREAD_SIGNALS)",
-        "None",
-        ("tests/test_endpoint.py::test_request_threads_leave_signals_to_the_main_thread",),
+        "        with _main_thread_signals_blocked():\n            self._thread.start()",
+        "        if True:\n            self._thread.start()",
+        (
+            "tests/test_endpoint.py::test_request_threads_leave_signals_to_the_main_thread",
+            "tests/test_endpoint.py::test_the_server_thread_is_born_with_the_signals_blocked",
+        ),
     ),
     Mutant(
         "serve-signs-in-before-binding",

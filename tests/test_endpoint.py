@@ -256,6 +256,28 @@ def test_request_threads_leave_signals_to_the_main_thread(clock: Clock) -> None:
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_the_server_thread_is_born_with_the_signals_blocked(clock: Clock) -> None:
+    # Blocking them only once it runs leaves a moment (a loaded machine, the GIL elsewhere)
+    # in which the kernel may give it one that the main thread, waiting on exec's child,
+    # would then never see. The trace hook runs in the new thread before its first line.
+    masks: list[set[int | signal.Signals]] = []
+
+    def first_look(frame: Any, event: str, arg: Any) -> None:
+        masks.append(signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+
+    before = threading.gettrace()
+    threading.settrace(first_look)
+    try:
+        running = Endpoint(lambda: creds(clock() + 3600), profile="dev", report=print).start()
+    finally:
+        threading.settrace(before)
+    running.stop()
+    assert masks, "the trace hook did not run"
+    assert {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT} <= masks[0]
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
 def test_connections_are_refused_once_stopped(clock: Clock) -> None:
     running = Endpoint(lambda: creds(clock() + 3600), profile="dev", report=print).start()
     assert request(running)[0] == 200
