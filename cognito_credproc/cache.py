@@ -64,7 +64,7 @@ class CacheDirMissing(CacheDirError):
 
 
 # The names the tool gives its entries; ``clear --all`` deletes nothing else.
-ENTRY_PATTERN = r"^(?:signin|identity|credentials)-[0-9a-f]{32}\.json$"
+ENTRY_PATTERN = r"^(?:signin|identity|credentials|browserfail)-[0-9a-f]{32}\.json$"
 
 
 class FileCache:

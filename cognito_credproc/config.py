@@ -214,6 +214,12 @@ class Profile:
         )
 
     @property
+    def browser_failure_key(self) -> str:
+        """Cache key of the note a browser sign-in that failed leaves for the runs that
+        waited for it (they fail too, rather than each open a tab in turn)."""
+        return self._digest("browserfail", {"lock": self.lock_key})
+
+    @property
     def lock_key(self) -> str:
         """Work on one sign-in is serialised, whichever profile does it."""
         return self.signin_key or self.credentials_key

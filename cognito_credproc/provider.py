@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .cache import FileCache
 from .config import Profile
+from .errors import AuthFailed, SignInRequired
 from .store import Store, cached_credentials
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class Provider:
         self.register_secret = register_secret
         # login --no-browser: a browser sign-in asks for the address it ended on instead
         self.no_browser = False
+        # When this run asked for credentials or tokens (before waiting for the lock).
+        self.asked_at: float | None = None
 
     # collaborators, made on first use ----------------------------------------------------
 
@@ -119,6 +122,7 @@ class Provider:
     # the public entry points -------------------------------------------------------------
 
     def credentials(self) -> Credentials:
+        self.asked_at = self.now()
         hit = cached_credentials(self.profile, self.cache, self.now)
         if hit is not None:
             return hit
@@ -132,6 +136,7 @@ class Provider:
 
     def tokens(self) -> Tokens:
         """Valid user-pool tokens (for ``token``)."""
+        self.asked_at = self.now()
         with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
             tokens, _ = self._obtain_tokens()
             return tokens
@@ -186,13 +191,39 @@ class Provider:
                 self.store.save_tokens(refreshed)
                 return refreshed, False
             log.debug("refresh token refused; signing in again")
+        if self.profile.browser:
+            self._check_browser_failure()
         self.interaction.say(
             f"cognito-credproc: signing in {method.describe()} (profile {self.profile.name})"
         )
-        tokens = method.sign_in(previous=cached)
+        try:
+            tokens = method.sign_in(previous=cached)
+        except (SignInRequired, AuthFailed) as exc:
+            if self.profile.browser:  # nobody came back, Cancel, a forged callback
+                note = {"failed_at": self.now(), "message": exc.message[:300]}
+                self.cache[self.profile.browser_failure_key] = note
+            raise
         self._forget_identity_of_someone_else(cached, tokens)
         self.store.save_tokens(tokens)
         return tokens, False
+
+    def _check_browser_failure(self) -> None:
+        """Runs started together wait for the lock while one of them has the browser
+        open; when that sign-in fails, the others fail with it instead of each opening
+        a tab in turn. A run that asked after the failure tries again."""
+        note = self.cache.get(self.profile.browser_failure_key)
+        failed_at = note.get("failed_at") if note else None
+        if self.asked_at is None or not isinstance(failed_at, (int, float)):
+            return
+        if failed_at < self.asked_at:
+            return
+        said = note.get("message") if note else None
+        why = f": {said}" if isinstance(said, str) and said else ""
+        raise SignInRequired(
+            f"the browser sign-in this run waited for, another run's, did not succeed{why}",
+            profile=self.profile.name,
+            hint=f"run: cognito-credproc login --profile {self.profile.name}",
+        )
 
     def renew_credentials(self) -> Credentials:
         """Fetch new credentials now; the caller holds the lock."""

@@ -24,7 +24,7 @@ import pytest
 from cognito_credproc.signin import loopback, messages, oauth, oidc, opener
 from cognito_credproc.signin.authcode import BrowserSettings
 
-from .fakes import make_jwt
+from .fakes import SECTION, Clock, make_jwt
 from .oauth_common import (
     LocalServer,
     RawServer,
@@ -756,3 +756,75 @@ def test_an_orphan_stops_waiting_for_the_browser(server: Scripted) -> None:
         method.sign_in(None)
     with loopback.Listener(redirect):  # the port is free again: nothing is left listening
         pass
+
+
+# the provider around a browser sign-in -------------------------------------------------------
+
+
+class NeverComesBack:
+    """A browser sign-in whose tab nobody finishes: each try takes the wait, then fails."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.tries = 0
+
+    def describe(self) -> str:
+        return "through the browser"
+
+    def sign_in(self, previous: object = None, *, attempts: int = 1) -> object:
+        from cognito_credproc.errors import SignInRequired
+
+        self.tries += 1
+        self.clock.advance(50)
+        raise SignInRequired(
+            "no sign-in came back from the browser within 50 s",
+            profile="dev",
+            hint="run: cognito-credproc login --profile dev",
+        )
+
+    def refresh(self, tokens: object) -> None:
+        return None
+
+
+def test_runs_that_waited_for_a_browser_sign_in_that_failed_do_not_open_another_tab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten runs start together: one opens the tab, the others wait for the lock. When
+    that sign-in fails (nobody came back, Cancel), each waiting run would open its own
+    tab in turn; instead they fail at once with the login advice. A run that starts
+    after the failure tries again."""
+    from cognito_credproc.cache import FileCache
+    from cognito_credproc.config import profile_from_section
+    from cognito_credproc.errors import SignInRequired
+    from cognito_credproc.prompt import NoTerminal
+    from cognito_credproc.provider import Provider
+
+    browser_profile = {
+        **SECTION,
+        "auth_flow": "BROWSER",
+        "login_domain": "https://people.auth.us-east-1.amazoncognito.com",
+    }
+    profile = profile_from_section("test.ini", "dev", browser_profile, {})
+    clock = Clock()
+    method = NeverComesBack(clock)
+    monkeypatch.setattr(Provider, "signin", lambda _self: method)
+
+    def run() -> SignInRequired:
+        provider = Provider(
+            profile, FileCache(str(tmp_path / "cache")), now=clock, interaction=NoTerminal("dev")
+        )
+        with pytest.raises(SignInRequired) as caught:
+            provider.credentials()
+        return caught.value
+
+    assert "within 50 s" in run().message and method.tries == 1
+    clock.advance(-45)  # a run that asked while that one waited for the browser
+    waited = run()
+    assert method.tries == 1
+    assert waited.message == (
+        "the browser sign-in this run waited for, another run's, did not succeed: "
+        "no sign-in came back from the browser within 50 s"
+    )
+    assert waited.hint == "run: cognito-credproc login --profile dev"
+    clock.advance(60)  # a run that starts afterwards opens the browser again
+    assert "within 50 s" in run().message and method.tries == 2
