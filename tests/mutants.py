@@ -642,7 +642,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "clear-all-deletes-any-json",
-        'ENTRY_PATTERN = r"^(?:signin|identity|credentials)-[0-9a-f]{32}\\.json$"',
+        'ENTRY_PATTERN = r"^(?:signin|identity|credentials|browserfail)-[0-9a-f]{32}\\.json$"',
         'ENTRY_PATTERN = r"^.*\\.json$"',
         (
             "tests/security/test_planted_files.py::"
