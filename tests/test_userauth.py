@@ -44,13 +44,19 @@ def calls(cognito: Cognito, name: str) -> int:
     return int(cognito.calls[name])
 
 
-def refresh_once(ws: Workspace, cognito: Cognito) -> None:
-    """With the cached tokens expired and no credentials cached, a plain run refreshes."""
+def renew_without_a_terminal(ws: Workspace) -> None:
+    """Expired tokens and credentials, no terminal: only the refresh token can help."""
     age_cached_tokens(ws, 10)
     for path in ws.cache.glob("credentials-*.json"):
         path.unlink()
     done = ws.run("--profile", "dev")
     assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+
+
+def refresh_once(ws: Workspace, cognito: Cognito) -> None:
+    """With the cached tokens expired and no credentials cached, a plain run refreshes."""
+    renew_without_a_terminal(ws)
     assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
 
 
@@ -481,16 +487,6 @@ def test_a_remembered_device_after_a_password_first_factor(
     assert calls(ua, "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER") == 1
     assert calls(ua, "ConfirmDevice") == 1
     refresh_once(ws, ua)
-
-
-def renew_without_a_terminal(ws: Workspace) -> None:
-    """Expired tokens and credentials, no terminal: only the refresh token can help."""
-    age_cached_tokens(ws, 10)
-    for path in ws.cache.glob("credentials-*.json"):
-        path.unlink()
-    done = ws.run("--profile", "dev")
-    assert done.returncode == 0, done.stderr
-    parse_output(done.stdout)
 
 
 @pytest.mark.parametrize("secret", [False, True], ids=["public-client", "client-secret"])
