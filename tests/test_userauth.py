@@ -69,14 +69,19 @@ def type_code(run: PtyRun, prompt: str = EMAIL_PROMPT) -> None:
     run.answer(prompt, USERAUTH.last_code("alice"))
 
 
-def test_email_code_on_the_terminal_then_silent_runs(ws: Workspace, ua: Cognito) -> None:
-    configure(ws, ua, preferred_challenge="EMAIL_OTP")
+def sign_in_on_the_terminal(ws: Workspace, prompt: str = EMAIL_PROMPT) -> str:
+    """`login` on a terminal, typing the code it sends; it signs in. Returns its stdout."""
     run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
+    type_code(run, prompt)
     run.expect("Signed in")
     code, out, err = run.finish()
     assert code == 0, err
-    assert out == ""
+    return out
+
+
+def test_email_code_on_the_terminal_then_silent_runs(ws: Workspace, ua: Cognito) -> None:
+    configure(ws, ua, preferred_challenge="EMAIL_OTP")
+    assert sign_in_on_the_terminal(ws) == ""
     assert USERAUTH.preferred == ["EMAIL_OTP"]
     assert calls(ua, "InitiateAuth:USER_AUTH") == 1
     assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 1
@@ -274,11 +279,7 @@ def test_a_code_is_asked_once_when_many_start_together(ws: Workspace, ua: Cognit
 def test_client_secret(ws: Workspace, moto_endpoint: str) -> None:
     cognito = provision_user_auth(moto_endpoint, secret=True)
     configure(ws, cognito, preferred_challenge="EMAIL_OTP")
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
+    sign_in_on_the_terminal(ws)
     # the refresh token, with its SECRET_HASH
     refresh_once(ws, cognito)
     # and SRP through SELECT_CHALLENGE, unattended
@@ -341,20 +342,13 @@ def test_mfa_follows_the_password(ws: Workspace, ua: Cognito) -> None:
     assert calls(ua, "RespondToAuthChallenge:SMS_MFA") == 1
     # a one-time code is a factor of its own: no MFA after it
     configure(ws, ua, preferred_challenge="EMAIL_OTP")
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
+    sign_in_on_the_terminal(ws)
     assert calls(ua, "RespondToAuthChallenge:SMS_MFA") == 1
 
 
 def test_logout_after_a_passwordless_sign_in(ws: Workspace, ua: Cognito) -> None:
     configure(ws, ua, preferred_challenge="EMAIL_OTP")
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    assert run.finish()[0] == 0
+    sign_in_on_the_terminal(ws)
     done = ws.run("logout", "--profile", "dev", "--global")
     assert done.returncode == 0, done.stderr
     assert not list(ws.cache.glob("*.json"))
@@ -371,11 +365,7 @@ def test_configure_takes_the_flow_and_the_preference(ws: Workspace, ua: Cognito)
     text = ws.config.read_text()
     assert "auth_flow = USER_AUTH" in text
     assert "preferred_challenge = sms_otp" in text  # written as given, read case-blind
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run, "Code sent by SMS to +*******0123: ")
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
+    sign_in_on_the_terminal(ws, "Code sent by SMS to +*******0123: ")
     assert USERAUTH.preferred == ["SMS_OTP"]
     bad = ws.run("configure", "--profile", "x", "--preferred-challenge", "WEB_AUTHN")
     assert bad.returncode == 2
@@ -387,10 +377,7 @@ def test_one_passwordless_sign_in_serves_the_other_profiles(ws: Workspace, ua: C
         ua.profile_section("dev", auth_flow="USER_AUTH", preferred_challenge="EMAIL_OTP")
         + ua.profile_section("ops", role_arn="arn:aws:iam::123456789012:role/Ops")
     )
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    assert run.finish()[0] == 0
+    sign_in_on_the_terminal(ws)
     done = ws.run("--profile", "ops")  # no terminal, no password: the shared sign-in serves
     assert done.returncode == 0, done.stderr
     parse_output(done.stdout)
@@ -449,21 +436,13 @@ def test_a_remembered_device_after_a_code_sign_in(ws: Workspace, moto_endpoint: 
     cognito = provision_user_auth(moto_endpoint, secret=True, flows=MINIMAL_FLOWS)
     BEHAVIOUR.device_tracking = True
     configure(ws, cognito, preferred_challenge="EMAIL_OTP")
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
+    sign_in_on_the_terminal(ws)
     assert calls(cognito, "ConfirmDevice") == 1
     device = cached_signin(ws)["device_key"]
     assert device
     refresh_once(ws, cognito)  # the refresh token is bound to the device: DEVICE_KEY sent
     # the next sign-in from this machine: the code, then the device proves itself
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
+    sign_in_on_the_terminal(ws)
     assert calls(cognito, "RespondToAuthChallenge:DEVICE_SRP_AUTH") == 1
     assert calls(cognito, "RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER") == 1
     assert calls(cognito, "ConfirmDevice") == 1  # no new device
@@ -496,11 +475,7 @@ def test_a_rotating_client_after_a_code_sign_in(
     cognito = provision_user_auth(moto_endpoint, secret=secret, flows=MINIMAL_FLOWS)
     BEHAVIOUR.rotating_clients.add(cognito.client_id)
     configure(ws, cognito, preferred_challenge="EMAIL_OTP")
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
+    sign_in_on_the_terminal(ws)
     first = cached_signin(ws)["refresh_token"]
 
     renew_without_a_terminal(ws)  # REFRESH_TOKEN_AUTH is refused, GetTokens... works
@@ -571,11 +546,7 @@ def test_configure_with_an_email_code_preference(ws: Workspace, ua: Cognito) -> 
     text = ws.config.read_text()
     assert "auth_flow = USER_AUTH" in text
     assert "preferred_challenge = EMAIL_OTP" in text
-    run = pty(ws, "login", "--profile", "dev")
-    type_code(run)
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
+    sign_in_on_the_terminal(ws)
     assert USERAUTH.preferred == ["EMAIL_OTP"]
 
 
