@@ -325,21 +325,28 @@ def test_plan_without_user_auth(ws: Workspace, moto_endpoint: str) -> None:
     assert len(done.stderr.strip().splitlines()) == 2
 
 
-def test_mfa_follows_the_password(ws: Workspace, ua: Cognito) -> None:
+def password_then_sms_mfa(ws: Workspace, ua: Cognito, preferred: str, prompt: str) -> None:
+    """SMS MFA on for alice, then `login` on a terminal with ``preferred`` and the password
+    from the environment: the SMS code is asked for after the password, and it signs in."""
     # SMS MFA: moto takes any code, so no authenticator clock can make this flaky
     ua.idp.admin_set_user_mfa_preference(
         UserPoolId=ua.user_pool_id,
         Username=ua.username,
         SMSMfaSettings={"Enabled": True, "PreferredMfa": True},
     )
-    configure(ws, ua, preferred_challenge="PASSWORD_SRP")
+    configure(ws, ua, preferred_challenge=preferred)
     run = pty(ws, "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
-    run.answer("Code sent by SMS to your phone: ", "123456")
+    run.answer(prompt, "123456")
     run.expect("Signed in")
     code, _out, err = run.finish()
     assert code == 0, err
-    assert calls(ua, "RespondToAuthChallenge:PASSWORD_VERIFIER") == 1
+    assert USERAUTH.preferred == [preferred]
     assert calls(ua, "RespondToAuthChallenge:SMS_MFA") == 1
+
+
+def test_mfa_follows_the_password(ws: Workspace, ua: Cognito) -> None:
+    password_then_sms_mfa(ws, ua, "PASSWORD_SRP", "Code sent by SMS to your phone: ")
+    assert calls(ua, "RespondToAuthChallenge:PASSWORD_VERIFIER") == 1
     # a one-time code is a factor of its own: no MFA after it
     configure(ws, ua, preferred_challenge="EMAIL_OTP")
     sign_in_on_the_terminal(ws)
@@ -497,19 +504,7 @@ def test_a_rotating_client_after_a_code_sign_in(
 
 
 def test_sms_mfa_after_the_password_itself(ws: Workspace, ua: Cognito) -> None:
-    ua.idp.admin_set_user_mfa_preference(
-        UserPoolId=ua.user_pool_id,
-        Username=ua.username,
-        SMSMfaSettings={"Enabled": True, "PreferredMfa": True},
-    )
-    configure(ws, ua, preferred_challenge="PASSWORD")
-    run = pty(ws, "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
-    run.answer("Code sent by SMS to ", "123456")
-    run.expect("Signed in")
-    code, _out, err = run.finish()
-    assert code == 0, err
-    assert USERAUTH.preferred == ["PASSWORD"]
-    assert calls(ua, "RespondToAuthChallenge:SMS_MFA") == 1
+    password_then_sms_mfa(ws, ua, "PASSWORD", "Code sent by SMS to ")
     assert calls(ua, "RespondToAuthChallenge:PASSWORD_VERIFIER") == 0
     # without a terminal, the MFA after the password says what to run
     for path in ws.cache.glob("*.json"):
