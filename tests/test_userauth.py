@@ -69,6 +69,17 @@ def type_code(run: PtyRun, prompt: str = EMAIL_PROMPT) -> None:
     run.answer(prompt, USERAUTH.last_code("alice"))
 
 
+def fails_saying_what_to_run(run: PtyRun, problem: str) -> None:
+    """The run ends with exit 1, nothing on stdout and two lines on stderr: ``problem``,
+    then the login command."""
+    code, out, err = run.finish()
+    assert code == 1
+    assert out == ""
+    assert problem in err
+    assert LOGIN_HINT in err
+    assert len(err.strip().splitlines()) == 2
+
+
 def sign_in_on_the_terminal(ws: Workspace, prompt: str = EMAIL_PROMPT) -> str:
     """`login` on a terminal, typing the code it sends; it signs in. Returns its stdout."""
     run = pty(ws, "login", "--profile", "dev")
@@ -115,12 +126,7 @@ def test_three_wrong_codes(ws: Workspace, ua: Cognito) -> None:
     run = pty(ws, "login", "--profile", "dev")
     for attempt in range(3):
         run.answer("Code sent by email to a***@e***: ", f"9{attempt}")
-    code, out, err = run.finish()
-    assert code == 1
-    assert out == ""
-    assert "after three wrong codes" in err
-    assert LOGIN_HINT in err
-    assert len(err.strip().splitlines()) == 2
+    fails_saying_what_to_run(run, "after three wrong codes")
     assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 3
 
 
@@ -147,12 +153,7 @@ def test_expired_code_session_in_a_plain_run_says_what_to_do(ws: Workspace, ua: 
     run.expect("Code sent by email to a***@e***: ")
     USERAUTH.expire_sessions()
     type_code(run)
-    code, out, err = run.finish()
-    assert code == 1
-    assert out == ""
-    assert "expired" in err
-    assert LOGIN_HINT in err
-    assert len(err.strip().splitlines()) == 2
+    fails_saying_what_to_run(run, "expired")
 
 
 @pytest.mark.parametrize("preferred", ["EMAIL_OTP", "SMS_OTP"])
@@ -559,11 +560,7 @@ def test_an_empty_entry_asks_again_and_sends_nothing(ws: Workspace, ua: Cognito)
     run = pty(ws, "login", "--profile", "dev")
     for _ in range(3):
         run.answer(EMAIL_PROMPT, " ")
-    code, out, err = run.finish()
-    assert code == 1
-    assert out == ""
-    assert "no code was entered" in err
-    assert LOGIN_HINT in err
+    fails_saying_what_to_run(run, "no code was entered")
     assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 1
 
 
