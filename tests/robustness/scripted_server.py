@@ -11,11 +11,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Answer = tuple[int, Any]  # (status, body): a dict is sent as JSON, a str as it is
+from ..json_endpoint import Answer, serve_json_api
 
 
 def jwt(claims: dict[str, Any]) -> str:
@@ -97,30 +95,10 @@ def error(code: str, message: str, status: int = 400) -> Answer:
 
 @contextmanager
 def serve(script: Script) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            operation = (self.headers.get("X-Amz-Target") or "").split(".")[-1]
-            status, body = script.next_answer(operation)
-            raw = json.dumps(body).encode() if isinstance(body, dict) else str(body).encode()
-            kind = "application/x-amz-json-1.1" if isinstance(body, dict) else "text/html"
-            self.send_response_only(status)
-            self.send_header("Date", formatdate(script.server_now(), usegmt=True))
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(raw)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    """Serve ``script`` on 127.0.0.1; a str answer goes out as an HTML page (a proxy's)."""
+    with serve_json_api(
+        lambda operation, _request: script.next_answer(operation),
+        script.server_now,
+        text_type="text/html",
+    ) as endpoint:
+        yield endpoint

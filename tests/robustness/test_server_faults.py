@@ -11,7 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from ..conftest import Workspace, expire_cached_credentials, parse_output
-from .scripted_server import Answer, Script, error, serve
+from ..json_endpoint import Answer
+from .scripted_server import Script, error, serve
 
 PASSWORD = {"COGNITO_CREDPROC_PASSWORD": "scripted-password"}
 

@@ -5,53 +5,19 @@ that is days off)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# (status, body): a dict is sent as JSON, a str as it is
-Answer = tuple[int, Any]
-Responder = Callable[[str, dict[str, Any]], Answer]
+from ..json_endpoint import Answer, Responder, serve_json_api
 
 
 @contextmanager
 def hostile(respond: Responder, clock_offset: float = 0.0) -> Iterator[str]:
     """Serve on 127.0.0.1; ``respond(operation, request)`` makes every answer."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                request = json.loads(raw or b"{}")
-            except ValueError:
-                request = {}
-            operation = (self.headers.get("X-Amz-Target") or "").split(".")[-1]
-            status, body = respond(operation, request)
-            data = json.dumps(body).encode() if isinstance(body, dict) else str(body).encode()
-            self.send_response_only(status)
-            self.send_header("Date", formatdate(time.time() + clock_offset, usegmt=True))
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_json_api(respond, lambda: time.time() + clock_offset) as endpoint:
+        yield endpoint
 
 
 def section(endpoint: str, **extra: str) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from ..conftest import Cognito, Workspace
-from .hostile_server import Answer, happy, hostile, section
+from ..json_endpoint import Answer
+from .hostile_server import happy, hostile, section
 
 pytestmark = pytest.mark.integration
 

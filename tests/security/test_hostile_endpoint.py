@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from ..conftest import Workspace
-from .hostile_server import Answer, credentials, happy, hostile, section, tokens
+from ..json_endpoint import Answer
+from .hostile_server import credentials, happy, hostile, section, tokens
 
 pytestmark = pytest.mark.integration
 ESC = "\x1b"
