@@ -249,24 +249,29 @@ def initiate_auth(
     result = _original_initiate(self, client_id, auth_flow, params)
     if auth_flow == "USER_SRP_AUTH" and result.get("ChallengeName") == "PASSWORD_VERIFIER":
         assert user is not None
-        challenge = result["ChallengeParameters"]
-        realm = pool.id.split("_", 1)[1]
-        srp_user_id = user.id if BEHAVIOUR.srp_user_id == "sub" else user.username
-        # The verifier is made with USER_ID_FOR_SRP: a client that hashes another name
-        # (what the person typed, an alias) fails the proof.
-        session = srp_server.start_for_password(realm, srp_user_id, user.password, params["SRP_A"])
-        challenge.update(session.challenge)
-        challenge["USER_ID_FOR_SRP"] = srp_user_id
-        challenge["USERNAME"] = user.username
-        with BEHAVIOUR.lock:
-            BEHAVIOUR.srp_sessions[challenge["SECRET_BLOCK"]] = (
-                result["Session"],
-                session,
-                user.username,
-            )
+        result["ChallengeParameters"].update(
+            start_password_srp(pool, user, params["SRP_A"], result["Session"])
+        )
     elif user is not None:
         result = _devices_after_sign_in(pool, user.username, params.get("DEVICE_KEY"), result)
     return _record_tokens(result)
+
+
+def start_password_srp(pool: Any, user: Any, srp_a: str, moto_session: str) -> dict[str, str]:
+    """The PASSWORD_VERIFIER challenge for ``user`` from the local SRP server (moto's own
+    proof cannot be checked); the server is kept, under the challenge's SECRET_BLOCK, with
+    moto's session, for the answer."""
+    realm = pool.id.split("_", 1)[1]
+    srp_user_id = user.id if BEHAVIOUR.srp_user_id == "sub" else user.username
+    # The verifier is made with USER_ID_FOR_SRP: a client that hashes another name
+    # (what the person typed, an alias) fails the proof.
+    server = srp_server.start_for_password(realm, srp_user_id, user.password, srp_a)
+    challenge = dict(server.challenge)
+    challenge["USER_ID_FOR_SRP"] = srp_user_id
+    challenge["USERNAME"] = user.username
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.srp_sessions[challenge["SECRET_BLOCK"]] = (moto_session, server, user.username)
+    return challenge
 
 
 def respond_to_auth_challenge(

@@ -41,7 +41,7 @@ from typing import Any
 from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.exceptions import JsonRESTError
 
-from . import srp_server, strict_cognito
+from . import strict_cognito
 from .strict_cognito import BEHAVIOUR
 
 FIRST_FACTORS = ("EMAIL_OTP", "SMS_OTP", "WEB_AUTHN", "PASSWORD", "PASSWORD_SRP")
@@ -261,18 +261,9 @@ def _start_factor(
                 client.secret, user.username, client.id
             )
         result = strict_cognito._original_initiate(backend, client.id, "USER_SRP_AUTH", moto_params)
-        realm = pool.id.split("_", 1)[1]
-        srp_user_id = user.id if BEHAVIOUR.srp_user_id == "sub" else user.username
-        server = srp_server.start_for_password(realm, srp_user_id, user.password, params["SRP_A"])
-        challenge = dict(server.challenge)
-        challenge["USER_ID_FOR_SRP"] = srp_user_id
-        challenge["USERNAME"] = user.username
-        with BEHAVIOUR.lock:
-            BEHAVIOUR.srp_sessions[challenge["SECRET_BLOCK"]] = (
-                result["Session"],
-                server,
-                user.username,
-            )
+        challenge = strict_cognito.start_password_srp(
+            pool, user, params["SRP_A"], result["Session"]
+        )
         session.secret_block = challenge["SECRET_BLOCK"]
         answer = _challenge("PASSWORD_VERIFIER", session, challenge)
         with USERAUTH.lock:
