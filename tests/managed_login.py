@@ -33,11 +33,9 @@ from typing import Any
 
 from .oauth_common import (
     CHALLENGE_RE,
+    AuthorizationServer,
     BadRequest,
     Clock,
-    Codes,
-    Grant,
-    LocalServer,
     Request,
     Response,
     back_to_client,
@@ -69,22 +67,17 @@ AUTHORIZE_PARAMS = (
 )
 
 
-class ManagedLogin(LocalServer):
+class ManagedLogin(AuthorizationServer):
     """The user pool's domain, served locally; knobs and records are attributes."""
 
     def __init__(
         self, user_pool_id: str, *, clock: Clock | None = None, account: str = ACCOUNT
     ) -> None:
-        super().__init__()
+        super().__init__(clock, CODE_LIFETIME_SECONDS)
         self.user_pool_id = user_pool_id
         self.region = user_pool_id.split("_", 1)[0]
         self.account = account
-        self.clock = clock or Clock()
-        self.codes = Codes(self.clock, CODE_LIFETIME_SECONDS)
-        # A person already signed in in the browser: /oauth2/authorize redirects at once.
-        self.session_user: str | None = None
         self.sessions: dict[str, str] = {}
-        self.authorize_requests: list[dict[str, str]] = []
         self.scopes_of: dict[str, tuple[str, ...]] = {}  # refresh token -> its scopes
 
     # moto's model of the pool, read on every request ----------------------------------
@@ -171,11 +164,8 @@ class ManagedLogin(LocalServer):
         return None
 
     def authorize(self, request: Request) -> Response:
-        self.count("authorize")
         query = request.query
-        with self.calls_lock:
-            self.authorize_requests.append(dict(query))
-        refused = self.check_authorize(query)
+        refused = self.begin_authorize(request)
         if refused is not None:
             return refused
         signed_in = self.sessions.get(request.cookies.get(SESSION_COOKIE, "")) or self.session_user
@@ -191,19 +181,7 @@ class ManagedLogin(LocalServer):
         scopes = tuple(query.get("scope", "").split()) or tuple(
             self._client(query["client_id"]).extended_config.get("AllowedOAuthScopes") or []
         )
-        code = self.codes.issue(
-            Grant(
-                client_id=query["client_id"],
-                redirect_uri=query["redirect_uri"],
-                code_challenge=query["code_challenge"],
-                username=username,
-                scopes=scopes,
-                nonce=query.get("nonce"),
-                issued_at=self.clock(),
-            )
-        )
-        self.count("code issued")
-        return back_to_client(query, {"code": code})
+        return self.issue_code(query, username, scopes)
 
     # the pages a person sees -----------------------------------------------------------
 

@@ -314,6 +314,47 @@ class LocalServer:
             self._server = None
 
 
+class AuthorizationServer(LocalServer):
+    """A LocalServer that hands out authorization codes: what its authorize endpoint
+    does first, and the code it sends back once it knows who signed in."""
+
+    def __init__(self, clock: Clock | None, code_lifetime: float) -> None:
+        super().__init__()
+        self.clock = clock or Clock()
+        self.codes = Codes(self.clock, code_lifetime)
+        # A person already signed in in the browser: authorize hands out a code at once.
+        self.session_user: str | None = None
+        self.authorize_requests: list[dict[str, str]] = []
+
+    def check_authorize(self, query: dict[str, str]) -> Response | None:
+        """The refusal (error page or error redirect) of an authorize request, if any."""
+        raise NotImplementedError
+
+    def begin_authorize(self, request: Request) -> Response | None:
+        """Count and keep the authorize request; the refusal of it, if any."""
+        self.count("authorize")
+        with self.calls_lock:
+            self.authorize_requests.append(dict(request.query))
+        return self.check_authorize(request.query)
+
+    def issue_code(self, query: dict[str, str], username: str, scopes: tuple[str, ...]) -> Response:
+        """A code for ``username`` and the authorize request ``query``, sent back to the
+        client's redirect_uri."""
+        code = self.codes.issue(
+            Grant(
+                client_id=query["client_id"],
+                redirect_uri=query["redirect_uri"],
+                code_challenge=query["code_challenge"],
+                username=username,
+                scopes=scopes,
+                nonce=query.get("nonce"),
+                issued_at=self.clock(),
+            )
+        )
+        self.count("code issued")
+        return back_to_client(query, {"code": code})
+
+
 class RawServer:
     """A server on 127.0.0.1 that answers every request with the same bytes, whatever
     they are (not HTTP, a broken chunk, endless headers), then closes the connection:

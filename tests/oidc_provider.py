@@ -27,11 +27,9 @@ from joserfc.jwk import KeySet, RSAKey
 
 from .oauth_common import (
     CHALLENGE_RE,
+    AuthorizationServer,
     BadRequest,
     Clock,
-    Codes,
-    Grant,
-    LocalServer,
     Request,
     Response,
     back_to_client,
@@ -76,23 +74,19 @@ class _Refresh:
     access_tokens: list[str] = field(default_factory=list)
 
 
-class OidcProvider(LocalServer):
+class OidcProvider(AuthorizationServer):
     """One authorization server; its issuer is ``{url}{path}``."""
 
     def __init__(self, path: str = "/oauth2/default", *, clock: Clock | None = None) -> None:
-        super().__init__()
+        super().__init__(clock, 60)  # Okta's codes last one minute
         self.path = path.rstrip("/")
-        self.clock = clock or Clock()
-        self.codes = Codes(self.clock, 60)  # Okta's codes last one minute
         self.key = RSAKey.generate_key(2048, parameters={"kid": uuid.uuid4().hex[:8]})
         self.clients: dict[str, OidcClient] = {}
         self.users: dict[str, str] = {}
-        self.session_user: str | None = None
         self.token_lifetime = 3600
         self.jwt_access_tokens = False
         self.refresh: dict[str, _Refresh] = {}
         self.access_tokens: dict[str, bool] = {}  # token -> still valid
-        self.authorize_requests: list[dict[str, str]] = []
         self.discovery_changes: dict[str, Any] = {}  # what the document says instead
         # OpenID Connect Core 12.2: a refresh's answer "might not contain an id_token"
         self.id_token_on_refresh = True
@@ -181,11 +175,8 @@ class OidcProvider(LocalServer):
         return None
 
     def authorize(self, request: Request) -> Response:
-        self.count("authorize")
         query = request.query
-        with self.calls_lock:
-            self.authorize_requests.append(dict(query))
-        refused = self.check_authorize(query)
+        refused = self.begin_authorize(request)
         if refused is not None:
             return refused
         if self.session_user:
@@ -194,19 +185,7 @@ class OidcProvider(LocalServer):
         return redirect(f"{self.issuer}/v1/login?{params}")
 
     def _issue_code(self, query: dict[str, str], username: str) -> Response:
-        code = self.codes.issue(
-            Grant(
-                client_id=query["client_id"],
-                redirect_uri=query["redirect_uri"],
-                code_challenge=query["code_challenge"],
-                username=username,
-                scopes=tuple(query.get("scope", "").split()),
-                nonce=query.get("nonce"),
-                issued_at=self.clock(),
-            )
-        )
-        self.count("code issued")
-        return back_to_client(query, {"code": code})
+        return self.issue_code(query, username, tuple(query.get("scope", "").split()))
 
     def login(self, request: Request) -> Response:
         source = request.form if request.method == "POST" else request.query
