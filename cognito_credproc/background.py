@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from typing import TYPE_CHECKING
 
 from .errors import EXIT_FAILURE, EXIT_OK, CredprocError, LockTimeout
@@ -32,7 +31,7 @@ def maybe_start_background_refresh(ctx: Context, profile: Profile) -> None:
 
 def start_background_refresh(config: str | None, profile: str) -> None:
     """Start ``background-refresh`` detached from our pipes and our session."""
-    from .launch import tool_argv
+    from .launch import start_detached, tool_argv
 
     # Never ``python -m``: that would import from whatever directory the caller is in.
     argv = [*tool_argv(), "background-refresh", "--profile", profile]
@@ -40,14 +39,7 @@ def start_background_refresh(config: str | None, profile: str) -> None:
         argv += ["--config", os.path.abspath(config)]
     # If it cannot start, nothing is lost: the foreground run printed valid credentials.
     with contextlib.suppress(OSError):
-        subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-        )
+        start_detached(argv)
 
 
 def cmd_background_refresh(ctx: Context) -> int:

@@ -1,5 +1,6 @@
 """How the tool starts itself (the ``early_refresh`` process, ``demo``, the line
-``configure`` writes) without importing anything from the working directory.
+``configure`` writes) without importing anything from the working directory, and how
+it starts a process it does not wait for (that process, a browser).
 
 ``python -m cognito_credproc`` puts the working directory first on ``sys.path``, and the
 SDKs run ``credential_process`` wherever the user happens to be: a ``cognito_credproc/``
@@ -15,6 +16,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 SCRIPT_NAME = "cognito-credproc"
 
@@ -66,6 +72,25 @@ def tool_argv() -> list[str]:
     """The command that runs this tool, safe to start from any working directory."""
     script = console_script()
     return [script] if script is not None else bootstrap_argv()
+
+
+def start_detached(
+    argv: list[str], env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` with none of our descriptors (its stdio is /dev/null: a
+    credential_process's stdout carries only the JSON) and in a session of its own, so
+    it never reaches our terminal. OSError when it cannot be started."""
+    import subprocess
+
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+        env=env,
+    )
 
 
 def command_line(argv: list[str]) -> str:

@@ -682,8 +682,8 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "browser-command-gets-the-password",
-        "env=browser_environment(environ),",
-        "env=dict(environ),",
+        "start_detached(argv, browser_environment(environ))",
+        "start_detached(argv, dict(environ))",
         (
             "tests/security/test_secret_leaks.py::"
             "test_the_browser_does_not_inherit_the_password[BROWSER]",

@@ -19,12 +19,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping
 
 from ..config import ENV_PASSWORD
+from ..launch import start_detached
 
 # webbrowser's text-mode browsers: they would fight us for the terminal.
 CONSOLE_BROWSERS = frozenset({"www-browser", "links", "elinks", "lynx", "w3m"})
@@ -83,15 +83,7 @@ def _run_commands(entries: list[str], url: str, environ: Mapping[str, str], laun
         if not argv:
             continue
         try:
-            child = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                close_fds=True,
-                env=browser_environment(environ),
-            )
+            child = start_detached(argv, browser_environment(environ))
         except OSError as exc:
             problems.append(f"{os.path.basename(argv[0])}: {exc.strerror or exc}")
             continue
