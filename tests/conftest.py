@@ -287,6 +287,19 @@ class Workspace:
             self.check_no_secrets(done.stdout)
         return done
 
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """Start the installed module as botocore would (pipes, stdin empty, no controlling
+        terminal) and return at once; the caller waits and checks its streams."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "cognito_credproc", *args],
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+
     def cache_files(self) -> list[Path]:
         return sorted(self.cache.glob("*")) if self.cache.exists() else []
 
@@ -326,24 +339,12 @@ def run_together(
     ws: Workspace, count: int, env: dict[str, str], *args: str, timeout: float = 300
 ) -> list[subprocess.CompletedProcess[str]]:
     """Start ``count`` helpers at once (pipes, no terminal) and wait for all of them."""
-    argv = [sys.executable, "-m", "cognito_credproc", *args]
-    procs = [
-        subprocess.Popen(
-            argv,
-            env={**ws.env, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-        )
-        for _ in range(count)
-    ]
+    procs = [ws.start(*args, env=env) for _ in range(count)]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=timeout)
         ws.check_no_secrets(err)
-        results.append(subprocess.CompletedProcess(argv, proc.returncode, out, err))
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
     return results
 
 

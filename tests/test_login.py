@@ -356,7 +356,6 @@ def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -
 def test_a_one_time_code_is_asked_once_when_many_start_together(
     ws: Workspace, cognito: Cognito, totp_checked: None
 ) -> None:
-    import sys
 
     enable_totp_for(cognito, "alice", cognito.password)
     ws.write_config(cognito.profile_section("dev"))
@@ -364,15 +363,7 @@ def test_a_one_time_code_is_asked_once_when_many_start_together(
     asking = pty(ws, "--profile", "dev", env=env)
     asking.expect("Authenticator app code for alice: ")
     # meanwhile, a second SDK call arrives without a terminal: it waits on the lock
-    waiting = subprocess.Popen(
-        [sys.executable, "-m", "cognito_credproc", "--profile", "dev", "--debug"],
-        env={**ws.env, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        text=True,
-    )
+    waiting = ws.start("--profile", "dev", "--debug", env=env)
     log = DebugLog(waiting)
     log.wait_for("another process holds the lock")
     assert waiting.poll() is None  # blocked by the terminal's run

@@ -3,9 +3,6 @@ credentials per profile."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from .conftest import (
@@ -89,18 +86,7 @@ def test_two_profiles_refreshing_at_once_make_one_refresh(ws: Workspace, cognito
     assert ws.run("--profile", "ops").returncode == 0
     expire_cached_credentials(ws)  # every profile's credentials due for renewal
     age_cached_tokens(ws, 10)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "cognito_credproc", "--profile", name],
-            env=ws.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
-        )
-        for name in ("dev", "ops", "dev", "ops", "prod", "prod")
-    ]
+    procs = [ws.start("--profile", name) for name in ("dev", "ops", "dev", "ops", "prod", "prod")]
     results = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [r[1] for r in results]
     assert BEHAVIOUR.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1

@@ -6,7 +6,6 @@ local Cognito's outbox; the calls are counted."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -249,18 +248,7 @@ def test_a_code_is_asked_once_when_many_start_together(ws: Workspace, ua: Cognit
     asking = pty(ws, "--profile", "dev")
     asking.expect("Code sent by email to a***@e***: ")
     # meanwhile, SDK calls arrive without a terminal: they wait on the lock
-    waiting = [
-        subprocess.Popen(
-            [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
-            env=ws.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
-        )
-        for _ in range(3)
-    ]
+    waiting = [ws.start("--profile", "dev") for _ in range(3)]
     time.sleep(1.0)
     assert all(proc.poll() is None for proc in waiting)  # none failed for want of a terminal
     type_code(asking)

@@ -6,7 +6,6 @@ Whatever they send must not reach the helper's stderr as a traceback, must not e
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -40,15 +39,8 @@ def waiting_for_the_browser(ws: Workspace, pool: ManagedPool) -> Iterator[Waitin
     end (a forged callback does), and the run's outcome is then in ``done``."""
     ws.write_config(pool.profile_section())
     record = ws.root / "browser.jsonl"
-    env = {**ws.env, **browser_command(record), "BROWSER_DRIVER_MODE": "never"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cognito_credproc", "--profile", "dev"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    proc = ws.start(
+        "--profile", "dev", env={**browser_command(record), "BROWSER_DRIVER_MODE": "never"}
     )
     waiting = None
     try:
