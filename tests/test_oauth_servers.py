@@ -88,10 +88,26 @@ def authorize_url(base: str, client_id: str, redirect_uri: str, pkce: Pkce, **ex
     return f"{base}?{urllib.parse.urlencode({k: v for k, v in params.items() if v})}"
 
 
-def managed_code(pool: ManagedPool, pkce: Pkce, **extra: str) -> str:
-    url = authorize_url(
-        pool.login.url + "/oauth2/authorize", pool.client_id, pool.redirect_uri, pkce, **extra
+def managed_authorize(
+    pool: ManagedPool,
+    pkce: Pkce | None = None,
+    *,
+    client_id: str | None = None,
+    redirect_uri: str | None = None,
+    **extra: str,
+) -> str:
+    """The managed login's authorize URL, for the pool's client and callback unless told."""
+    return authorize_url(
+        pool.login.url + "/oauth2/authorize",
+        client_id or pool.client_id,
+        redirect_uri or pool.redirect_uri,
+        pkce or Pkce(),
+        **extra,
     )
+
+
+def managed_code(pool: ManagedPool, pkce: Pkce, **extra: str) -> str:
+    url = managed_authorize(pool, pkce, **extra)
     visit = drive(url, username="alice", password=PASSWORD, call_back=False)
     assert visit.callback_url, visit
     found = query_of(visit.callback_url)
@@ -185,14 +201,7 @@ def test_pkce_and_redirect_uri_are_checked_at_the_token_endpoint(
 
 
 def test_pkce_is_required_at_authorize(managed: ManagedPool) -> None:
-    pkce = Pkce()
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize",
-        managed.client_id,
-        managed.redirect_uri,
-        pkce,
-        code_challenge_method="plain",
-    )
+    url = managed_authorize(managed, code_challenge_method="plain")
     status, headers, _ = get(url)
     assert status == 302
     found = query_of(headers["Location"])
@@ -207,9 +216,7 @@ def test_redirect_uri_must_match_exactly_and_the_error_stays_on_the_domain(
         managed.redirect_uri + "/",
         managed.redirect_uri.replace("localhost", "127.0.0.1"),
     ):
-        url = authorize_url(
-            managed.login.url + "/oauth2/authorize", managed.client_id, wrong, Pkce()
-        )
+        url = managed_authorize(managed, redirect_uri=wrong)
         status, headers, _ = get(url)
         assert status == 302
         assert headers["Location"] == (
@@ -220,31 +227,21 @@ def test_redirect_uri_must_match_exactly_and_the_error_stays_on_the_domain(
 
 
 def test_unknown_client_gets_the_error_page(managed: ManagedPool) -> None:
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize", "no-such-client", managed.redirect_uri, Pkce()
-    )
+    url = managed_authorize(managed, client_id="no-such-client")
     status, headers, _ = get(url)
     assert status == 302
     assert headers["Location"].startswith(managed.login.url + "/error?error=invalid_request")
 
 
 def test_scope_not_allowed_on_the_client_is_an_error_redirect(managed: ManagedPool) -> None:
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize",
-        managed.client_id,
-        managed.redirect_uri,
-        Pkce(),
-        scope="openid aws.cognito.signin.user.admin",
-    )
+    url = managed_authorize(managed, scope="openid aws.cognito.signin.user.admin")
     status, headers, _ = get(url)
     assert status == 302 and headers["Location"].startswith(managed.redirect_uri + "?")
     assert query_of(headers["Location"])["error"] == "invalid_scope"
 
 
 def test_cancel_on_the_sign_in_page_is_access_denied_with_state(managed: ManagedPool) -> None:
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize", managed.client_id, managed.redirect_uri, Pkce()
-    )
+    url = managed_authorize(managed)
     visit = drive(url, mode="deny", call_back=False)
     assert visit.callback_url
     found = query_of(visit.callback_url)
@@ -253,9 +250,7 @@ def test_cancel_on_the_sign_in_page_is_access_denied_with_state(managed: Managed
 
 
 def test_wrong_password_stays_on_the_sign_in_page(managed: ManagedPool) -> None:
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize", managed.client_id, managed.redirect_uri, Pkce()
-    )
+    url = managed_authorize(managed)
     visit = drive(url, username="alice", password="not-it", call_back=False, max_steps=4)
     assert visit.callback_url is None
     assert managed.login.calls["login failed"] >= 1
@@ -264,9 +259,7 @@ def test_wrong_password_stays_on_the_sign_in_page(managed: ManagedPool) -> None:
 
 def test_a_session_redirects_at_once(managed: ManagedPool) -> None:
     managed.login.session_user = "alice"
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize", managed.client_id, managed.redirect_uri, Pkce()
-    )
+    url = managed_authorize(managed)
     status, headers, _ = get(url)
     assert status == 302 and "code" in query_of(headers["Location"])
     assert managed.login.calls["login page"] == 0
@@ -275,26 +268,13 @@ def test_a_session_redirects_at_once(managed: ManagedPool) -> None:
 def test_identity_provider_sends_the_person_to_that_idp(managed: ManagedPool) -> None:
     managed.add_federated_idp("Okta")
     client = managed.add_client(identity_providers=("COGNITO", "Okta"))
-    pkce = Pkce()
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize",
-        client["ClientId"],
-        managed.redirect_uri,
-        pkce,
-        identity_provider="Okta",
-    )
+    url = managed_authorize(managed, client_id=client["ClientId"], identity_provider="Okta")
     visit = drive(url, username="carol", call_back=False)
     assert visit.callback_url and "code" in query_of(visit.callback_url)
     assert managed.login.calls["federated:Okta"] == 2  # the IdP's page, then its form post
     assert managed.login.calls["login page"] == 0
     # not enabled on the first client: an error redirect
-    url = authorize_url(
-        managed.login.url + "/oauth2/authorize",
-        managed.client_id,
-        managed.redirect_uri,
-        Pkce(),
-        identity_provider="Okta",
-    )
+    url = managed_authorize(managed, identity_provider="Okta")
     assert query_of(get(url)[1]["Location"])["error"] == "invalid_request"
 
 
