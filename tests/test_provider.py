@@ -22,7 +22,8 @@ def make(
     tmp_path: Path, clock: Clock, password: str | None = "pw", **extra: str
 ) -> tuple[Provider, FakeClients]:
     profile = profile_from_section("test.ini", "dev", {**SECTION, **extra}, {})
-    clients = FakeClients(clock)
+    # the fake pool knows the client's secret when the settings give one
+    clients = FakeClients(clock, client_secret=extra.get("app_client_secret"))
     env = {"COGNITO_CREDPROC_PASSWORD": password} if password else {}
     provider = Provider(
         profile,
@@ -177,22 +178,10 @@ SECRET = "client-secret-" + "s" * 20
 def test_refresh_on_a_client_with_a_secret_uses_the_internal_name(tmp_path: Path) -> None:
     # An email-as-username pool: the person types the address, the pool's name is the sub.
     clock = Clock()
-    profile = profile_from_section(
-        "test.ini",
-        "dev",
-        {**SECTION, "username": "alice@example.com", "app_client_secret": SECRET},
-        {},
+    provider, clients = make(
+        tmp_path, clock, username="alice@example.com", app_client_secret=SECRET
     )
-    clients = FakeClients(clock, client_secret=SECRET)
     clients.idp.internal_username = "7d3f9a6e-sub"
-    provider = Provider(
-        profile,
-        FileCache(str(tmp_path / "cache")),
-        now=clock,
-        interaction=NoTerminal("dev"),
-        clients=clients,  # type: ignore[arg-type]
-        environ={"COGNITO_CREDPROC_PASSWORD": "pw"},
-    )
     provider.credentials()
     clients.idp.calls.clear()
     clock.advance(7200)
