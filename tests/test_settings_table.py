@@ -12,13 +12,7 @@ from cognito_credproc.errors import ConfigError
 from cognito_credproc.settings import SETTINGS, Invalid, url
 
 from .conftest import Workspace
-
-GOOD = """[dev]
-user_pool_id = eu-west-1_AbCdEf123
-app_client_id = 1example23456789
-identity_pool_id = eu-west-1:11111111-2222-3333-4444-555555555555
-username = alice
-"""
+from .test_config import GOOD  # the smallest valid section
 
 
 def test_every_setting_has_help_and_every_flag_shows_it(ws: Workspace) -> None:
