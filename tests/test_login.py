@@ -49,6 +49,13 @@ def wrong_code() -> str:
     )
 
 
+def wrong_then_right_totp(run: PtyRun) -> None:
+    """At alice's authenticator prompt: a wrong code, refused, then the right one."""
+    run.answer("Authenticator app code for alice: ", wrong_code())
+    run.expect("not accepted")
+    run.answer("Authenticator app code for alice: ", totp_now())
+
+
 @pytest.fixture
 def totp_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
@@ -204,9 +211,7 @@ def test_totp_mfa_with_a_wrong_code_first(
     ws.write_config(cognito.profile_section("dev"))
     run = pty(ws, "login", "--profile", "dev")
     run.answer("Password for alice", cognito.password)
-    run.answer("Authenticator app code for alice: ", wrong_code())
-    run.expect("not accepted")
-    run.answer("Authenticator app code for alice: ", totp_now())
+    wrong_then_right_totp(run)
     run.expect("Signed in as alice")
     code, _out, err = run.finish()
     assert code == 0, err

@@ -17,7 +17,7 @@ from .conftest import Cognito, Workspace, age_cached_tokens, parse_output
 from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
 from .strict_userauth import USERAUTH
-from .test_login import enable_totp_for, totp_now, wrong_code
+from .test_login import enable_totp_for, wrong_then_right_totp
 from .userauth_setup import add_passkey, make_passwordless, provision_user_auth
 
 pytestmark = pytest.mark.integration
@@ -511,9 +511,7 @@ def test_authenticator_code_after_the_password(
     enable_totp_for(ua, ua.username, ua.password)
     configure(ws, ua, preferred_challenge=preferred)
     run = pty(ws, "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
-    run.answer("Authenticator app code for alice: ", wrong_code())
-    run.expect("not accepted")
-    run.answer("Authenticator app code for alice: ", totp_now())
+    wrong_then_right_totp(run)
     run.expect("Signed in")
     code, _out, err = run.finish()
     assert code == 0, err
