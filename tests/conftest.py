@@ -461,6 +461,37 @@ def age_cached_tokens(ws: Workspace, seconds: float) -> None:
         path.write_text(json.dumps(entry))
 
 
+def cached_signin(ws: Workspace) -> dict[str, Any]:
+    """The profile's cached sign-in entry (tokens, device, rotation), as written."""
+    entry: dict[str, Any] = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
+    return entry
+
+
+def renew_with_the_refresh_token(ws: Workspace) -> None:
+    """Expired tokens and no credentials cached, no password and no terminal: a plain run
+    can only use the refresh token, and must succeed."""
+    age_cached_tokens(ws, 10)
+    for path in ws.cache.glob("credentials-*.json"):
+        path.unlink()
+    done = ws.run("--profile", "dev")
+    assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+
+
+def two_refreshes_on_a_rotating_client(ws: Workspace, cognito: Cognito) -> None:
+    """On a client that rotates refresh tokens, the first refresh finds REFRESH_TOKEN_AUTH
+    refused and keeps the new token GetTokensFromRefreshToken hands out; the second goes
+    straight to GetTokensFromRefreshToken."""
+    first = cached_signin(ws)["refresh_token"]
+    renew_with_the_refresh_token(ws)
+    second = cached_signin(ws)
+    assert second["rotating"] is True
+    assert second["refresh_token"] != first  # the rotated one is kept: the old is spent
+    renew_with_the_refresh_token(ws)
+    assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
+    assert cognito.calls["GetTokensFromRefreshToken"] == 2
+
+
 def expire_cached_credentials(ws: Workspace, left: float = 60) -> None:
     """Make the cached AWS credentials due for renewal (inside any refresh margin), so
     the next run has work to do. The service never hands out such credentials itself:

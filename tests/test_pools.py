@@ -5,12 +5,19 @@ service uses, and refuses a refresh that lacks the device key it is bound to."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from .conftest import Cognito, Workspace, age_cached_tokens, parse_output, provision
+from .conftest import (
+    Cognito,
+    Workspace,
+    cached_signin,
+    parse_output,
+    provision,
+    renew_with_the_refresh_token,
+    two_refreshes_on_a_rotating_client,
+)
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
@@ -18,24 +25,11 @@ pytestmark = pytest.mark.integration
 ALIAS = "alice@example.com"
 
 
-def cached_signin(ws: Workspace) -> dict[str, Any]:
-    entry: dict[str, Any] = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
-    return entry
-
-
 def run_ok(ws: Workspace, *args: str, password: str | None = None) -> str:
     env = {"COGNITO_CREDPROC_PASSWORD": password} if password else {}
     done = ws.run(*args, "--profile", "dev", env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def renew_without_password(ws: Workspace) -> None:
-    """Expired tokens and credentials, no password: only the refresh token can help."""
-    age_cached_tokens(ws, 10)
-    for path in ws.cache.glob("credentials-*.json"):
-        path.unlink()
-    parse_output(run_ok(ws))
 
 
 POOLS: dict[str, dict[str, Any]] = {
@@ -64,7 +58,7 @@ def test_client_secret_on_sign_in_and_refresh(
     ws.write_config(cognito.profile_section("dev", username=typed, auth_flow=flow))
     parse_output(run_ok(ws, password=cognito.password))
     assert cognito.calls[f"InitiateAuth:{flow}"] == 1
-    renew_without_password(ws)
+    renew_with_the_refresh_token(ws)
     assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
     # REFRESH_TOKEN_AUTH itself was accepted: no fall-through to the other refresh call
     assert cognito.calls["GetTokensFromRefreshToken"] == 0
@@ -79,15 +73,7 @@ def test_rotating_client_with_a_secret_refreshes_and_revokes(
     cognito, typed = pool(moto_endpoint, kind, secret=True, rotation=True)
     ws.write_config(cognito.profile_section("dev", username=typed))
     parse_output(run_ok(ws, password=cognito.password))
-    first = cached_signin(ws)["refresh_token"]
-
-    renew_without_password(ws)  # REFRESH_TOKEN_AUTH is refused, GetTokens... works
-    second = cached_signin(ws)
-    assert second["rotating"] is True
-    assert second["refresh_token"] != first  # the rotated one is kept: the old is spent
-    renew_without_password(ws)  # straight to GetTokensFromRefreshToken this time
-    assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
-    assert cognito.calls["GetTokensFromRefreshToken"] == 2
+    two_refreshes_on_a_rotating_client(ws, cognito)
     assert cognito.sign_ins() == 1
 
     last = cached_signin(ws)["refresh_token"]
@@ -118,7 +104,7 @@ def test_a_remembered_device_refreshes_and_proves_itself(
     device = cached_signin(ws)["device_key"]
     assert device
 
-    renew_without_password(ws)  # the refresh token is bound to the device
+    renew_with_the_refresh_token(ws)  # the refresh token is bound to the device
     # one refresh, by the call this client takes (REFRESH_TOKEN_AUTH is tried first)
     assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 1
     assert cognito.calls["GetTokensFromRefreshToken"] == (1 if rotation else 0)
@@ -129,4 +115,4 @@ def test_a_remembered_device_refreshes_and_proves_itself(
     assert cognito.calls["RespondToAuthChallenge:DEVICE_PASSWORD_VERIFIER"] == 1
     assert cognito.calls["ConfirmDevice"] == 1  # no new device
     assert cached_signin(ws)["device_key"] == device
-    renew_without_password(ws)
+    renew_with_the_refresh_token(ws)

@@ -5,15 +5,20 @@ local Cognito's outbox; the calls are counted."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from .conftest import Cognito, Workspace, age_cached_tokens, parse_output
+from .conftest import (
+    Cognito,
+    Workspace,
+    cached_signin,
+    parse_output,
+    renew_with_the_refresh_token,
+    two_refreshes_on_a_rotating_client,
+)
 from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
 from .strict_userauth import USERAUTH
@@ -43,19 +48,9 @@ def calls(cognito: Cognito, name: str) -> int:
     return int(cognito.calls[name])
 
 
-def renew_without_a_terminal(ws: Workspace) -> None:
-    """Expired tokens and credentials, no terminal: only the refresh token can help."""
-    age_cached_tokens(ws, 10)
-    for path in ws.cache.glob("credentials-*.json"):
-        path.unlink()
-    done = ws.run("--profile", "dev")
-    assert done.returncode == 0, done.stderr
-    parse_output(done.stdout)
-
-
 def refresh_once(ws: Workspace, cognito: Cognito) -> None:
     """With the cached tokens expired and no credentials cached, a plain run refreshes."""
-    renew_without_a_terminal(ws)
+    renew_with_the_refresh_token(ws)
     assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
 
 
@@ -423,11 +418,6 @@ def test_two_wrong_codes_then_the_right_one(ws: Workspace, ua: Cognito) -> None:
 MINIMAL_FLOWS = ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
-def cached_signin(ws: Workspace) -> dict[str, Any]:
-    entry: dict[str, Any] = json.loads(next(ws.cache.glob("signin-*.json")).read_text())
-    return entry
-
-
 def test_a_remembered_device_after_a_code_sign_in(ws: Workspace, moto_endpoint: str) -> None:
     cognito = provision_user_auth(moto_endpoint, secret=True, flows=MINIMAL_FLOWS)
     BEHAVIOUR.device_tracking = True
@@ -472,15 +462,7 @@ def test_a_rotating_client_after_a_code_sign_in(
     BEHAVIOUR.rotating_clients.add(cognito.client_id)
     configure(ws, cognito, preferred_challenge="EMAIL_OTP")
     sign_in_on_the_terminal(ws)
-    first = cached_signin(ws)["refresh_token"]
-
-    renew_without_a_terminal(ws)  # REFRESH_TOKEN_AUTH is refused, GetTokens... works
-    second = cached_signin(ws)
-    assert second["rotating"] is True
-    assert second["refresh_token"] != first  # the rotated one is kept: the old is spent
-    renew_without_a_terminal(ws)  # straight to GetTokensFromRefreshToken this time
-    assert calls(cognito, "InitiateAuth:REFRESH_TOKEN_AUTH") == 1
-    assert calls(cognito, "GetTokensFromRefreshToken") == 2
+    two_refreshes_on_a_rotating_client(ws, cognito)
     assert calls(cognito, "InitiateAuth:USER_AUTH") == 1
     assert len(USERAUTH.outbox) == 1  # no second code
 
