@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import REGION, TEST_PASSWORDS, Cognito, aws_client, provision
+from .conftest import TEST_PASSWORDS, Cognito, aws_client, create_identity_pool, provision
 from .managed_login import ManagedLogin
 from .oauth_common import pick_redirect_port
 from .oidc_provider import OidcClient, OidcProvider
@@ -116,16 +116,9 @@ def provision_managed(
     cognito.idp.create_user_pool_domain(Domain="people-test", UserPoolId=cognito.user_pool_id)
     redirect_uri = f"http://localhost:{pick_redirect_port()}/callback"
     client = oauth_client(cognito, redirect_uri, **options)
-    identity_pool_id = cognito.identity.create_identity_pool(
-        IdentityPoolName="browser_ids",
-        AllowUnauthenticatedIdentities=False,
-        CognitoIdentityProviders=[
-            {
-                "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{cognito.user_pool_id}",
-                "ClientId": client["ClientId"],
-            }
-        ],
-    )["IdentityPoolId"]
+    identity_pool_id = create_identity_pool(
+        cognito.identity, "browser_ids", cognito.user_pool_id, client["ClientId"]
+    )
     login = login_factory(cognito.user_pool_id)
     login.start()
     return ManagedPool(

@@ -164,6 +164,27 @@ class Cognito:
         return dict(created)
 
 
+def create_identity_pool(
+    identity: Any,
+    name: str,
+    user_pool_id: str,
+    client_id: str,
+    allow_unauthenticated: bool = False,
+) -> str:
+    """An identity pool that trusts the user pool's app client; its id."""
+    created = identity.create_identity_pool(
+        IdentityPoolName=name,
+        AllowUnauthenticatedIdentities=allow_unauthenticated,
+        CognitoIdentityProviders=[
+            {
+                "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{user_pool_id}",
+                "ClientId": client_id,
+            }
+        ],
+    )
+    return str(created["IdentityPoolId"])
+
+
 def provision(
     endpoint: str,
     *,
@@ -202,16 +223,9 @@ def provision(
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
     )["UserPoolClient"]
-    identity_pool_id = identity.create_identity_pool(
-        IdentityPoolName="people_ids",
-        AllowUnauthenticatedIdentities=allow_unauthenticated,
-        CognitoIdentityProviders=[
-            {
-                "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}",
-                "ClientId": client["ClientId"],
-            }
-        ],
-    )["IdentityPoolId"]
+    identity_pool_id = create_identity_pool(
+        identity, "people_ids", pool_id, client["ClientId"], allow_unauthenticated
+    )
     if allow_unauthenticated:
         BEHAVIOUR.unauth_pools.add(identity_pool_id)
     if rotation:

@@ -22,6 +22,7 @@ from .conftest import (
     Cognito,
     Workspace,
     age_cached_tokens,
+    create_identity_pool,
     parse_output,
     provision,
 )
@@ -148,16 +149,7 @@ def test_default_srp_flow_against_unmodified_moto(
     idp.admin_set_user_password(  # type: ignore[attr-defined]
         UserPoolId=pool, Username="bob", Password=PASSWORD, Permanent=True
     )
-    identity_pool = identity.create_identity_pool(  # type: ignore[attr-defined]
-        IdentityPoolName="stock_ids",
-        AllowUnauthenticatedIdentities=False,
-        CognitoIdentityProviders=[
-            {
-                "ProviderName": f"cognito-idp.us-east-1.amazonaws.com/{pool}",
-                "ClientId": app["ClientId"],
-            }
-        ],
-    )["IdentityPoolId"]
+    identity_pool = create_identity_pool(identity, "stock_ids", pool, app["ClientId"])
     lines = [
         "[dev]",
         f"user_pool_id = {pool}",
