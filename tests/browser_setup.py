@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from .conftest import TEST_PASSWORDS, Cognito, aws_client, create_identity_pool, provision
+from .conftest import (
+    TEST_PASSWORDS,
+    Cognito,
+    aws_client,
+    create_identity_pool,
+    ini_section,
+    provision,
+)
 from .managed_login import ManagedLogin
 from .oauth_common import pick_redirect_port
 from .oidc_provider import OidcClient, OidcProvider
@@ -75,9 +82,7 @@ class ManagedPool:
         }
         if self.client_secret:
             values["app_client_secret"] = self.client_secret
-        values.update(overrides)
-        lines = [f"[{name}]"] + [f"{k} = {v}" for k, v in values.items() if v is not None]
-        return "\n".join(lines) + "\n"
+        return ini_section(name, values, **overrides)
 
 
 def oauth_client(
@@ -172,9 +177,7 @@ class OidcSetup:
         }
         if self.client.secret:
             values["app_client_secret"] = self.client.secret
-        values.update(overrides)
-        lines = [f"[{name}]"] + [f"{k} = {v}" for k, v in values.items() if v is not None]
-        return "\n".join(lines) + "\n"
+        return ini_section(name, values, **overrides)
 
 
 def provision_oidc(

@@ -77,6 +77,13 @@ def aws_client(service: str, endpoint: str) -> Any:
     )
 
 
+def ini_section(name: str, values: dict[str, Any], **overrides: Any) -> str:
+    """A settings section: ``values`` with ``overrides``, a line each (None: left out)."""
+    merged = {**values, **overrides}
+    lines = [f"[{name}]"] + [f"{k} = {v}" for k, v in merged.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass
 class Cognito:
     """One provisioned user pool + app client + user + identity pool."""
@@ -112,9 +119,7 @@ class Cognito:
         }
         if self.client_secret:
             values["app_client_secret"] = self.client_secret
-        values.update(overrides)
-        lines = [f"[{name}]"] + [f"{k} = {v}" for k, v in values.items() if v is not None]
-        return "\n".join(lines) + "\n"
+        return ini_section(name, values, **overrides)
 
     def configure_args(self, *extra: str, profile: str = "dev") -> list[str]:
         """A ``configure`` command line for this pool, client, user and endpoint."""
