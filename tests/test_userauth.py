@@ -6,7 +6,6 @@ local Cognito's outbox; the calls are counted."""
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +21,7 @@ from .conftest import (
 from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
 from .strict_userauth import USERAUTH
-from .test_login import enable_totp_for, wrong_then_right_totp
+from .test_login import DebugLog, enable_totp_for, wrong_then_right_totp
 from .userauth_setup import add_passkey, make_passwordless, provision_user_auth
 
 pytestmark = pytest.mark.integration
@@ -243,16 +242,25 @@ def test_a_code_is_asked_once_when_many_start_together(ws: Workspace, ua: Cognit
     asking = pty(ws, "--profile", "dev")
     asking.expect("Code sent by email to a***@e***: ")
     # meanwhile, SDK calls arrive without a terminal: they wait on the lock
-    waiting = [ws.start("--profile", "dev") for _ in range(3)]
-    time.sleep(1.0)
+    waiting = [ws.start("--profile", "dev", "--debug") for _ in range(3)]
+    logs = [DebugLog(proc) for proc in waiting]
+    for log in logs:
+        log.wait_for("another process holds the lock")
     assert all(proc.poll() is None for proc in waiting)  # none failed for want of a terminal
     type_code(asking)
     code, out, err = asking.finish()
     assert code == 0, err
-    for proc in waiting:
-        waited_out, waited_err = proc.communicate(timeout=60)
+    for proc, log in zip(waiting, logs, strict=True):
+        # stdout (one JSON line) fits in the pipe, so waiting first cannot block; stderr
+        # has one reader, the log's
+        proc.wait(timeout=60)
+        assert proc.stdout is not None and proc.stderr is not None
+        with proc.stdout, proc.stderr:
+            waited_out = proc.stdout.read()
+            waited_err = log.text()
         ws.check_no_secrets(waited_err)
         assert proc.returncode == 0, waited_err
+        assert "another process refreshed the credentials" in waited_err  # found them after
         assert waited_out == out
     assert calls(ua, "InitiateAuth:USER_AUTH") == 1
     assert calls(ua, "RespondToAuthChallenge:EMAIL_OTP") == 1
