@@ -23,6 +23,8 @@ that runs ThreadedMotoServer) do instead:
 - STS: moto takes any WebIdentityToken; here only an unexpired OpenID token signed by
   this identity pool.
 - TOTP: moto accepts the current 30-second step only; here the step before it too.
+- SMS_MFA: moto accepts any code; here each challenge texts a code of its own
+  (``BEHAVIOUR.last_sms_code()``) and only that code answers it.
 
 Every call is counted (``BEHAVIOUR.calls``) and every secret handed out is recorded
 (``BEHAVIOUR.issued``): the suite's leak oracle.
@@ -36,6 +38,7 @@ import hmac
 import itertools
 import json
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -88,6 +91,15 @@ class Behaviour:
         # GetOpenIdToken's tokens are signed with this key; STS checks them with it
         self.openid_key = os.urandom(32)
         self.openid_lifetime = 600
+        # SMS_MFA session -> the code texted for it, in the order they were sent
+        self.sms_codes: dict[str, str] = {}
+
+    def last_sms_code(self) -> str:
+        """The code most recently texted for SMS MFA (and not yet used)."""
+        with self.lock:
+            codes = list(self.sms_codes.values())
+        assert codes, "no SMS code was sent"
+        return codes[-1]
 
     def record(self, *secrets: object) -> None:
         """Remember secrets handed out: no output of the suite may contain one."""
@@ -115,15 +127,34 @@ class Behaviour:
             self.device_sessions.clear()
             self.rotating_clients.clear()
             self.crash_revoke = False
+            self.sms_codes.clear()
 
 
 BEHAVIOUR = Behaviour()
 
 
 def _record_tokens(result: dict[str, Any]) -> dict[str, Any]:
+    """Every answer of the user pool passes here: its tokens are recorded, and an SMS_MFA
+    challenge texts its code (moto sends none and would take any)."""
     auth = result.get("AuthenticationResult") or {}
     BEHAVIOUR.record(*(auth.get(name) for name in ("IdToken", "AccessToken", "RefreshToken")))
+    if result.get("ChallengeName") == "SMS_MFA":
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.sms_codes[result["Session"]] = f"{secrets.randbelow(10**6):06d}"
     return result
+
+
+def _check_sms_code(session: str, answers: dict[str, str]) -> None:
+    """SMS_MFA is answered with the code texted for this session; a wrong code leaves the
+    session open for another try, as Cognito does."""
+    with BEHAVIOUR.lock:
+        sent = BEHAVIOUR.sms_codes.get(session)
+    if sent is None:
+        raise _not_authorized("Invalid session for the user.")
+    if not hmac.compare_digest(answers.get("SMS_MFA_CODE", "").encode(), sent.encode()):
+        raise JsonRESTError("CodeMismatchException", "Invalid code or auth state for the user.")
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.sms_codes.pop(session, None)
 
 
 def _not_authorized(message: str) -> JsonRESTError:
@@ -303,6 +334,8 @@ def respond_to_auth_challenge(
         ):
             raise _not_authorized("Incorrect username or password.")
         answers["PASSWORD_CLAIM_SECRET_BLOCK"] = moto_session
+    if challenge_name == "SMS_MFA":
+        _check_sms_code(session, answers)
     result = _original_respond(self, session, client_id, challenge_name, answers)
     user = resolve_user(pool, answers.get("USERNAME", ""))
     if user is not None:

@@ -457,3 +457,35 @@ def test_a_refresh_token_bound_to_a_device_needs_its_device_key(cognito: Cognito
         RefreshToken=result["RefreshToken"],
     )
     assert code == "NotAuthorizedException"
+
+
+# -- SMS MFA --------------------------------------------------------------------------------
+
+
+def test_sms_mfa_takes_only_the_code_texted_for_the_challenge(cognito: Cognito) -> None:
+    cognito.idp.admin_set_user_mfa_preference(
+        UserPoolId=cognito.user_pool_id,
+        Username=cognito.username,
+        SMSMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    challenge = cognito.idp.initiate_auth(
+        ClientId=cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": cognito.username, "PASSWORD": cognito.password},
+    )
+    assert challenge["ChallengeName"] == "SMS_MFA"
+    sent = BEHAVIOUR.last_sms_code()
+
+    def answer(code: str) -> Any:
+        return cognito.idp.respond_to_auth_challenge(
+            ClientId=cognito.client_id,
+            ChallengeName="SMS_MFA",
+            Session=challenge["Session"],
+            ChallengeResponses={"USERNAME": cognito.username, "SMS_MFA_CODE": code},
+        )
+
+    wrong = f"{(int(sent) + 1) % 10**6:06d}"
+    assert error_of(answer, code=wrong)[0] == "CodeMismatchException"  # moto would take it
+    assert answer(sent)["AuthenticationResult"]["IdToken"] in known_secrets()
+    code, _ = error_of(answer, code=sent)  # used: the session is over
+    assert code in ("NotAuthorizedException", "ResourceNotFoundException")

@@ -320,7 +320,7 @@ def test_plan_without_user_auth(ws: Workspace, moto_endpoint: str) -> None:
 def password_then_sms_mfa(ws: Workspace, ua: Cognito, preferred: str, prompt: str) -> None:
     """SMS MFA on for alice, then `login` on a terminal with ``preferred`` and the password
     from the environment: the SMS code is asked for after the password, and it signs in."""
-    # SMS MFA: moto takes any code, so no authenticator clock can make this flaky
+    # SMS MFA: the local Cognito texts a code per challenge (no authenticator clock)
     ua.idp.admin_set_user_mfa_preference(
         UserPoolId=ua.user_pool_id,
         Username=ua.username,
@@ -328,7 +328,8 @@ def password_then_sms_mfa(ws: Workspace, ua: Cognito, preferred: str, prompt: st
     )
     configure(ws, ua, preferred_challenge=preferred)
     run = pty(ws, "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
-    run.answer(prompt, "123456")
+    run.expect(prompt)
+    run.answer(prompt, BEHAVIOUR.last_sms_code())
     run.expect("Signed in")
     code, _out, err = run.finish()
     assert code == 0, err
