@@ -69,14 +69,12 @@ class IdentityPool:
     def _basic(self, identity_id: str, id_token: str | None) -> Credentials:
         params = self._params(id_token, IdentityId=identity_id)
         response = call(self.clients.identity, "get_open_id_token", self.profile, **params)
-        token = response.get("Token")
         try:
-            check_field(token, "Token")
+            token = check_field(response.get("Token"), "Token")
         except ValueError:
             raise ServiceError(
                 "GetOpenIdToken answered without a usable Token", profile=self.profile.name
             ) from None
-        assert isinstance(token, str)
         self.register_secret(token)
         assert self.profile.role_arn is not None
         answer = call(
