@@ -14,7 +14,15 @@ import stat
 
 from .configfile import ENV_CACHE_DIR, user_dir
 from .errors import ConfigError, CredprocError
-from .safepath import Directory, Unsafe, is_mine, open_directory, open_file, read_fd
+from .safepath import (
+    TEMP_PREFIX,
+    Directory,
+    Unsafe,
+    is_mine,
+    open_directory,
+    open_file,
+    read_fd,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,15 +38,6 @@ MAX_ENTRY_BYTES = 1 << 20  # a real entry is a few KiB; anything bigger is not o
 # A temp file this old belongs to a writer that died (killed mid-write); writes take
 # milliseconds, so anything older is litter.
 STALE_TEMP_SECONDS = 60
-TEMP_PREFIX = ".tmp-"
-
-
-def set_private_mode(fd: int, path: str, mode: int) -> None:
-    """Set a new file's mode whatever the umask (mkstemp already makes it 0600 on POSIX)."""
-    if hasattr(os, "fchmod"):
-        os.fchmod(fd, mode)
-    else:  # Windows: no fchmod; the mode bits mean little there anyway
-        os.chmod(path, mode)
 
 
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -207,30 +206,13 @@ class FileCache:
 
     def __setitem__(self, key: str, value: Mapping[str, Any]) -> None:
         """Write atomically: a private temp file in the same directory, fsync, rename."""
-        import tempfile  # only writes need it
-        from contextlib import suppress
-
         name = self._name(key)
         data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
         with self._open(create=True) as directory:
-            # The directory and those above it passed: nobody else can swap names in it.
             try:
-                fd, tmp = tempfile.mkstemp(dir=directory.path, prefix=TEMP_PREFIX)
+                directory.write_atomically(name, data, FILE_MODE)
             except OSError as exc:
                 raise self.unwritable(exc) from None
-            try:
-                set_private_mode(fd, tmp, FILE_MODE)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                directory.replace(os.path.basename(tmp), name)
-            except BaseException as exc:
-                with suppress(OSError):
-                    os.unlink(tmp)
-                if isinstance(exc, OSError):
-                    raise self.unwritable(exc) from None
-                raise
             self._sweep_stale_temp_files(directory)
 
     def unwritable(self, exc: OSError) -> CacheDirError:

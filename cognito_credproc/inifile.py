@@ -3,12 +3,10 @@ order, spacing) exactly as the user wrote it."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
 
-from .cache import set_private_mode
 from .errors import ConfigError
 from .safepath import open_directory
 
@@ -74,9 +72,6 @@ def write_private(
     ``private``, which makes the file 0600 whatever it was. Missing directories are made
     0700, each of them; Unsafe when a directory on the way could be swapped by others
     (or is a symbolic link, unless ``linked_directory_ok``)."""
-    import stat
-    import tempfile
-
     folder, name = os.path.split(os.path.abspath(path))
     directory, _ = open_directory(folder, create=True, follow_last=linked_directory_ok)
     with directory:
@@ -88,18 +83,7 @@ def write_private(
             keep = stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else mode
         if private:
             keep = 0o600
-        fd, tmp = tempfile.mkstemp(dir=directory.path, prefix=".tmp-")
-        try:
-            set_private_mode(fd, tmp, keep)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            directory.replace(os.path.basename(tmp), name)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        directory.write_atomically(name, text.encode("utf-8"), keep)
 
 
 def read_regular_file(path: str) -> str:

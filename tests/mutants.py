@@ -66,16 +66,15 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "cache-written-in-place",
-        "fd, tmp = tempfile.mkstemp(dir=directory.path, prefix=TEMP_PREFIX)",
-        "fd, tmp = os.open(directory.join(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "
-        "directory.join(name)",
+        "        fd = self.open(temp, _TEMP_FLAGS, 0o600)",
+        "        temp = name; fd = self.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)",
         ("tests/test_cache.py::test_an_entry_is_never_written_in_place_only_renamed_onto",),
     ),
     Mutant(
         "cache-temp-file-copied-not-renamed",
-        # (indented as in the cache; the settings writer has the same line, less indented)
-        "                directory.replace(os.path.basename(tmp), name)",
-        '                __import__("shutil").copyfile(tmp, directory.join(name)); os.unlink(tmp)',
+        "            self.replace(temp, name)",
+        '            __import__("shutil").copyfile(self.join(temp), self.join(name)); '
+        "self.unlink(temp)",
         ("tests/test_cache.py::test_an_entry_is_never_written_in_place_only_renamed_onto",),
     ),
     Mutant(

@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,18 +102,48 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_old_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
-    import tempfile
 
     cache = FileCache(str(tmp_path / "c"))
     cache["k"] = {"v": "old"}
 
-    def full(*args: object, **kwargs: object) -> tuple[int, str]:
+    def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(tempfile, "mkstemp", full)
+    monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(CacheDirError, match="No space left on device"):
         cache["k"] = {"v": "new"}
+    monkeypatch.undo()
     assert cache["k"] == {"v": "old"}
+    assert [p.name for p in (tmp_path / "c").iterdir()] == ["k.json"]  # no temp file left
+
+
+def test_an_entry_lands_in_the_directory_that_was_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache path is renamed away and another directory put in its place between
+    the checks and the write: the entry still goes into the directory checked (the
+    temp file is made through its descriptor, not by looking up the path again)."""
+    checked = tmp_path / "c"
+    cache = FileCache(str(checked))
+    cache["k"] = {"v": "old"}
+    moved, other = tmp_path / "c.moved", tmp_path / "other"
+    other.mkdir(mode=0o700)
+    real_open = os.open
+    swapped: list[str] = []
+
+    def swap_then_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        if not swapped and os.path.basename(str(path)).startswith(".tmp-"):
+            swapped.append(str(path))
+            checked.rename(moved)
+            other.rename(checked)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", swap_then_open)
+    cache["k"] = {"v": "new"}
+    monkeypatch.undo()
+    assert swapped, "the write never made a temp file"
+    assert json.loads((moved / "k.json").read_text()) == {"v": "new"}
+    assert list(checked.iterdir()) == []  # nothing, not even a temp file, went elsewhere
 
 
 def test_symlinked_parent_directories_are_followed_when_nobody_else_can_change_them(

@@ -29,14 +29,19 @@ password_command = {command}
 def hook_before_opening(
     monkeypatch: pytest.MonkeyPatch, name: str, action: Callable[[], None]
 ) -> list[str]:
-    """Run ``action`` once, right before the tool opens a file called ``name`` (by path
-    or relative to a directory descriptor): the moment between its checks and its read."""
+    """Run ``action`` once, right before the tool opens a file called ``name``, or
+    starting with it when it ends with ``-`` (by path or relative to a directory
+    descriptor): the moment between its checks and its read or write."""
     done: list[str] = []
     real_open = builtins.open
     real_os_open = os.open
 
+    def named(target: object) -> bool:
+        base = os.path.basename(str(target))
+        return base.startswith(name) if name.endswith("-") else base == name
+
     def trigger(target: object) -> None:
-        if not done and os.path.basename(str(target)) == name:
+        if not done and named(target):
             done.append(str(target))
             action()
 
@@ -121,8 +126,6 @@ def test_rename_race_cannot_redirect_the_cache(
     monkeypatch: pytest.MonkeyPatch, shared_tmp: Path
 ) -> None:
     """The same race on the cache: tokens written into a directory the attacker owns."""
-    import tempfile
-
     from cognito_credproc.cache import CacheDirError, FileCache
 
     need_root()
@@ -135,15 +138,14 @@ def test_rename_race_cannot_redirect_the_cache(
     evil.mkdir(mode=0o777)
     os.chown(evil, ATTACKER_UID, ATTACKER_GID)
 
-    real_mkstemp = tempfile.mkstemp
-
-    def swap_then_mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+    def swap() -> None:
         done = as_attacker("mv cache cache.old && mv evil cache", cwd=parent)
         assert done.returncode == 0, done.stderr
-        monkeypatch.setattr(tempfile, "mkstemp", real_mkstemp)
-        return real_mkstemp(*args, **kwargs)
 
-    monkeypatch.setattr(tempfile, "mkstemp", swap_then_mkstemp)
+    # (The write is refused before its temp file is made, so the swap does not happen;
+    # without the refusal it would, and the temp file is still made in the directory
+    # as checked.)
+    hook_before_opening(monkeypatch, ".tmp-", swap)
     cache = FileCache(str(cache_dir))
     with pytest.raises(CacheDirError, match="writable by other users"):
         cache["signin-" + "0" * 32] = {"refresh_token": "victim's secret"}
