@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from .credentials import MAX_EPOCH
+
 
 def jwt_claims(token: str) -> dict[str, Any]:
     """The payload of a JWT; ValueError when it is not one."""
@@ -37,7 +39,6 @@ def jwt_expiry(token: str) -> float:
 
 
 # What a well-formed answer holds; anything else is refused before it is cached or shown.
-MAX_EPOCH = 1e11  # the year 5138: later is not a time
 MAX_TOKEN_CHARS = 64 * 1024
 MAX_NAME_CHARS = 512
 JWT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
