@@ -16,6 +16,7 @@ from .configfile import read_config_file
 from .errors import ConfigError
 from .settings import (
     APP_CLIENT_ID_RE,
+    BOOLEANS,
     BROWSER_ONLY,
     BY_NAME,
     DEFAULT_DURATION_SECONDS,
@@ -246,8 +247,7 @@ def load_profile(path: str, name: str, environ: Mapping[str, str] | None = None)
 def required_keys(raw: Mapping[str, str]) -> list[str]:
     """The keys a section must have, given what it has (guests need no user pool)."""
     required = ["identity_pool_id"]
-    guest = raw.get("unauthenticated", "").strip().lower()
-    if guest in ("1", "yes", "true", "on"):
+    if BOOLEANS.get(raw.get("unauthenticated", "").strip().lower()):
         return required
     if raw.get("auth_flow", "").strip().upper() == "BROWSER":
         # who signs in comes from the ID token; an OpenID Connect provider needs no pool
