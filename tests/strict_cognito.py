@@ -25,6 +25,8 @@ that runs ThreadedMotoServer) do instead:
 - TOTP: moto accepts the current 30-second step only; here the step before it too.
 - SMS_MFA: moto accepts any code; here each challenge texts a code of its own
   (``BEHAVIOUR.last_sms_code()``) and only that code answers it.
+- MFA_SETUP: moto takes the challenge's own session without any VerifySoftwareToken;
+  here only the session VerifySoftwareToken handed out answers it.
 
 Every call is counted (``BEHAVIOUR.calls``) and every secret handed out is recorded
 (``BEHAVIOUR.issued``): the suite's leak oracle.
@@ -93,6 +95,8 @@ class Behaviour:
         self.openid_lifetime = 600
         # SMS_MFA session -> the code texted for it, in the order they were sent
         self.sms_codes: dict[str, str] = {}
+        # sessions VerifySoftwareToken handed out: the only ones that answer MFA_SETUP
+        self.verified_sessions: set[str] = set()
 
     def last_sms_code(self) -> str:
         """The code most recently texted for SMS MFA (and not yet used)."""
@@ -128,6 +132,7 @@ class Behaviour:
             self.rotating_clients.clear()
             self.crash_revoke = False
             self.sms_codes.clear()
+            self.verified_sessions.clear()
 
 
 BEHAVIOUR = Behaviour()
@@ -336,6 +341,12 @@ def respond_to_auth_challenge(
         answers["PASSWORD_CLAIM_SECRET_BLOCK"] = moto_session
     if challenge_name == "SMS_MFA":
         _check_sms_code(session, answers)
+    if challenge_name == "MFA_SETUP":
+        with BEHAVIOUR.lock:
+            verified = session in BEHAVIOUR.verified_sessions
+            BEHAVIOUR.verified_sessions.discard(session)
+        if not verified:  # the authenticator was never verified in this sign-in
+            raise _not_authorized("Invalid session for the user.")
     result = _original_respond(self, session, client_id, challenge_name, answers)
     user = resolve_user(pool, answers.get("USERNAME", ""))
     if user is not None:
@@ -578,6 +589,25 @@ def _claims(token: str) -> dict[str, Any]:
     if not isinstance(claims, dict):
         raise ValueError("not a JWT")
     return claims
+
+
+_MOTO_VERIFY_SOFTWARE_TOKEN = CognitoIdpBackend.verify_software_token
+
+
+def verify_software_token(
+    self: CognitoIdpBackend,
+    access_token: str,
+    session: str,
+    user_code: str,
+    friendly_device_name: str,
+) -> dict[str, str]:
+    result: dict[str, str] = _MOTO_VERIFY_SOFTWARE_TOKEN(
+        self, access_token, session, user_code, friendly_device_name
+    )
+    if session:  # during a sign-in: its session answers MFA_SETUP
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.verified_sessions.add(result["Session"])
+    return result
 
 
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
@@ -879,6 +909,7 @@ def install() -> None:
     CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign]
     CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge  # type: ignore[method-assign]
     CognitoIdpBackend.global_sign_out = global_sign_out  # type: ignore[method-assign]
+    CognitoIdpBackend.verify_software_token = verify_software_token  # type: ignore[method-assign]
     # operations moto lacks
     CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_from_refresh_token  # type: ignore[attr-defined]
     CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]

@@ -489,3 +489,57 @@ def test_sms_mfa_takes_only_the_code_texted_for_the_challenge(cognito: Cognito) 
     assert answer(sent)["AuthenticationResult"]["IdToken"] in known_secrets()
     code, _ = error_of(answer, code=sent)  # used: the session is over
     assert code in ("NotAuthorizedException", "ResourceNotFoundException")
+
+
+# -- MFA setup ------------------------------------------------------------------------------
+
+
+def test_mfa_setup_is_answered_only_with_the_session_of_a_verified_authenticator(
+    cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_login import totp_now
+
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+    cognito.idp.set_user_pool_mfa_config(
+        UserPoolId=cognito.user_pool_id,
+        MfaConfiguration="ON",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
+
+    cognito.idp.admin_create_user(
+        UserPoolId=cognito.user_pool_id,
+        Username="carol",
+        TemporaryPassword="Temp-Pass-1234",
+        MessageAction="SUPPRESS",
+    )
+    # moto asks for MFA setup after a new password (or SRP)
+    challenge = cognito.idp.initiate_auth(
+        ClientId=cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "carol", "PASSWORD": "Temp-Pass-1234"},
+    )
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    setup = cognito.idp.respond_to_auth_challenge(
+        ClientId=cognito.client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": "carol", "NEW_PASSWORD": "New-Pass-12345"},
+    )
+    assert setup["ChallengeName"] == "MFA_SETUP"
+
+    def answer(session: str) -> Any:
+        return cognito.idp.respond_to_auth_challenge(
+            ClientId=cognito.client_id,
+            ChallengeName="MFA_SETUP",
+            Session=session,
+            ChallengeResponses={"USERNAME": "carol"},
+        )
+
+    # no authenticator verified yet: moto would sign in here
+    code, _ = error_of(answer, session=setup["Session"])
+    assert code == "NotAuthorizedException"
+    session = cognito.idp.associate_software_token(Session=setup["Session"])["Session"]
+    verified = cognito.idp.verify_software_token(Session=session, UserCode=totp_now())
+    code, _ = error_of(answer, session=session)  # the session before the verification
+    assert code == "NotAuthorizedException"
+    assert answer(verified["Session"])["AuthenticationResult"]["IdToken"] in known_secrets()
