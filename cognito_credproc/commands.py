@@ -10,7 +10,7 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from .config import ENV_PASSWORD, Profile, load_profile
+from .config import ENV_PASSWORD, Profile, profile_from_section
 from .configfile import read_config_file
 from .errors import EXIT_OK, ConfigError, CredprocError, SignInRequired, cannot_run
 from .output import env_lines, env_variables, iso_utc
@@ -98,13 +98,16 @@ def cmd_login(ctx: Context) -> int:
     return EXIT_OK
 
 
-def sharing_profiles(ctx: Context, profile: Profile) -> list[str]:
-    """Every profile in the settings file that uses the same sign-in."""
-    names = []
-    for name, other in all_profiles(ctx):
-        if other is not None and other.signin_key and other.signin_key == profile.signin_key:
-            names.append(name)
-    return names
+def sharing_profiles(
+    profile: Profile, profiles: list[tuple[str, Profile | None]]
+) -> list[tuple[str, Profile]]:
+    """The other profiles (of ``all_profiles``) that use the same sign-in."""
+    key = profile.signin_key
+    return [
+        (name, other)
+        for name, other in profiles
+        if other is not None and key and other.signin_key == key and name != profile.name
+    ]
 
 
 def cmd_logout(ctx: Context) -> int:
@@ -141,10 +144,10 @@ def cmd_logout(ctx: Context) -> int:
             failed = exc  # the local copy goes anyway: this machine is signed out
     with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
         removed = store.clear()
-        shared = [n for n in sharing_profiles(ctx, profile) if n != profile.name]
-        for name, other in all_profiles(ctx):
-            if other is not None and name in shared:
-                Store(other, ctx.cache).clear(tokens=False)
+        sharing = sharing_profiles(profile, all_profiles(ctx))
+        for _, other in sharing:
+            Store(other, ctx.cache).clear(tokens=False)
+    shared = [name for name, _ in sharing]
     also = f"; this also signed out {', '.join(shared)}" if shared else ""
     if failed is not None:
         raise _not_revoked(profile, failed, also, everywhere=ctx.args.global_)
@@ -185,12 +188,14 @@ def _not_revoked(
 
 
 def all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:
-    """Every profile in the settings file, None for one whose settings are invalid."""
+    """Every profile in the settings file, None for one whose settings are invalid; the
+    file is read once."""
     parser = read_config_file(ctx.config_path)
     result: list[tuple[str, Profile | None]] = []
     for name in parser.sections():
+        section = dict(parser.items(name))
         try:
-            result.append((name, load_profile(ctx.config_path, name, ctx.environ)))
+            result.append((name, profile_from_section(ctx.config_path, name, section, ctx.environ)))
         except ConfigError:
             result.append((name, None))
     return result

@@ -29,7 +29,10 @@ def _age(seconds: float) -> str:
     return f"{seconds // 86400}d"
 
 
-def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]:
+def profile_status(
+    ctx: Context, profile: Profile, now: float, profiles: list[tuple[str, Profile | None]]
+) -> dict[str, Any]:
+    """One row; ``profiles`` is ``all_profiles``, for the ones sharing its sign-in."""
     store = Store(profile, ctx.cache)
     tokens = store.tokens()
     found = store.credentials()
@@ -45,7 +48,7 @@ def profile_status(ctx: Context, profile: Profile, now: float) -> dict[str, Any]
         "refresh_token": bool(tokens and tokens.refresh_token),
         "device_remembered": bool(tokens and tokens.has_device),
         "token_storage": profile.token_storage,
-        "shared_with": [n for n in sharing_profiles(ctx, profile) if n != profile.name],
+        "shared_with": [name for name, _ in sharing_profiles(profile, profiles)],
         "cache_files": [
             ctx.cache.path(k)
             for k in (profile.signin_key, profile.identity_key, profile.credentials_key)
@@ -75,13 +78,15 @@ def cmd_status(ctx: Context) -> int:
     rows: list[dict[str, Any]]
     if ctx.args.all:
         rows = []
-        for name, profile in all_profiles(ctx):
+        profiles = all_profiles(ctx)
+        for name, profile in profiles:
             if profile is None:
                 rows.append({"profile": name, "error": "invalid settings"})
             else:
-                rows.append(profile_status(ctx, profile, now))
+                rows.append(profile_status(ctx, profile, now, profiles))
     else:
-        rows = [profile_status(ctx, ctx.profile, now)]
+        profile = ctx.profile  # its own error first, when its settings are wrong
+        rows = [profile_status(ctx, profile, now, all_profiles(ctx))]
     if ctx.args.json:
         data: dict[str, Any] = {"cache_dir": ctx.cache.directory, "profiles": rows}
         if cache_problem is not None:

@@ -61,6 +61,38 @@ def test_status_all_lists_every_profile(ws: Workspace, cognito: Cognito) -> None
     assert "error" in rows["broken"]
 
 
+def test_status_all_reads_the_settings_file_once(
+    monkeypatch: pytest.MonkeyPatch,
+    ws: Workspace,
+    cognito: Cognito,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Each profile's row used to read and check every profile again (for SHARED WITH).
+    from cognito_credproc import configfile
+    from cognito_credproc.cli import main
+
+    signed_in(ws, cognito)
+    ws.write_config(
+        cognito.profile_section("dev")
+        + cognito.profile_section("ops", role_arn="arn:aws:iam::123456789012:role/Ops")
+        + cognito.profile_section("qa", role_arn="arn:aws:iam::123456789012:role/QA")
+    )
+    for key, value in ws.env.items():
+        monkeypatch.setenv(key, value)
+    reads: list[str] = []
+    read_config_text = configfile.read_config_text
+
+    def counted(path: str, *args: object, **kwargs: object) -> str:
+        reads.append(path)
+        return read_config_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(configfile, "read_config_text", counted)
+    assert main(["status", "--all", "--json"]) == 0
+    rows = {row["profile"]: row for row in json.loads(capsys.readouterr().out)["profiles"]}
+    assert rows["qa"]["shared_with"] == ["dev", "ops"]
+    assert reads == [str(ws.config)]
+
+
 @pytest.mark.parametrize("kind", ["id", "access"])
 def test_token_prints_a_valid_jwt(ws: Workspace, cognito: Cognito, kind: str) -> None:
     signed_in(ws, cognito)
