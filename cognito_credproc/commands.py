@@ -3,7 +3,6 @@ own module): login, logout, token, env, exec, clear."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -38,7 +37,7 @@ def cmd_login(ctx: Context) -> int:
             profile=profile.name,
         )
     terminal = Terminal.open()
-    no_browser = bool(getattr(ctx.args, "no_browser", False))
+    no_browser: bool = ctx.args.no_browser
     if profile.browser:
         from .signin.opener import browser_available
 
@@ -56,9 +55,7 @@ def cmd_login(ctx: Context) -> int:
             profile=profile.name,
             hint="run it in a terminal",
         )
-    elif terminal is None and not (
-        profile.password_command or ctx.environ.get("COGNITO_CREDPROC_PASSWORD")
-    ):
+    elif terminal is None and not (profile.password_command or ctx.environ.get(ENV_PASSWORD)):
         raise SignInRequired(
             "login needs a terminal to ask for the password on",
             profile=profile.name,
@@ -246,7 +243,7 @@ def cmd_exec(ctx: Context) -> int:
 
         return exec_with_server(ctx, command)
     creds = _credentials(ctx)
-    env = dict(os.environ)
+    env = dict(ctx.environ)
     # The child must use these keys, not re-enter a profile that runs this helper again;
     # and it has no business with the password.
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", ENV_PASSWORD):
