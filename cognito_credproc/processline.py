@@ -79,11 +79,53 @@ def _named_options(args: list[str]) -> dict[str, str]:
     return found
 
 
+# Interpreter options that take a value (``-W error``, ``-Wend``, ``-X dev``).
+PYTHON_OPTIONS_WITH_VALUE = "WX"
+PYTHON_LONG_OPTIONS_WITH_VALUE = ("--check-hash-based-pycs",)
+# -I (isolated) and -P (3.11+) keep the working directory off ``sys.path``.
+PYTHON_SAFE_PATH_OPTIONS = "IP"
+
+
+def _python_module(argv: list[str]) -> tuple[str | None, bool]:
+    """The module an interpreter's command line runs with ``-m``, as the interpreter
+    reads its options (``-mNAME``, ``-u -m NAME``, ``-Bm NAME``), and whether an option
+    keeps the working directory off ``sys.path``. The tool's own script has neither."""
+    isolated = False
+    if os.path.basename(argv[0]).lower().startswith(SCRIPT_NAME):
+        return None, isolated
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg in ("-", "--") or not arg.startswith("-"):
+            break  # a script, stdin or the end of the options: no module
+        if arg.startswith("--"):
+            if arg in PYTHON_LONG_OPTIONS_WITH_VALUE:
+                next(rest, None)
+            continue  # --version, --help and the like
+        for index, letter in enumerate(arg[1:], start=1):
+            value = arg[index + 1 :]
+            if letter in PYTHON_SAFE_PATH_OPTIONS:
+                isolated = True
+            elif letter == "c":
+                return None, isolated
+            elif letter == "m":
+                return value or next(rest, None), isolated
+            elif letter in PYTHON_OPTIONS_WITH_VALUE:
+                if not value:
+                    next(rest, None)
+                break
+    return None, isolated
+
+
+def _is_this_package(module: str | None) -> bool:
+    return module is not None and module.split(".", 1)[0] == "cognito_credproc"
+
+
 def _runs_this_tool(argv: list[str]) -> bool:
     if os.path.basename(argv[0]).lower().startswith(SCRIPT_NAME):
         return True
     # an interpreter: ``python -m cognito_credproc`` or the bootstrap ``python -c ...``
-    return any("cognito_credproc" in part for part in argv[1:3])
+    module, _ = _python_module(argv)
+    return _is_this_package(module) or any("cognito_credproc" in part for part in argv[1:3])
 
 
 def check_process_line(
@@ -116,7 +158,8 @@ def check_process_line(
         report.fail(f"{where} credential_process runs {argv[0]}, not cognito-credproc", fix)
         return None
     problems = 0
-    if argv[1:3] == ["-m", "cognito_credproc"]:
+    module, isolated = _python_module(argv)
+    if _is_this_package(module) and not isolated:
         problems += 1
         report.fail(
             f"{where} credential_process runs 'python -m cognito_credproc', which imports "

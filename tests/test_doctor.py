@@ -117,6 +117,32 @@ def test_doctor_refuses_python_dash_m(ws: Workspace, cognito: Cognito) -> None:
     assert "imports the tool from whatever directory" in done.stdout
 
 
+@pytest.mark.parametrize(
+    "options", ["-mcognito_credproc", "-u -m cognito_credproc", "-Bm cognito_credproc.__main__"]
+)
+def test_doctor_refuses_python_dash_m_in_any_spelling(
+    ws: Workspace, cognito: Cognito, options: str
+) -> None:
+    # The interpreter reads these as ``-m cognito_credproc`` too: the working directory
+    # still lands first on sys.path.
+    import sys
+
+    ready(ws, cognito, f"{sys.executable} {options} --profile dev")
+    done = ws.run("doctor", "--profile", "dev")
+    assert done.returncode == 1
+    assert "imports the tool from whatever directory" in done.stdout
+
+
+def test_doctor_accepts_python_dash_m_when_isolated(ws: Workspace, cognito: Cognito) -> None:
+    # -I leaves the working directory off sys.path (and is the only such flag on 3.10).
+    import sys
+
+    ready(ws, cognito, f"{sys.executable} -I -m cognito_credproc --profile dev")
+    done = ws.run("doctor", "--profile", "dev")
+    assert "imports the tool from whatever directory" not in done.stdout
+    assert "not cognito-credproc" not in done.stdout
+
+
 def test_configure_writes_the_absolute_path_quoted(
     monkeypatch: pytest.MonkeyPatch, ws: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
