@@ -411,6 +411,35 @@ def test_listener_ignores_stray_requests_and_takes_one_callback(redirect_uri: st
         assert fetch(f"http://127.0.0.1:{port}/callback?code=again&state=s")[0] == 409
 
 
+def raw_get(port: int, target: str, *hosts: str) -> bytes:
+    """What the listener answers to a request written by hand (two Host headers, or an
+    absolute-form target, which urllib never sends)."""
+    head = f"GET {target} HTTP/1.0\r\n" + "".join(f"Host: {h}\r\n" for h in hosts) + "\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head.encode())
+        return connection.recv(200)
+
+
+def test_a_callback_that_names_another_host_anywhere_is_refused(redirect_uri: str) -> None:
+    port = urllib.parse.urlsplit(redirect_uri).port
+    assert port is not None
+    ours = f"127.0.0.1:{port}"
+    with loopback.Listener(redirect_uri) as listener:
+        for target, hosts in (
+            ("http://evil.test/callback?code=1&state=s", (ours,)),
+            ("/callback?code=1&state=s", (ours, "evil.test")),
+        ):
+            assert raw_get(port, target, *hosts).startswith(b"HTTP/1.0 400 "), (target, hosts)
+        assert listener.wait(0.2) is None  # still waiting for the browser
+        browser = threading.Thread(
+            target=raw_get, args=(port, f"http://{ours}/callback?code=abc&state=s", ours)
+        )
+        browser.start()
+        assert listener.wait(10) == {"code": "abc", "state": "s"}
+        listener.finish(loopback.Page(True, "Signed in", "Close this tab."))
+        browser.join(10)
+
+
 def test_listener_binds_the_loopback_interface_only(redirect_uri: str) -> None:
     with loopback.Listener(redirect_uri) as listener:
         addresses = {server.server_address[0] for server in listener._servers}

@@ -2,10 +2,11 @@
 
 It listens on the loopback interface only (both 127.0.0.1 and ::1 for ``localhost``),
 at the exact port and path of ``redirect_uri``. Stray requests (a favicon, another
-path, a request that names another host, as DNS rebinding would) get a small error
-page and it keeps waiting; the first request on the path that carries ``code``,
-``error`` or ``state`` is the callback. The browser's page for it is written once the sign-in has
-finished, so it can say who signed in, or what went wrong.
+path, a request that names another host in its Host header or its target, as DNS
+rebinding would) get a small error page and it keeps waiting; the first request on the
+path that carries ``code``, ``error`` or ``state`` is the callback. The browser's page
+for it is written once the sign-in has finished, so it can say who signed in, or what
+went wrong.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:  # "GET http://[::1/ HTTP/1.0": not the browser's
             self._send(400, Page(False, "Bad request", "This is not a sign-in address."))
             return
-        if not listener.host_ok(self.headers.get("Host")):
+        if not self._for_us(split):
             self._send(400, Page(False, "Wrong address", "This address is not the sign-in's."))
             return
         if split.path != listener.path:
@@ -130,6 +131,17 @@ class _Handler(BaseHTTPRequestHandler):
         page = listener.page_for_browser()
         self._send(200 if page.ok else 400, page)
         listener.page_written.set()
+
+    def _for_us(self, split: urllib.parse.SplitResult) -> bool:
+        """Whether the request names a loopback host and our port: in its one Host
+        header, and in the target itself when that is in absolute form, whose authority
+        a server takes over Host (RFC 9112, 3.2.2)."""
+        listener = self.server.listener
+        if not listener.host_ok(self.headers.get("Host")):
+            return False
+        if len(self.headers.get_all("Host") or ()) != 1:
+            return False
+        return not split.netloc or listener.host_ok(split.netloc)
 
     def do_POST(self) -> None:
         self._send(405, Page(False, "Not allowed", "Only the browser's redirect is expected."))
