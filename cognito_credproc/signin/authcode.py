@@ -88,11 +88,12 @@ class CodeGrant:
         self.register_secret = register_secret
         self.client = TokenClient(settings.client_id, settings.client_secret)
 
-    def _error(self, kind: type[CredprocError], message: str, hint: str | None) -> CredprocError:
+    def error(self, kind: type[CredprocError], message: str, hint: str | None) -> CredprocError:
+        """An error of ``kind`` that names the profile."""
         return kind(message, profile=self.settings.profile, hint=hint)
 
     def unreachable(self, exc: Unreachable) -> CredprocError:
-        return self._error(ServiceError, str(exc), messages.check_where(self.settings))
+        return self.error(ServiceError, str(exc), messages.check_where(self.settings))
 
     def start(self) -> Attempt:
         s = self.settings
@@ -131,7 +132,7 @@ class CodeGrant:
     def finish(self, params: dict[str, str], attempt: Attempt) -> Tokens:
         """The callback's parameters to tokens: state first, then error, then the code."""
         if not same_secret(params.get("state", ""), attempt.state):
-            raise self._error(
+            raise self.error(
                 AuthFailed, messages.STATE_MISMATCH, messages.run_login(self.settings.profile)
             )
         if "error" in params:
@@ -140,7 +141,7 @@ class CodeGrant:
             )
         code = params.get("code", "")
         if not code:
-            raise self._error(
+            raise self.error(
                 AuthFailed,
                 "the browser came back without a code",
                 messages.run_login(self.settings.profile),
@@ -165,13 +166,13 @@ class CodeGrant:
             if secret:
                 self.register_secret(secret)
         if answer.id_token is None:
-            raise self._error(
+            raise self.error(
                 ServiceError, f"{self.settings.where} sent no ID token", messages.OPENID_SCOPE
             )
         claims = jwt_claims(answer.id_token)
         problem = messages.id_token_problem(self.settings, claims, self.endpoints(), nonce)
         if problem:
-            raise self._error(AuthFailed, problem, messages.run_login(self.settings.profile))
+            raise self.error(AuthFailed, problem, messages.run_login(self.settings.profile))
         # An opaque access token expires after expires_in; unsaid, with the ID token.
         expires_in = answer.expires_in
         changes: dict[str, Any] = {

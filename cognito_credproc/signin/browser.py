@@ -128,15 +128,12 @@ class BrowserSignIn:
                 try:
                     self._endpoints = discover(issuer)
                 except Unreachable as exc:
-                    raise self._error(ServiceError, str(exc), messages.CHECK_ISSUER) from None
+                    raise self.grant.error(ServiceError, str(exc), messages.CHECK_ISSUER) from None
                 except DiscoveryError as exc:
-                    raise self._error(
+                    raise self.grant.error(
                         ServiceError, f"OpenID Connect discovery: {exc}", messages.CHECK_ISSUER
                     ) from None
         return self._endpoints
-
-    def _error(self, kind: type[CredprocError], message: str, hint: str | None) -> CredprocError:
-        return kind(message, profile=self.settings.profile, hint=hint)
 
     # -- signing in ----------------------------------------------------------------------
 
@@ -148,7 +145,7 @@ class BrowserSignIn:
         if self.no_browser or (for_person and not has_browser):
             return self._paste_back()
         if not has_browser:
-            raise self._error(
+            raise self.grant.error(
                 SignInRequired,
                 messages.no_browser(self.interaction.interactive),
                 messages.run_login(self.settings.profile),
@@ -162,7 +159,9 @@ class BrowserSignIn:
             listener = Listener(self.settings.redirect_uri)
             listener.start()
         except ListenError as exc:
-            raise self._error(CredprocError, str(exc), messages.port_hint(self.settings)) from None
+            raise self.grant.error(
+                CredprocError, str(exc), messages.port_hint(self.settings)
+            ) from None
         try:
             self.grant.check_authorize(attempt.url)
             self.interaction.say(messages.opening(self.settings.profile, attempt.url))
@@ -182,7 +181,9 @@ class BrowserSignIn:
                     if launch.failed
                     else f"no sign-in came back from the browser within {wait:.0f} s"
                 )
-                raise self._error(SignInRequired, why, messages.run_login(self.settings.profile))
+                raise self.grant.error(
+                    SignInRequired, why, messages.run_login(self.settings.profile)
+                )
             try:
                 tokens = self.grant.finish(params, attempt)
             except CredprocError as exc:
@@ -196,7 +197,7 @@ class BrowserSignIn:
 
     def _paste_back(self) -> Tokens:
         if not self.interaction.interactive:
-            raise self._error(
+            raise self.grant.error(
                 SignInRequired,
                 "signing in without a browser needs a terminal to paste the address into",
                 "run it in a terminal",
@@ -208,7 +209,7 @@ class BrowserSignIn:
         self.grant.register_secret(answer)
         params = messages.parse_pasted(answer, self.settings.redirect_uri)
         if params is None:
-            raise self._error(
+            raise self.grant.error(
                 AuthFailed,
                 "that is not the address the browser was sent to "
                 f"(it starts with {self.settings.redirect_uri}?)",
@@ -263,7 +264,7 @@ class BrowserSignIn:
         assert tokens.refresh_token is not None
         endpoint = self.endpoints().revoke
         if endpoint is None:
-            raise self._error(
+            raise self.grant.error(
                 ServiceError, f"{self.settings.where} has no revocation endpoint", None
             )
         try:
@@ -276,7 +277,7 @@ class BrowserSignIn:
     def global_sign_out(self, tokens: Tokens) -> None:
         """GlobalSignOut; a ConfigError, before anything is undone, where it cannot work."""
         if self._global_sign_out is None:
-            raise self._error(
+            raise self.grant.error(
                 ConfigError,
                 f"signing out everywhere needs a user pool; this profile signs in at "
                 f"{self.settings.where}",
@@ -284,7 +285,7 @@ class BrowserSignIn:
             )
         granted = messages.granted_scopes(tokens.access_token, self.settings.scopes)
         if messages.ADMIN_SCOPE not in granted:
-            raise self._error(
+            raise self.grant.error(
                 ConfigError,
                 f"signing out every device takes an access token with the scope "
                 f"{messages.ADMIN_SCOPE}, and this sign-in's has '{' '.join(granted)}'",
