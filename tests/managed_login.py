@@ -34,12 +34,11 @@ from typing import Any
 from .oauth_common import (
     CHALLENGE_RE,
     AuthorizationServer,
-    BadRequest,
     Clock,
     Request,
     Response,
+    authenticate_client,
     back_to_client,
-    basic_credentials,
     hidden_inputs,
     html_page,
     json_response,
@@ -259,25 +258,14 @@ class ManagedLogin(AuthorizationServer):
     # the token endpoint ----------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> tuple[Any, Response | None]:
-        """The client, authenticated as Cognito does: a secret only by HTTP Basic."""
-        try:
-            basic = basic_credentials(request)
-        except BadRequest:
-            return None, oauth_error("invalid_client")
-        form_id = request.form.get("client_id")
-        if "client_secret" in request.form:
-            return None, oauth_error("invalid_client", description="send the secret as Basic")
-        if basic is not None and form_id is not None and form_id != basic[0]:
-            return None, oauth_error("invalid_client")
-        client = self._client(basic[0] if basic else form_id)
-        if client is None:
-            return None, oauth_error("invalid_client")
-        if client.generate_secret:
-            if basic is None or not secrets.compare_digest(basic[1], client.secret):
-                return None, oauth_error("invalid_client")
-        elif basic is not None and basic[1]:
-            return None, oauth_error("invalid_client")
-        return client, None
+        """The client, authenticated as Cognito does: a secret only by HTTP Basic; its
+        invalid_client says no more."""
+        return authenticate_client(
+            request,
+            self._client,
+            lambda client: client.secret if client.generate_secret else None,
+            described=False,
+        )
 
     def token(self, request: Request) -> Response:
         grant_type = request.form.get("grant_type", "")

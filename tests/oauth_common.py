@@ -25,9 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
 
 VERIFIER_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA256(verifier))
+
+ClientT = TypeVar("ClientT")
 
 
 class Clock:
@@ -178,6 +181,43 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     if not sep:
         raise BadRequest("malformed Basic credentials")
     return urllib.parse.unquote_plus(user), urllib.parse.unquote_plus(password)
+
+
+def authenticate_client(
+    request: Request,
+    find: Callable[[str], ClientT | None],
+    secret_of: Callable[[ClientT], str | None],
+    *,
+    status: int = 400,
+    described: bool = True,
+) -> tuple[ClientT | None, Response | None]:
+    """The client of a token or revocation request, as both servers authenticate it: a
+    secret only by HTTP Basic (never in the form), a form client_id sent as well must be
+    Basic's, a client with a secret must send it and one without must not. Else the
+    invalid_client answer, with ``status``, described unless ``described`` is False."""
+
+    def refused(description: str | None = None) -> tuple[None, Response]:
+        return None, oauth_error("invalid_client", status, description if described else None)
+
+    try:
+        basic = basic_credentials(request)
+    except BadRequest:
+        return refused()
+    form_id = request.form.get("client_id")
+    if "client_secret" in request.form:
+        return refused("send the secret by HTTP Basic (client_secret_basic)")
+    if basic is not None and form_id is not None and form_id != basic[0]:
+        return refused()
+    client = find((basic[0] if basic else form_id) or "")
+    if client is None:
+        return refused("Client authentication failed.")
+    secret = secret_of(client)
+    if secret is not None:
+        if basic is None or not secrets.compare_digest(basic[1], secret):
+            return refused("Client authentication failed.")
+    elif basic is not None and basic[1]:
+        return refused("The client has no secret.")
+    return client, None
 
 
 @dataclass

@@ -28,12 +28,11 @@ from joserfc.jwk import KeySet, RSAKey
 from .oauth_common import (
     CHALLENGE_RE,
     AuthorizationServer,
-    BadRequest,
     Clock,
     Request,
     Response,
+    authenticate_client,
     back_to_client,
-    basic_credentials,
     html_page,
     json_response,
     login_form,
@@ -211,24 +210,9 @@ class OidcProvider(AuthorizationServer):
     # tokens ----------------------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> tuple[OidcClient | None, Response | None]:
-        try:
-            basic = basic_credentials(request)
-        except BadRequest:
-            return None, oauth_error("invalid_client", 401)
-        form_id = request.form.get("client_id")
-        if "client_secret" in request.form:
-            return None, oauth_error("invalid_client", 401, "use client_secret_basic")
-        if basic is not None and form_id is not None and form_id != basic[0]:
-            return None, oauth_error("invalid_client", 401)
-        client = self.clients.get((basic[0] if basic else form_id) or "")
-        if client is None:
-            return None, oauth_error("invalid_client", 401, "Client authentication failed.")
-        if client.secret is not None:
-            if basic is None or not secrets.compare_digest(basic[1], client.secret):
-                return None, oauth_error("invalid_client", 401, "Client authentication failed.")
-        elif basic is not None and basic[1]:
-            return None, oauth_error("invalid_client", 401, "The client has no secret.")
-        return client, None
+        return authenticate_client(
+            request, self.clients.get, lambda client: client.secret, status=401
+        )
 
     def token(self, request: Request) -> Response:
         grant_type = request.form.get("grant_type", "")
