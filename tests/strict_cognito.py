@@ -22,7 +22,11 @@ that runs ThreadedMotoServer) do instead:
   the scope aws.cognito.signin.user.admin (managed login grants it only when asked).
 - STS: moto takes any WebIdentityToken; here only an unexpired OpenID token signed by
   this identity pool.
-- TOTP: moto accepts the current 30-second step only; here the step before it too.
+- TOTP: moto checks codes only when an environment variable says so, against one fixed
+  secret for every user (which changed between moto releases); here, as Cognito, every
+  AssociateSoftwareToken hands out a random secret of that user's, every code is checked
+  against the user's own secret, and a code of the step before the current one is
+  accepted too.
 - SMS_MFA: moto accepts any code; here each challenge texts a code of its own
   (``BEHAVIOUR.last_sms_code()``) and only that code answers it.
 - MFA_SETUP: moto takes the challenge's own session without any VerifySoftwareToken;
@@ -97,6 +101,8 @@ class Behaviour:
         self.sms_codes: dict[str, str] = {}
         # sessions VerifySoftwareToken handed out: the only ones that answer MFA_SETUP
         self.verified_sessions: set[str] = set()
+        # (user pool id, username) -> the authenticator secret AssociateSoftwareToken gave
+        self.totp_secrets: dict[tuple[str, str], str] = {}
 
     def last_sms_code(self) -> str:
         """The code most recently texted for SMS MFA (and not yet used)."""
@@ -133,6 +139,7 @@ class Behaviour:
             self.crash_revoke = False
             self.sms_codes.clear()
             self.verified_sessions.clear()
+            self.totp_secrets.clear()
 
 
 BEHAVIOUR = Behaviour()
@@ -341,13 +348,18 @@ def respond_to_auth_challenge(
         answers["PASSWORD_CLAIM_SECRET_BLOCK"] = moto_session
     if challenge_name == "SMS_MFA":
         _check_sms_code(session, answers)
+    if challenge_name == "SOFTWARE_TOKEN_MFA" and session in self.sessions:
+        _totp_user.current = (pool.id, self.sessions[session][0])
     if challenge_name == "MFA_SETUP":
         with BEHAVIOUR.lock:
             verified = session in BEHAVIOUR.verified_sessions
             BEHAVIOUR.verified_sessions.discard(session)
         if not verified:  # the authenticator was never verified in this sign-in
             raise _not_authorized("Invalid session for the user.")
-    result = _original_respond(self, session, client_id, challenge_name, answers)
+    try:
+        result = _original_respond(self, session, client_id, challenge_name, answers)
+    finally:
+        _totp_user.current = None
     user = resolve_user(pool, answers.get("USERNAME", ""))
     if user is not None:
         result = _devices_after_sign_in(pool, user.username, answers.get("DEVICE_KEY"), result)
@@ -591,7 +603,42 @@ def _claims(token: str) -> dict[str, Any]:
     return claims
 
 
+# -- authenticator apps (TOTP) --
+# Cognito gives every AssociateSoftwareToken a new random secret of that user's
+# ("AssociateSoftwareToken", Amazon Cognito API Reference: "a unique generated shared secret
+# key code"), and checks every code against it. moto uses one fixed secret for all users.
+# moto's own code paths call cognito_totp() and verify_totp() without saying whose code it
+# is, so the wrappers below name the user for the thread (``_totp_user``) first.
+
+_totp_user = threading.local()
+_MOTO_ASSOCIATE_SOFTWARE_TOKEN = CognitoIdpBackend.associate_software_token
 _MOTO_VERIFY_SOFTWARE_TOKEN = CognitoIdpBackend.verify_software_token
+
+
+def _user_of(self: CognitoIdpBackend, access_token: str, session: str) -> tuple[str, str]:
+    """(user pool id, username) of a sign-in session or of an access token moto issued."""
+    if session:
+        if session not in self.sessions:
+            raise JsonRESTError("NotAuthorizedException", "Invalid session for the user.")
+        username, pool = self.sessions[session]
+        return pool.id, username
+    for pool in self.user_pools.values():
+        if access_token in pool.access_tokens:
+            return pool.id, pool.access_tokens[access_token][1]
+    raise JsonRESTError("NotAuthorizedException", "Invalid Access Token")
+
+
+def associate_software_token(
+    self: CognitoIdpBackend, access_token: str, session: str
+) -> dict[str, str]:
+    result: dict[str, str] = _MOTO_ASSOCIATE_SOFTWARE_TOKEN(self, access_token, session)
+    user = _user_of(self, access_token, session)
+    # 32 random bytes in base32 without padding: 52 characters, as Cognito's secrets are
+    secret = base64.b32encode(secrets.token_bytes(32)).decode().rstrip("=")
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.totp_secrets[user] = secret
+    BEHAVIOUR.record(secret)
+    return {**result, "SecretCode": secret}
 
 
 def verify_software_token(
@@ -601,13 +648,28 @@ def verify_software_token(
     user_code: str,
     friendly_device_name: str,
 ) -> dict[str, str]:
-    result: dict[str, str] = _MOTO_VERIFY_SOFTWARE_TOKEN(
-        self, access_token, session, user_code, friendly_device_name
-    )
+    _totp_user.current = _user_of(self, access_token, session)
+    try:
+        result: dict[str, str] = _MOTO_VERIFY_SOFTWARE_TOKEN(
+            self, access_token, session, user_code, friendly_device_name
+        )
+    finally:
+        _totp_user.current = None
     if session:  # during a sign-in: its session answers MFA_SETUP
         with BEHAVIOUR.lock:
             BEHAVIOUR.verified_sessions.add(result["Session"])
     return result
+
+
+def cognito_totp(key: str) -> Any:
+    """The TOTP of the user the current call is about (moto passes its fixed secret)."""
+    from moto.cognitoidp.utils import cognito_totp as moto_cognito_totp
+
+    user = getattr(_totp_user, "current", None)
+    with BEHAVIOUR.lock:
+        secret = BEHAVIOUR.totp_secrets.get(user) if user else None
+    # A user who never associated an authenticator has no secret: nothing matches it.
+    return moto_cognito_totp(secret or base64.b32encode(secrets.token_bytes(32)).decode())
 
 
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
@@ -906,6 +968,10 @@ def install() -> None:
     import moto.cognitoidp.models
 
     moto.cognitoidp.models.verify_totp = verify_totp  # type: ignore[attr-defined]
+    moto.cognitoidp.models.cognito_totp = cognito_totp  # type: ignore[attr-defined]
+    # Cognito always checks authenticator codes; moto only when a variable says so.
+    moto.cognitoidp.models.get_cognito_idp_user_pool_enable_totp = lambda: True  # type: ignore[attr-defined]
+    CognitoIdpBackend.associate_software_token = associate_software_token  # type: ignore[method-assign]
     CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign]
     CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge  # type: ignore[method-assign]
     CognitoIdpBackend.global_sign_out = global_sign_out  # type: ignore[method-assign]

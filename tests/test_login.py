@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -15,10 +16,6 @@ from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
-
-# moto checks every TOTP code against this one secret when the variable below is set.
-MOTO_TOTP_SECRET = "asdfasdfasdf"
-
 
 TOTP_SOURCE = """
 import base64, hashlib, hmac, struct, time
@@ -33,32 +30,28 @@ _namespace: dict[str, object] = {}
 exec(TOTP_SOURCE, _namespace)  # noqa: S102 - our own constant, shared with a helper script
 
 
-def totp_now(at: float | None = None) -> str:
-    """RFC 6238 (SHA-1, 30 s, 6 digits) as moto checks it. The strict Cognito also takes
+def totp_now(secret: str, at: float | None = None) -> str:
+    """RFC 6238 (SHA-1, 30 s, 6 digits) for the secret Cognito handed out (the SecretCode of
+    AssociateSoftwareToken, as an authenticator app takes it). The strict Cognito also takes
     the code of the step before, so a code made just before a step ends still works."""
-    code = _namespace["totp"](MOTO_TOTP_SECRET, at)  # type: ignore[operator]
+    code = _namespace["totp"](secret, at)  # type: ignore[operator]
     return str(code)
 
 
-def wrong_code() -> str:
+def wrong_code(secret: str) -> str:
     """A code that no step near now has."""
     now = time.time()
-    near = {totp_now(now + offset) for offset in (-60, -30, 0, 30, 60)}
+    near = {totp_now(secret, now + offset) for offset in (-60, -30, 0, 30, 60)}
     return next(
         c for c in ("000000", "111111", "222222", "333333", "444444", "555555") if c not in near
     )
 
 
-def wrong_then_right_totp(run: PtyRun) -> None:
+def wrong_then_right_totp(run: PtyRun, secret: str) -> None:
     """At alice's authenticator prompt: a wrong code, refused, then the right one."""
-    run.answer("Authenticator app code for alice: ", wrong_code())
+    run.answer("Authenticator app code for alice: ", wrong_code(secret))
     run.expect("not accepted")
-    run.answer("Authenticator app code for alice: ", totp_now())
-
-
-@pytest.fixture
-def totp_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+    run.answer("Authenticator app code for alice: ", totp_now(secret))
 
 
 class DebugLog:
@@ -95,7 +88,8 @@ def pty(ws: Workspace, *args: str, env: dict[str, str] | None = None) -> PtyRun:
 
 def enable_totp_for(
     cognito: Cognito, username: str, password: str, *, pool_mfa: str = "OPTIONAL"
-) -> None:
+) -> str:
+    """Turn on an authenticator app for the user, as the user would; the secret it holds."""
     idp = cognito.idp
     idp.set_user_pool_mfa_config(
         UserPoolId=cognito.user_pool_id,
@@ -108,13 +102,14 @@ def enable_totp_for(
         AuthFlow="ADMIN_NO_SRP_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )["AuthenticationResult"]
-    idp.associate_software_token(AccessToken=tokens["AccessToken"])
-    idp.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=totp_now())
+    secret = str(idp.associate_software_token(AccessToken=tokens["AccessToken"])["SecretCode"])
+    idp.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=totp_now(secret))
     idp.admin_set_user_mfa_preference(
         UserPoolId=cognito.user_pool_id,
         Username=username,
         SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
     )
+    return secret
 
 
 def test_login_prompts_on_the_terminal_then_runs_silently(ws: Workspace, cognito: Cognito) -> None:
@@ -204,26 +199,22 @@ def test_new_password_without_terminal_says_login(ws: Workspace, cognito: Cognit
     assert "New password" in done.stderr
 
 
-def test_totp_mfa_with_a_wrong_code_first(
-    ws: Workspace, cognito: Cognito, totp_checked: None
-) -> None:
-    enable_totp_for(cognito, "alice", cognito.password)
+def test_totp_mfa_with_a_wrong_code_first(ws: Workspace, cognito: Cognito) -> None:
+    secret = enable_totp_for(cognito, "alice", cognito.password)
     ws.write_config(cognito.profile_section("dev"))
     run = pty(ws, "login", "--profile", "dev")
     run.answer("Password for alice", cognito.password)
-    wrong_then_right_totp(run)
+    wrong_then_right_totp(run, secret)
     run.expect("Signed in as alice")
     code, _out, err = run.finish()
     assert code == 0, err
     assert cognito.calls["RespondToAuthChallenge:SOFTWARE_TOKEN_MFA"] == 2
 
 
-def test_totp_command_answers_without_a_prompt(
-    ws: Workspace, cognito: Cognito, totp_checked: None
-) -> None:
-    enable_totp_for(cognito, "alice", cognito.password)
+def test_totp_command_answers_without_a_prompt(ws: Workspace, cognito: Cognito) -> None:
+    secret = enable_totp_for(cognito, "alice", cognito.password)
     script = ws.root / "code.py"
-    script.write_text(TOTP_SOURCE + f"print(totp({MOTO_TOTP_SECRET!r}))\n")
+    script.write_text(TOTP_SOURCE + f"print(totp({secret!r}))\n")
     import sys
 
     ws.write_config(cognito.profile_section("dev", totp_command=f"{sys.executable} {script}"))
@@ -233,7 +224,7 @@ def test_totp_command_answers_without_a_prompt(
 
 
 def test_mfa_without_terminal_fails_at_once_with_login_hint(
-    ws: Workspace, cognito: Cognito, totp_checked: None
+    ws: Workspace, cognito: Cognito
 ) -> None:
     enable_totp_for(cognito, "alice", cognito.password)
     ws.write_config(cognito.profile_section("dev"))
@@ -244,9 +235,7 @@ def test_mfa_without_terminal_fails_at_once_with_login_hint(
     assert "run: cognito-credproc login --profile dev" in done.stderr
 
 
-def test_mfa_setup_shows_the_secret_and_uri(
-    ws: Workspace, cognito: Cognito, totp_checked: None
-) -> None:
+def test_mfa_setup_shows_the_secret_and_uri(ws: Workspace, cognito: Cognito) -> None:
     cognito.idp.set_user_pool_mfa_config(
         UserPoolId=cognito.user_pool_id,
         MfaConfiguration="ON",
@@ -256,8 +245,11 @@ def test_mfa_setup_shows_the_secret_and_uri(
     run = pty(ws, "login", "--profile", "dev")
     run.answer("Password for alice", cognito.password)
     run.expect("otpauth://totp/")
-    assert "Secret key: asdfasdfasdf" in run.screen
-    run.answer("Code shown by the app: ", totp_now())
+    # what a person types into the app: the secret the terminal shows (from the service)
+    shown = re.search(r"Secret key: ([A-Z2-7]+)", run.screen)
+    assert shown is not None, run.screen
+    assert f"secret={shown[1]}" in run.screen  # the otpauth URI carries the same secret
+    run.answer("Code shown by the app: ", totp_now(shown[1]))
     run.expect("Signed in as alice")
     code, _out, err = run.finish()
     assert code == 0, err
@@ -359,10 +351,10 @@ def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -
 
 
 def test_a_one_time_code_is_asked_once_when_many_start_together(
-    ws: Workspace, cognito: Cognito, totp_checked: None
+    ws: Workspace, cognito: Cognito
 ) -> None:
 
-    enable_totp_for(cognito, "alice", cognito.password)
+    secret = enable_totp_for(cognito, "alice", cognito.password)
     ws.write_config(cognito.profile_section("dev"))
     env = {"COGNITO_CREDPROC_PASSWORD": cognito.password}
     asking = pty(ws, "--profile", "dev", env=env)
@@ -372,7 +364,7 @@ def test_a_one_time_code_is_asked_once_when_many_start_together(
     log = DebugLog(waiting)
     log.wait_for("another process holds the lock")
     assert waiting.poll() is None  # blocked by the terminal's run
-    asking.answer("Authenticator app code for alice: ", totp_now())
+    asking.answer("Authenticator app code for alice: ", totp_now(secret))
     code, out, err = asking.finish()
     assert code == 0, err
     # Not communicate(): it would read stderr too, racing the log's reader for the last

@@ -495,11 +495,10 @@ def test_sms_mfa_takes_only_the_code_texted_for_the_challenge(cognito: Cognito) 
 
 
 def test_mfa_setup_is_answered_only_with_the_session_of_a_verified_authenticator(
-    cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+    cognito: Cognito,
 ) -> None:
     from .test_login import totp_now
 
-    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
     cognito.idp.set_user_pool_mfa_config(
         UserPoolId=cognito.user_pool_id,
         MfaConfiguration="ON",
@@ -538,8 +537,11 @@ def test_mfa_setup_is_answered_only_with_the_session_of_a_verified_authenticator
     # no authenticator verified yet: moto would sign in here
     code, _ = error_of(answer, session=setup["Session"])
     assert code == "NotAuthorizedException"
-    session = cognito.idp.associate_software_token(Session=setup["Session"])["Session"]
-    verified = cognito.idp.verify_software_token(Session=session, UserCode=totp_now())
+    associated = cognito.idp.associate_software_token(Session=setup["Session"])
+    session = associated["Session"]
+    verified = cognito.idp.verify_software_token(
+        Session=session, UserCode=totp_now(associated["SecretCode"])
+    )
     code, _ = error_of(answer, session=session)  # the session before the verification
     assert code == "NotAuthorizedException"
     assert answer(verified["Session"])["AuthenticationResult"]["IdToken"] in known_secrets()

@@ -495,14 +495,11 @@ def test_sms_mfa_after_the_password_itself(ws: Workspace, ua: Cognito) -> None:
 
 
 @pytest.mark.parametrize("preferred", ["PASSWORD", "PASSWORD_SRP"])
-def test_authenticator_code_after_the_password(
-    ws: Workspace, ua: Cognito, monkeypatch: pytest.MonkeyPatch, preferred: str
-) -> None:
-    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")  # codes checked
-    enable_totp_for(ua, ua.username, ua.password)
+def test_authenticator_code_after_the_password(ws: Workspace, ua: Cognito, preferred: str) -> None:
+    secret = enable_totp_for(ua, ua.username, ua.password)
     configure(ws, ua, preferred_challenge=preferred)
     run = pty(ws, "login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": ua.password})
-    wrong_then_right_totp(run)
+    wrong_then_right_totp(run, secret)
     run.expect("Signed in")
     code, _out, err = run.finish()
     assert code == 0, err
