@@ -169,6 +169,21 @@ class Cognito:
         return dict(created)
 
 
+def grant_role(
+    cognito: Cognito, arn: str, *, max_session_seconds: int = 3600, username: str | None = None
+) -> str:
+    """The IAM role ``arn`` (sessions up to ``max_session_seconds``), and a user-pool group
+    with it holding the user: their ID tokens then list it in cognito:roles, which is what
+    lets them choose it (role_arn) in the identity pool."""
+    strict_cognito.create_role(arn, max_session_seconds=max_session_seconds)
+    group = "role-" + arn.rsplit("/", 1)[-1]
+    cognito.idp.create_group(UserPoolId=cognito.user_pool_id, GroupName=group, RoleArn=arn)
+    cognito.idp.admin_add_user_to_group(
+        UserPoolId=cognito.user_pool_id, Username=username or cognito.username, GroupName=group
+    )
+    return arn
+
+
 def create_identity_pool(
     identity: Any,
     name: str,
@@ -200,13 +215,15 @@ def provision(
     alias_attributes: list[str] | None = None,
     email: str | None = None,
     rotation: bool = False,
+    grace_seconds: int = 0,
 ) -> Cognito:
     """A fresh pool, app client (all three flows), user and identity pool.
 
     ``email_as_username``: people sign in with their email and the pool's username is
     the sub. ``alias_attributes`` (e.g. ["email"]) with ``email``: the user keeps a
     username and may also sign in with the verified address. ``rotation``: the client
-    rotates refresh tokens (GetTokensFromRefreshToken only)."""
+    rotates refresh tokens (GetTokensFromRefreshToken only), a rotated-out token working for
+    ``grace_seconds`` more (RetryGracePeriodSeconds)."""
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310
     BEHAVIOUR.reset()
     idp = aws_client("cognito-idp", endpoint)
@@ -218,6 +235,12 @@ def provision(
     if alias_attributes:
         pool_args["AliasAttributes"] = alias_attributes
     pool_id = idp.create_user_pool(**pool_args)["UserPool"]["Id"]
+    client_args: dict[str, Any] = {}
+    if rotation:
+        client_args["RefreshTokenRotation"] = {
+            "Feature": "ENABLED",
+            "RetryGracePeriodSeconds": grace_seconds,
+        }
     client = idp.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName="cli",
@@ -227,14 +250,13 @@ def provision(
             "ALLOW_USER_PASSWORD_AUTH",
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
+        **client_args,
     )["UserPoolClient"]
     identity_pool_id = create_identity_pool(
         identity, "people_ids", pool_id, client["ClientId"], allow_unauthenticated
     )
     if allow_unauthenticated:
         BEHAVIOUR.unauth_pools.add(identity_pool_id)
-    if rotation:
-        BEHAVIOUR.rotating_clients.add(client["ClientId"])
     BEHAVIOUR.record(client.get("ClientSecret"))
     cognito = Cognito(
         endpoint=endpoint,

@@ -44,6 +44,7 @@ import hmac
 import itertools
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -53,7 +54,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from moto.cognitoidentity.responses import CognitoIdentityResponse
-from moto.cognitoidp.models import CognitoIdpBackend
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.sts.exceptions import STSClientError
@@ -103,6 +104,47 @@ class Behaviour:
         self.verified_sessions: set[str] = set()
         # (user pool id, username) -> the authenticator secret AssociateSoftwareToken gave
         self.totp_secrets: dict[tuple[str, str], str] = {}
+        self._init_service_rules()
+
+    # -- the service's clock and the rules that read it (lifetimes, sessions, rotation) --
+
+    def _init_service_rules(self) -> None:
+        # The service's clock is the real one moved by ``advance``: what a test does
+        # instead of sleeping. Every lifetime below is judged by ``now()``.
+        self.clock_offset = 0.0
+        # refresh token -> when it expires (fixed when it is handed out)
+        self.refresh_expiry: dict[str, float] = {}
+        # sign-in session -> (handed out at, how long it lasts in seconds)
+        self.session_started: dict[str, tuple[float, float]] = {}
+        # rotated-out refresh token -> when its retry grace period ends
+        self.rotated_out: dict[str, float] = {}
+        # app client id -> its secrets [(ClientSecretId, value, created at)], once a test
+        # has rotated them (AddUserPoolClientSecret); else moto's one secret
+        self.client_secrets: dict[str, list[tuple[str, str, float]]] = {}
+        # GetTokensFromRefreshToken answers to lose after they took effect (an HTTP 500
+        # page instead): what a dropped connection does to a client that retries
+        self.lose_refresh_answers = 0
+        # (user pool id, username) -> (email MFA on, preferred)
+        self.email_mfa: dict[tuple[str, str], tuple[bool, bool]] = {}
+        # SELECT_MFA_TYPE session -> the choices offered; EMAIL_OTP (MFA) session -> code
+        self.mfa_choices: dict[str, list[str]] = {}
+        self.email_codes: dict[str, str] = {}
+
+    def now(self) -> float:
+        """The service's time."""
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the service's clock on, as if ``seconds`` had passed."""
+        with self.lock:
+            self.clock_offset += seconds
+
+    def last_email_code(self) -> str:
+        """The code most recently emailed for email MFA (EMAIL_OTP after a password)."""
+        with self.lock:
+            codes = list(self.email_codes.values())
+        assert codes, "no email MFA code was sent"
+        return codes[-1]
 
     def last_sms_code(self) -> str:
         """The code most recently texted for SMS MFA (and not yet used)."""
@@ -140,16 +182,26 @@ class Behaviour:
             self.sms_codes.clear()
             self.verified_sessions.clear()
             self.totp_secrets.clear()
+            self._init_service_rules()
 
 
 BEHAVIOUR = Behaviour()
 
 
-def _record_tokens(result: dict[str, Any]) -> dict[str, Any]:
-    """Every answer of the user pool passes here: its tokens are recorded, and an SMS_MFA
-    challenge texts its code (moto sends none and would take any)."""
+def _record_tokens(result: dict[str, Any], client: Any | None = None) -> dict[str, Any]:
+    """Every answer of the user pool passes here: its tokens are recorded, its session
+    starts to age (``client``'s AuthSessionValidity), its challenge parameters are strings
+    (ChallengeParametersType is a map of strings: moto sends MFAS_CAN_SETUP as a list), and
+    an SMS_MFA challenge texts its code (moto sends none and would take any)."""
     auth = result.get("AuthenticationResult") or {}
     BEHAVIOUR.record(*(auth.get(name) for name in ("IdToken", "AccessToken", "RefreshToken")))
+    params = result.get("ChallengeParameters")
+    if isinstance(params, dict):
+        for name, value in list(params.items()):
+            if isinstance(value, list):
+                params[name] = json.dumps(value, separators=(",", ":"))
+    if result.get("Session"):
+        start_session(result["Session"], session_seconds(client))
     if result.get("ChallengeName") == "SMS_MFA":
         with BEHAVIOUR.lock:
             BEHAVIOUR.sms_codes[result["Session"]] = f"{secrets.randbelow(10**6):06d}"
@@ -185,22 +237,50 @@ def _find_client(backend: CognitoIdpBackend, client_id: str) -> tuple[Any, Any]:
     raise JsonRESTError("ResourceNotFoundException", f"client {client_id} not found")
 
 
-def check_secret_hash(client: Any, username: str, given: str | None) -> None:
-    """SECRET_HASH as Cognito checks it, for an app client with a secret."""
+# What Cognito says when a client with a secret gets none. The API reference gives no
+# wording; these are the service's own, as clients have reported them: InitiateAuth
+# (AWS CLI output) says "configured for secret but secret was not received", and
+# RespondToAuthChallenge (an Amplify Android report) "configured with secret but
+# SECRET_HASH was not received". A wrong one: "Unable to verify secret hash for client"
+# (Amazon Cognito knowledge center, "Unable to verify secret hash for client").
+NO_SECRET_INITIATE = "Client {} is configured for secret but secret was not received"
+NO_SECRET_RESPOND = "Client {} is configured with secret but SECRET_HASH was not received"
+WRONG_SECRET = "Unable to verify secret hash for client {}"
+
+
+def client_secrets(client: Any) -> list[str]:
+    """The app client's active secrets: two while one is being rotated out
+    (AddUserPoolClientSecret: "Supports up to 2 active secrets per app client")."""
+    if not client.generate_secret:
+        return []
+    with BEHAVIOUR.lock:
+        rotated = BEHAVIOUR.client_secrets.get(client.id)
+    return [value for _id, value, _at in rotated] if rotated else [client.secret]
+
+
+def check_secret_hash(
+    client: Any, username: str, given: str | None, missing: str = NO_SECRET_INITIATE
+) -> None:
+    """SECRET_HASH as Cognito checks it, for an app client with a secret: made with any
+    of its active secrets."""
     if not client.generate_secret:
         return
     if not given:
-        raise _not_authorized(
-            f"Client {client.id} is configured with secret but SECRET_HASH was not received"
-        )
-    if not hmac.compare_digest(given, _secret_hash(client.secret, username, client.id)):
-        raise _not_authorized(f"Unable to verify secret hash for client {client.id}")
+        raise _not_authorized(missing.format(client.id))
+    expected = [_secret_hash(secret, username, client.id) for secret in client_secrets(client)]
+    if not any(hmac.compare_digest(given, e) for e in expected):
+        raise _not_authorized(WRONG_SECRET.format(client.id))
 
 
 def _check_client_secret(client: Any, given: str | None, code: str) -> None:
-    """ClientSecret as GetTokensFromRefreshToken and RevokeToken take it."""
-    if client.generate_secret and not hmac.compare_digest(given or "", client.secret):
-        raise JsonRESTError(code, f"Unable to verify client secret for client {client.id}")
+    """ClientSecret as GetTokensFromRefreshToken and RevokeToken take it. The reference
+    documents no wording; the fake says what SECRET_HASH's checks say."""
+    if not client.generate_secret:
+        return
+    if not given:
+        raise JsonRESTError(code, NO_SECRET_INITIATE.format(client.id))
+    if not any(hmac.compare_digest(given, s) for s in client_secrets(client)):
+        raise JsonRESTError(code, WRONG_SECRET.format(client.id))
 
 
 # AuthFlow -> what ExplicitAuthFlows must hold for it
@@ -267,7 +347,7 @@ def initiate_auth(
     params = dict(auth_parameters or {})
     require_flow(client, auth_flow)
     if auth_flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
-        if client_id in BEHAVIOUR.rotating_clients:
+        if rotation_grace(client) is not None:
             raise _not_authorized(
                 "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
             )
@@ -278,7 +358,8 @@ def initiate_auth(
                 params.get("REFRESH_TOKEN"),
                 secret_hash=params.get("SECRET_HASH"),
                 device_key=params.get("DEVICE_KEY"),
-            )
+            ),
+            client,
         )
     user = None
     if auth_flow in ("USER_PASSWORD_AUTH", "USER_SRP_AUTH"):
@@ -296,8 +377,9 @@ def initiate_auth(
             start_password_srp(pool, user, params["SRP_A"], result["Session"])
         )
     elif user is not None:
+        result = mfa_after_password(self, pool, user.username, result)
         result = _devices_after_sign_in(pool, user.username, params.get("DEVICE_KEY"), result)
-    return _record_tokens(result)
+    return _record_tokens(result, client)
 
 
 def start_password_srp(pool: Any, user: Any, srp_a: str, moto_session: str) -> dict[str, str]:
@@ -326,11 +408,24 @@ def respond_to_auth_challenge(
 ) -> dict[str, Any]:
     BEHAVIOUR.count(f"RespondToAuthChallenge:{challenge_name}")
     pool, client = _find_client(self, client_id)
+    check_session_alive(session, challenge_name)
     answers = dict(challenge_responses or {})
     # After the first step, SECRET_HASH is made with the name the challenge gave.
-    check_secret_hash(client, answers.get("USERNAME", ""), answers.get("SECRET_HASH"))
+    check_secret_hash(
+        client, answers.get("USERNAME", ""), answers.get("SECRET_HASH"), NO_SECRET_RESPOND
+    )
+    if client.generate_secret and answers.get("USERNAME"):  # moto knows one secret only
+        answers["SECRET_HASH"] = _secret_hash(client.secret, answers["USERNAME"], client_id)
     if challenge_name in ("DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"):
-        return _record_tokens(_device_challenge(pool, session, challenge_name, answers))
+        return _record_tokens(_device_challenge(pool, session, challenge_name, answers), client)
+    if challenge_name == "SELECT_MFA_TYPE":
+        return _record_tokens(answer_mfa_choice(self, pool, session, answers), client)
+    if challenge_name == "EMAIL_OTP" and session in BEHAVIOUR.email_codes:
+        result = answer_email_mfa(self, pool, client, session, answers)
+        user = resolve_user(pool, answers.get("USERNAME", ""))
+        if user is not None:
+            result = _devices_after_sign_in(pool, user.username, answers.get("DEVICE_KEY"), result)
+        return _record_tokens(result, client)
     if challenge_name == "PASSWORD_VERIFIER":
         block = answers.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
         with BEHAVIOUR.lock:
@@ -362,8 +457,10 @@ def respond_to_auth_challenge(
         _totp_user.current = None
     user = resolve_user(pool, answers.get("USERNAME", ""))
     if user is not None:
+        if challenge_name in ("PASSWORD_VERIFIER", "NEW_PASSWORD_REQUIRED"):
+            result = mfa_after_password(self, pool, user.username, result)
         result = _devices_after_sign_in(pool, user.username, answers.get("DEVICE_KEY"), result)
-    return _record_tokens(result)
+    return _record_tokens(result, client)
 
 
 # -- refresh and revocation (moto has neither GetTokensFromRefreshToken nor RevokeToken) --
@@ -390,6 +487,7 @@ def _refresh(
         raise _not_authorized("Refresh Token has been revoked")
     if entry[0] != client.id:
         raise _not_authorized("Invalid Refresh Token.")
+    check_refresh_token_alive(token or "")
     _issued_to, username, _origin = entry
     user = pool._get_user(username)
     if user is None:
@@ -412,10 +510,11 @@ def _refresh(
         "ExpiresIn": expires_in,
         "TokenType": "Bearer",
     }
-    if with_client_secret and client.id in BEHAVIOUR.rotating_clients:
+    grace = rotation_grace(client)
+    if with_client_secret and grace is not None:
         new_token, _ = pool.create_refresh_token(client.id, username)
-        pool.refresh_tokens[token] = None  # no grace period: the old one is spent
-        with BEHAVIOUR.lock:
+        with BEHAVIOUR.lock:  # the old one works for the grace period, then never again
+            BEHAVIOUR.rotated_out.setdefault(token, BEHAVIOUR.now() + grace)
             if bound is not None:
                 BEHAVIOUR.refresh_devices[new_token] = bound
         result["RefreshToken"] = new_token
@@ -433,7 +532,13 @@ def get_tokens_from_refresh_token(self: CognitoIdpResponse) -> str:
         device_key=self._get_param("DeviceKey"),
         with_client_secret=True,
     )
-    return json.dumps(_record_tokens(result))
+    _record_tokens(result, client)
+    with BEHAVIOUR.lock:
+        lose = BEHAVIOUR.lose_refresh_answers > 0
+        BEHAVIOUR.lose_refresh_answers -= int(lose)
+    if lose:  # it took effect (a new refresh token), but the client never hears so
+        raise RuntimeError("the test asked for this answer to be lost")  # an HTTP 500 page
+    return json.dumps(result)
 
 
 def revoke_token(self: CognitoIdpResponse) -> str:
@@ -618,6 +723,7 @@ _MOTO_VERIFY_SOFTWARE_TOKEN = CognitoIdpBackend.verify_software_token
 def _user_of(self: CognitoIdpBackend, access_token: str, session: str) -> tuple[str, str]:
     """(user pool id, username) of a sign-in session or of an access token moto issued."""
     if session:
+        check_session_alive(session)
         if session not in self.sessions:
             raise JsonRESTError("NotAuthorizedException", "Invalid session for the user.")
         username, pool = self.sessions[session]
@@ -658,6 +764,8 @@ def verify_software_token(
     if session:  # during a sign-in: its session answers MFA_SETUP
         with BEHAVIOUR.lock:
             BEHAVIOUR.verified_sessions.add(result["Session"])
+            lasts = BEHAVIOUR.session_started.get(session, (0.0, session_seconds(None)))[1]
+        start_session(result["Session"], lasts)
     return result
 
 
@@ -677,11 +785,20 @@ _MOTO_GLOBAL_SIGN_OUT = CognitoIdpBackend.global_sign_out
 
 
 def global_sign_out(self: CognitoIdpBackend, access_token: str) -> None:
+    """GlobalSignOut as Cognito checks its access token: one it issued and still honours,
+    unexpired ("Access Token has expired"; moto does not look at exp), with the scope
+    aws.cognito.signin.user.admin (GlobalSignOut, Amazon Cognito API Reference: "It must
+    include the scope aws.cognito.signin.user.admin")."""
     BEHAVIOUR.count("GlobalSignOut")
     try:
-        scopes = str(_claims(access_token).get("scope", "")).split()
+        claims = _claims(access_token)
     except ValueError:
-        scopes = []
+        claims = {}
+    if not any(access_token in p.access_tokens for p in self.user_pools.values()):
+        raise _not_authorized("Invalid Access Token")
+    if claims.get("exp", 0) <= BEHAVIOUR.now():
+        raise _not_authorized("Access Token has expired")
+    scopes = str(claims.get("scope", "")).split()
     if ADMIN_SCOPE not in scopes:
         raise _not_authorized("Access Token does not have required scopes")
     _MOTO_GLOBAL_SIGN_OUT(self, access_token)
@@ -752,7 +869,7 @@ def _check_login(logins: dict[str, str] | None, pool: Any) -> tuple[str, str] | 
             raise _not_authorized("Invalid login token. Token signature invalid.")
     if trusted[provider] and claims.get("aud") not in trusted[provider]:
         raise _not_authorized("Invalid login token. Incorrect token audience.")
-    if claims.get("exp", 0) <= time.time():
+    if claims.get("exp", 0) <= BEHAVIOUR.now():
         raise _not_authorized("Invalid login token. Token expired.")
     return provider, str(claims["sub"])
 
@@ -865,6 +982,8 @@ def get_credentials_for_identity(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetCredentialsForIdentity")
     identity_id = self._get_param("IdentityId")
     _identity(identity_id, self._get_param("Logins"))
+    if self._get_param("CustomRoleArn"):
+        check_custom_role(self._get_param("CustomRoleArn"), self._get_param("Logins"))
     if BEHAVIOUR.fail_credentials:
         # a 400 that botocore does not retry, so the test knows when it is over
         raise JsonRESTError(
@@ -905,7 +1024,7 @@ def get_open_id_token(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetOpenIdToken")
     identity_id = self._get_param("IdentityId")
     pool_id, provider = _identity(identity_id, self._get_param("Logins"))
-    now = int(time.time())
+    now = int(BEHAVIOUR.now())
     claims = {
         "iss": OPENID_ISSUER,
         "sub": identity_id,
@@ -931,7 +1050,7 @@ def _check_openid_token(token: str) -> None:
     claims = _claims(token)
     if claims.get("iss") != OPENID_ISSUER:
         raise STSClientError("InvalidIdentityToken", "Incorrect token issuer.")
-    if claims.get("exp", 0) <= time.time():
+    if claims.get("exp", 0) <= BEHAVIOUR.now():
         raise STSClientError("ExpiredTokenException", "Token expired.")
 
 
@@ -941,6 +1060,8 @@ _original_assume_role_with_web_identity = TokenResponse.assume_role_with_web_ide
 def assume_role_with_web_identity(self: TokenResponse) -> Any:
     BEHAVIOUR.count("AssumeRoleWithWebIdentity")
     _check_openid_token(self._get_param("WebIdentityToken") or "")
+    duration = self._get_param("DurationSeconds")
+    check_role_session(self._get_param("RoleArn") or "", int(duration) if duration else None)
     result = _original_assume_role_with_web_identity(self)
     role = result.result["Credentials"]  # type: ignore[index]
     BEHAVIOUR.record(role.secret_access_key, role.session_token)
@@ -964,6 +1085,498 @@ def verify_totp(totp: Any, code: bytes, valid_window: int = 0) -> None:
     raise InvalidToken("Supplied TOTP value does not match.")
 
 
+# == The service's rules that moto leaves out: lifetimes, sessions, rotation, secrets ======
+# Everything time-dependent below reads the service's clock, BEHAVIOUR.now(); tests move
+# it with BEHAVIOUR.advance() instead of sleeping.
+
+# -- token lifetimes as the app client sets them --
+# TokenValidityUnitsType (Amazon Cognito API Reference): IdTokenValidity and
+# AccessTokenValidity "can range from five minutes to one day", default unit hours;
+# RefreshTokenValidity "from 60 minutes to 10 years", default unit days. CreateUserPoolClient:
+# unset, ID and access tokens last one hour and refresh tokens 30 days. moto issues every
+# token for an hour and never expires a refresh token.
+
+UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+# token use -> (setting, TokenValidityUnits key, default unit, default value, least, most)
+LIFETIMES: dict[str, tuple[str, str, str, int, int, int]] = {
+    "id": ("IdTokenValidity", "IdToken", "hours", 1, 5 * 60, 86400),
+    "access": ("AccessTokenValidity", "AccessToken", "hours", 1, 5 * 60, 86400),
+    "refresh": ("RefreshTokenValidity", "RefreshToken", "days", 30, 3600, 3650 * 86400),
+}
+# UserPoolClientType AuthSessionValidity: "the duration, in minutes, of that session token",
+# 3 to 15, default 3. RefreshTokenRotationType RetryGracePeriodSeconds: 0 to 60.
+AUTH_SESSION_MINUTES = (3, 15)
+GRACE_SECONDS = (0, 60)
+
+
+def _lifetime(config: dict[str, Any], use: str) -> int:
+    setting, unit_key, unit, default, _least, _most = LIFETIMES[use]
+    value = config.get(setting)
+    units = config.get("TokenValidityUnits") or {}
+    return int(default if value is None else value) * UNIT_SECONDS[units.get(unit_key) or unit]
+
+
+def token_lifetime(client: Any | None, use: str) -> int:
+    """Seconds a token of ``use`` (id, access, refresh) issued to ``client`` lasts."""
+    return _lifetime(client.extended_config if client is not None else {}, use)
+
+
+def check_client_settings(config: dict[str, Any]) -> None:
+    """CreateUserPoolClient / UpdateUserPoolClient refuse what the ranges above exclude
+    (the reference documents the ranges, not the message: this wording is the fake's)."""
+    for use, (setting, _key, _unit, _default, least, most) in LIFETIMES.items():
+        if config.get(setting) is not None and not least <= _lifetime(config, use) <= most:
+            raise JsonRESTError(
+                "InvalidParameterException",
+                f"{setting} must be between {least} and {most} seconds",
+            )
+    minutes = config.get("AuthSessionValidity")
+    if minutes is not None and not AUTH_SESSION_MINUTES[0] <= minutes <= AUTH_SESSION_MINUTES[1]:
+        raise JsonRESTError("InvalidParameterException", "AuthSessionValidity must be 3 to 15")
+    grace = (config.get("RefreshTokenRotation") or {}).get("RetryGracePeriodSeconds")
+    if grace is not None and not GRACE_SECONDS[0] <= grace <= GRACE_SECONDS[1]:
+        raise JsonRESTError("InvalidParameterException", "RetryGracePeriodSeconds must be 0 to 60")
+
+
+_MOTO_CREATE_CLIENT = CognitoIdpBackend.create_user_pool_client
+_MOTO_UPDATE_CLIENT = CognitoIdpBackend.update_user_pool_client
+
+
+def create_user_pool_client(
+    self: CognitoIdpBackend, user_pool_id: str, generate_secret: bool, config: dict[str, Any]
+) -> Any:
+    check_client_settings(config or {})
+    return _MOTO_CREATE_CLIENT(self, user_pool_id, generate_secret, config)
+
+
+def update_user_pool_client(
+    self: CognitoIdpBackend, user_pool_id: str, client_id: str, config: dict[str, Any]
+) -> Any:
+    check_client_settings(config or {})
+    return _MOTO_UPDATE_CLIENT(self, user_pool_id, client_id, config)
+
+
+def role_claims(pool: Any, username: str) -> dict[str, Any]:
+    """cognito:roles and cognito:preferred_role of an ID token: the IAM roles of the user's
+    groups, the preferred one the group of the lowest precedence (CreateGroup, RoleArn and
+    Precedence, Amazon Cognito API Reference). moto puts neither in its tokens."""
+    user = pool._get_user(username)
+    groups = [g for g in getattr(user, "groups", []) if g.role_arn]
+    if not groups:
+        return {}
+    preferred = min(groups, key=lambda g: (g.precedence is None, g.precedence or 0))
+    return {
+        "cognito:roles": [g.role_arn for g in groups],
+        "cognito:preferred_role": preferred.role_arn,
+    }
+
+
+_MOTO_CREATE_JWT = CognitoIdpUserPool.create_jwt
+_MOTO_CREATE_REFRESH_TOKEN = CognitoIdpUserPool.create_refresh_token
+
+
+def create_jwt(
+    self: CognitoIdpUserPool,
+    client_id: str,
+    username: str,
+    token_use: str,
+    expires_in: int = 3600,
+    extra_data: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    """moto's token, issued by the service's clock for the app client's lifetime."""
+    lifetime = token_lifetime(self.clients.get(client_id), token_use)
+    now = int(BEHAVIOUR.now())
+    claims = {**(extra_data or {}), "iat": now, "auth_time": now, "exp": now + lifetime}
+    if token_use == "id":
+        claims.update(role_claims(self, username))
+    token, _ = _MOTO_CREATE_JWT(self, client_id, username, token_use, lifetime, claims)
+    return token, lifetime
+
+
+def create_refresh_token(self: CognitoIdpUserPool, client_id: str, username: str) -> Any:
+    token, origin = _MOTO_CREATE_REFRESH_TOKEN(self, client_id, username)
+    lifetime = token_lifetime(self.clients.get(client_id), "refresh")
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.refresh_expiry[token] = BEHAVIOUR.now() + lifetime
+    return token, origin
+
+
+# -- refresh token rotation --
+# RefreshTokenRotationType: with Feature ENABLED, GetTokensFromRefreshToken hands out a new
+# refresh token, and "the original refresh token that you're rotating out can remain valid
+# for a period of time of up to 60 seconds. This allows for client-side retries. When
+# RetryGracePeriodSeconds is 0, the grace period is disabled and a successful request
+# immediately invalidates the submitted refresh token." Using it afterwards:
+# RefreshTokenReuseException ("thrown when your application requests token refresh with a
+# refresh token that has been invalidated by refresh-token rotation"). Not documented, so
+# the fake's choice: RetryGracePeriodSeconds unset means 0; a retry within the grace period
+# gets another new refresh token; every new refresh token lasts the client's full
+# RefreshTokenValidity; the message wording.
+
+REUSED = "Refresh token has been invalidated by refresh token rotation"
+
+
+def rotation_grace(client: Any) -> int | None:
+    """None when the client does not rotate refresh tokens, else the grace in seconds."""
+    config = client.extended_config.get("RefreshTokenRotation") or {}
+    if config.get("Feature") == "ENABLED":
+        return int(config.get("RetryGracePeriodSeconds") or 0)
+    return 0 if client.id in BEHAVIOUR.rotating_clients else None
+
+
+def check_refresh_token_alive(token: str) -> None:
+    """A rotated-out token past its grace period, or one past its lifetime, is refused."""
+    now = BEHAVIOUR.now()
+    with BEHAVIOUR.lock:
+        grace_ends = BEHAVIOUR.rotated_out.get(token)
+        expires = BEHAVIOUR.refresh_expiry.get(token)
+    if grace_ends is not None and now >= grace_ends:
+        raise JsonRESTError("RefreshTokenReuseException", REUSED)
+    if expires is not None and now >= expires:
+        raise _not_authorized("Refresh Token has expired")
+
+
+# -- sign-in sessions --
+# UserPoolClientType AuthSessionValidity: "Amazon Cognito creates a session token for each
+# API request in an authentication flow ... Your user pool native user must respond to each
+# authentication challenge before the session expires." PASSWORD_VERIFIER (RespondToAuth-
+# Challenge, ChallengeResponses): "Amazon Cognito requires that your application respond to
+# this challenge within a few seconds. When the response time exceeds this period, your user
+# pool returns a NotAuthorizedException error." How many seconds is not documented: the fake
+# allows PASSWORD_VERIFIER_SECONDS. The message is the service's as clients report it.
+
+PASSWORD_VERIFIER_SECONDS = 30
+EXPIRED_SESSION = "Invalid session for the user, session is expired."
+
+
+def session_seconds(client: Any | None) -> float:
+    minutes = client.extended_config.get("AuthSessionValidity") if client is not None else None
+    return float(minutes or AUTH_SESSION_MINUTES[0]) * 60
+
+
+def start_session(session: str, lasts: float) -> None:
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.session_started[session] = (BEHAVIOUR.now(), lasts)
+
+
+def check_session_alive(session: str | None, challenge: str | None = None) -> float | None:
+    """Refuse a session handed out longer ago than it lasts; how long it lasts (None for a
+    session this layer did not hand out: the handlers decide about those)."""
+    with BEHAVIOUR.lock:
+        found = BEHAVIOUR.session_started.get(session or "")
+    if found is None:
+        return None
+    started, lasts = found
+    limit = min(lasts, PASSWORD_VERIFIER_SECONDS) if challenge == "PASSWORD_VERIFIER" else lasts
+    if BEHAVIOUR.now() - started > limit:
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.session_started.pop(session or "", None)
+        raise _not_authorized(EXPIRED_SESSION)
+    return lasts
+
+
+# -- app client secrets (AddUserPoolClientSecret, DeleteUserPoolClientSecret,
+# ListUserPoolClientSecrets, which moto lacks) --
+# AddUserPoolClientSecret: "Creates a new client secret for an existing confidential user
+# pool app client. Supports up to 2 active secrets per app client"; ClientSecret 24 to 64
+# characters of [\w+]+, generated when not given, and ClientSecretValue "is only returned
+# when Amazon Cognito generates the secret". DeleteUserPoolClientSecret: "You cannot delete
+# the last remaining secret". ListUserPoolClientSecrets "never reveals the actual secret
+# value". Not documented: the error codes for a third secret (LimitExceededException here)
+# and for deleting the last (InvalidParameterException), the ClientSecretId format.
+
+MAX_CLIENT_SECRETS = 2
+SECRET_PATTERN = re.compile(r"[\w+]{24,64}", re.ASCII)
+
+
+def _secrets_of(backend: CognitoIdpBackend, pool_id: str, client_id: str) -> tuple[Any, list[Any]]:
+    pool = backend.describe_user_pool(pool_id)
+    client = pool.clients.get(client_id)
+    if client is None:
+        raise JsonRESTError("ResourceNotFoundException", f"client {client_id} not found")
+    if not client.generate_secret:
+        raise JsonRESTError(
+            "InvalidParameterException", f"Client {client_id} is not a confidential client"
+        )
+    with BEHAVIOUR.lock:
+        listed = BEHAVIOUR.client_secrets.setdefault(
+            client.id, [(f"{client.id}-{uuid.uuid4().hex[:12]}", client.secret, BEHAVIOUR.now())]
+        )
+    return client, listed
+
+
+def add_user_pool_client_secret(self: CognitoIdpResponse) -> str:
+    BEHAVIOUR.count("AddUserPoolClientSecret")
+    client, listed = _secrets_of(
+        self.backend, self._get_param("UserPoolId"), self._get_param("ClientId")
+    )
+    given = self._get_param("ClientSecret")
+    if given is not None and not SECRET_PATTERN.fullmatch(given):
+        raise JsonRESTError("InvalidParameterException", "ClientSecret is not a valid secret")
+    value = given or "".join(
+        secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(51)
+    )
+    secret_id = f"{client.id}-{uuid.uuid4().hex[:12]}"
+    with BEHAVIOUR.lock:
+        if len(listed) >= MAX_CLIENT_SECRETS:
+            raise JsonRESTError(
+                "LimitExceededException", f"Client {client.id} already has 2 secrets"
+            )
+        created = BEHAVIOUR.now()
+        listed.append((secret_id, value, created))
+        client.secret = value  # moto's own checks (and managed login) use the newest
+    BEHAVIOUR.record(value)
+    descriptor: dict[str, Any] = {"ClientSecretId": secret_id, "ClientSecretCreateDate": created}
+    if given is None:
+        descriptor["ClientSecretValue"] = value
+    return json.dumps({"ClientSecretDescriptor": descriptor})
+
+
+def delete_user_pool_client_secret(self: CognitoIdpResponse) -> str:
+    BEHAVIOUR.count("DeleteUserPoolClientSecret")
+    client, listed = _secrets_of(
+        self.backend, self._get_param("UserPoolId"), self._get_param("ClientId")
+    )
+    secret_id = self._get_param("ClientSecretId")
+    with BEHAVIOUR.lock:
+        kept = [entry for entry in listed if entry[0] != secret_id]
+        if len(kept) == len(listed):
+            raise JsonRESTError("ResourceNotFoundException", f"secret {secret_id} not found")
+        if not kept:
+            raise JsonRESTError(
+                "InvalidParameterException", "You cannot delete the last secret of a client"
+            )
+        listed[:] = kept
+        client.secret = kept[-1][1]
+    return "{}"
+
+
+def list_user_pool_client_secrets(self: CognitoIdpResponse) -> str:
+    BEHAVIOUR.count("ListUserPoolClientSecrets")
+    _client, listed = _secrets_of(
+        self.backend, self._get_param("UserPoolId"), self._get_param("ClientId")
+    )
+    with BEHAVIOUR.lock:
+        shown = [{"ClientSecretId": i, "ClientSecretCreateDate": at} for i, _v, at in listed]
+    return json.dumps({"ClientSecrets": shown})
+
+
+# -- MFA choice (SELECT_MFA_TYPE) and email MFA, which moto lacks --
+# InitiateAuth / RespondToAuthChallenge, ChallengeName: SELECT_MFA_TYPE when a user has more
+# than one MFA factor and prefers none; MFAS_CAN_CHOOSE lists them (ChallengeParameters is a
+# map of strings: a JSON list in a string). The answer, ChallengeResponses SELECT_MFA_TYPE:
+# "ANSWER": "[SMS_MFA|EMAIL_MFA|SOFTWARE_TOKEN_MFA]". The reference disagrees with itself
+# there: ChallengeNameType has no EMAIL_MFA, and email MFA is the challenge EMAIL_OTP
+# (answered with EMAIL_OTP_CODE), which is what MFAS_CAN_CHOOSE names and what AWS's own
+# client (Amplify JS) answers. The fake takes only a name MFAS_CAN_CHOOSE listed.
+# Email MFA is set with AdminSetUserMFAPreference EmailMfaSettings (moto ignores it).
+
+MFA_ORDER = ("SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP")
+
+
+def _mfa_state(pool: Any, username: str) -> tuple[list[str], str | None]:
+    """(the user's MFA factors in MFA_ORDER, the preferred one or None)."""
+    user = pool._get_user(username)
+    with BEHAVIOUR.lock:
+        email_on, email_preferred = BEHAVIOUR.email_mfa.get(
+            (pool.id, user.username), (False, False)
+        )
+    enabled = {
+        "SMS_MFA": bool(user.sms_mfa_enabled),
+        "SOFTWARE_TOKEN_MFA": bool(user.software_token_mfa_enabled),
+        "EMAIL_OTP": email_on,
+    }
+    factors = [name for name in MFA_ORDER if enabled[name]]
+    preferred = "EMAIL_OTP" if email_preferred and email_on else user.preferred_mfa_setting
+    return factors, (preferred if preferred in factors else None)
+
+
+def _withdraw(pool: Any, result: dict[str, Any]) -> None:
+    """Tokens moto handed out where the service would have asked for MFA first."""
+    auth = result.get("AuthenticationResult") or {}
+    if auth.get("RefreshToken") in pool.refresh_tokens:
+        pool.refresh_tokens[auth["RefreshToken"]] = None
+    pool.access_tokens.pop(auth.get("AccessToken"), None)
+
+
+def mfa_after_password(
+    backend: CognitoIdpBackend, pool: Any, username: str, result: dict[str, Any]
+) -> dict[str, Any]:
+    """What follows a proven password for a user with email MFA or several factors."""
+    if result.get("ChallengeName") not in (None, "SOFTWARE_TOKEN_MFA", "SMS_MFA"):
+        return result
+    factors, preferred = _mfa_state(pool, username)
+    user = pool._get_user(username)
+    if len(factors) > 1 and preferred is None:
+        _withdraw(pool, result)
+        session = str(uuid.uuid4())
+        backend.sessions[session] = (user.username, pool)
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.mfa_choices[session] = factors
+        return {
+            "ChallengeName": "SELECT_MFA_TYPE",
+            "Session": session,
+            "ChallengeParameters": {
+                "USERNAME": user.username,
+                "MFAS_CAN_CHOOSE": json.dumps(factors, separators=(",", ":")),
+            },
+        }
+    if "EMAIL_OTP" in factors and preferred in (None, "EMAIL_OTP"):
+        _withdraw(pool, result)
+        return _mfa_challenge(backend, pool, user, "EMAIL_OTP")
+    return result
+
+
+def _mfa_challenge(backend: CognitoIdpBackend, pool: Any, user: Any, name: str) -> dict[str, Any]:
+    session = str(uuid.uuid4())
+    backend.sessions[session] = (user.username, pool)
+    params = {"USERNAME": user.username}
+    if name == "EMAIL_OTP":
+        attributes = {a["Name"]: a["Value"] for a in user.attributes}
+        local, _, domain = attributes.get("email", "").partition("@")
+        params["CODE_DELIVERY_DELIVERY_MEDIUM"] = "EMAIL"
+        params["CODE_DELIVERY_DESTINATION"] = f"{local[:1]}***@{domain[:1]}***"
+        code = f"{secrets.randbelow(10**6):06d}"
+        with BEHAVIOUR.lock:  # a second factor, shown as typed (as SMS_MFA's codes are)
+            BEHAVIOUR.email_codes[session] = code
+    return {"ChallengeName": name, "Session": session, "ChallengeParameters": params}
+
+
+def answer_mfa_choice(
+    backend: CognitoIdpBackend, pool: Any, session: str, answers: dict[str, str]
+) -> dict[str, Any]:
+    with BEHAVIOUR.lock:
+        offered = BEHAVIOUR.mfa_choices.pop(session, None)
+    if offered is None or session not in backend.sessions:
+        raise _not_authorized("Invalid session for the user.")
+    username, _pool = backend.sessions.pop(session)
+    choice = answers.get("ANSWER", "")
+    if choice not in offered:
+        raise JsonRESTError(
+            "InvalidParameterException", f"ANSWER {choice or '(none)'} is not an MFA type offered"
+        )
+    return _mfa_challenge(backend, pool, pool._get_user(username), choice)
+
+
+def answer_email_mfa(
+    backend: CognitoIdpBackend, pool: Any, client: Any, session: str, answers: dict[str, str]
+) -> dict[str, Any]:
+    with BEHAVIOUR.lock:
+        sent = BEHAVIOUR.email_codes.get(session)
+    if sent is None or session not in backend.sessions:
+        raise _not_authorized("Invalid session for the user.")
+    if not hmac.compare_digest(answers.get("EMAIL_OTP_CODE", "").encode(), sent.encode()):
+        raise JsonRESTError("CodeMismatchException", "Invalid code or auth state for the user.")
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.email_codes.pop(session, None)
+    username, _pool = backend.sessions.pop(session)
+    return dict(backend._log_user_in(pool, client, username))
+
+
+_MOTO_ADMIN_SET_MFA = CognitoIdpResponse.admin_set_user_mfa_preference
+
+
+def admin_set_user_mfa_preference(self: CognitoIdpResponse) -> Any:
+    email = self._get_param("EmailMfaSettings")
+    if email is not None:
+        pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+        user = self.backend.admin_get_user(pool.id, self._get_param("Username"))
+        with BEHAVIOUR.lock:
+            BEHAVIOUR.email_mfa[(pool.id, user.username)] = (
+                bool(email.get("Enabled")),
+                bool(email.get("PreferredMfa")),
+            )
+    return _MOTO_ADMIN_SET_MFA(self)
+
+
+# -- IAM roles: STS and the identity pool's role choice --
+# AssumeRoleWithWebIdentity (AWS STS API Reference), DurationSeconds: "from 900 seconds
+# (15 minutes) up to the maximum session duration setting for the role ... If you specify a
+# value higher than this setting, the operation fails"; the service says "The requested
+# DurationSeconds exceeds the MaxSessionDuration set for this role." (ValidationError). A
+# role that does not exist cannot be assumed (AccessDenied). The trust policy is not
+# evaluated here. GetCredentialsForIdentity, CustomRoleArn: "The Amazon Resource Name (ARN)
+# of the role to be assumed when multiple roles were received in the token from the
+# identity provider"; a Cognito user pool's token carries them in cognito:roles (Using
+# role-based access control, Amazon Cognito Developer Guide). What the service answers for a
+# role the token does not list is not documented: the fake answers InvalidParameterException
+# with wording of its own, and the tool must not depend on either.
+
+DEFAULT_ROLE_SESSION_SECONDS = 3600
+
+
+def iam_role(arn: str) -> Any | None:
+    from moto.iam.models import iam_backends
+
+    for account in iam_backends.values():
+        for backend in account.values():
+            for role in backend.roles.values():
+                if role.arn == arn:
+                    return role
+    return None
+
+
+def create_role(arn: str, *, max_session_seconds: int = DEFAULT_ROLE_SESSION_SECONDS) -> str:
+    """Set up an IAM role in the ARN's account, as its administrator would (moto's IAM
+    API creates roles only in the caller's account): what STS checks a session against."""
+    from moto.iam.models import iam_backends
+
+    account, name = arn.split(":")[4], arn.rsplit("/", 1)[-1]
+    iam = iam_backends[account]["aws"]
+    trust = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                }
+            ]
+        }
+    )
+    role = iam.create_role(name, trust, "/", None, "", [], str(max_session_seconds))
+    return str(role.arn)
+
+
+def check_role_session(arn: str, duration: int | None) -> None:
+    role = iam_role(arn)
+    if role is None:
+        raise STSClientError(
+            "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+        )
+    most = int(getattr(role, "max_session_duration", None) or DEFAULT_ROLE_SESSION_SECONDS)
+    if (duration or DEFAULT_ROLE_SESSION_SECONDS) > most:
+        raise STSClientError(
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        )
+
+
+def check_custom_role(arn: str, logins: dict[str, str] | None) -> None:
+    token = next(iter((logins or {}).values()), "")
+    try:
+        roles = _claims(token).get("cognito:roles") or []
+    except ValueError:
+        roles = []
+    if arn not in roles:
+        raise JsonRESTError(
+            "InvalidParameterException",
+            "The CustomRoleArn is not one of the roles in the token (cognito:roles).",
+        )
+
+
+def install_service_rules() -> None:
+    """Lifetimes, client settings, client secrets, email MFA (the section above)."""
+    CognitoIdpUserPool.create_jwt = create_jwt  # type: ignore[method-assign]
+    CognitoIdpUserPool.create_refresh_token = create_refresh_token  # type: ignore[method-assign]
+    CognitoIdpBackend.create_user_pool_client = create_user_pool_client  # type: ignore[method-assign,assignment]
+    CognitoIdpBackend.update_user_pool_client = update_user_pool_client  # type: ignore[method-assign,assignment]
+    CognitoIdpResponse.admin_set_user_mfa_preference = admin_set_user_mfa_preference  # type: ignore[method-assign]
+    CognitoIdpResponse.add_user_pool_client_secret = add_user_pool_client_secret  # type: ignore[attr-defined]
+    CognitoIdpResponse.delete_user_pool_client_secret = delete_user_pool_client_secret  # type: ignore[attr-defined]
+    CognitoIdpResponse.list_user_pool_client_secrets = list_user_pool_client_secrets  # type: ignore[attr-defined]
+
+
 def install() -> None:
     import moto.cognitoidp.models
 
@@ -980,6 +1593,7 @@ def install() -> None:
     CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_from_refresh_token  # type: ignore[attr-defined]
     CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
     CognitoIdpResponse.confirm_device = confirm_device  # type: ignore[attr-defined]
+    install_service_rules()
     CognitoIdentityResponse.get_id = get_id  # type: ignore[method-assign]
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity  # type: ignore[method-assign]
     CognitoIdentityResponse.get_open_id_token = get_open_id_token  # type: ignore[method-assign]

@@ -33,7 +33,6 @@ import base64
 import os
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,7 +81,8 @@ class UserAuthBehaviour:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.clock: Callable[[], float] = time.time
+        # the service's clock (strict_cognito's), unless a test sets its own
+        self.clock: Callable[[], float] = BEHAVIOUR.now
         self.sessions: dict[str, _Session] = {}
         self.srp_blocks: dict[str, str] = {}  # SECRET_BLOCK -> USER_AUTH session
         self.outbox: list[Delivery] = []
@@ -95,7 +95,7 @@ class UserAuthBehaviour:
 
     def reset(self) -> None:
         with self.lock:
-            self.clock = time.time
+            self.clock = BEHAVIOUR.now
             self.sessions.clear()
             self.srp_blocks.clear()
             self.outbox.clear()
@@ -133,20 +133,12 @@ def _invalid_session(expired: bool = False) -> JsonRESTError:
     return _error("NotAuthorizedException", text or "Invalid session for the user.")
 
 
-def _check_secret_hash(client: Any, client_id: str, params: dict[str, str]) -> None:
-    if not client.generate_secret:
-        return
-    given = params.get("SECRET_HASH")
-    if not given:
-        raise _error(
-            "NotAuthorizedException",
-            f"Client {client_id} is configured with secret but SECRET_HASH was not received",
-        )
-    username = params.get("USERNAME", "")
-    if given != strict_cognito._secret_hash(client.secret, username, client_id):
-        raise _error(
-            "NotAuthorizedException", f"Unable to verify secret hash for client {client_id}"
-        )
+def _check_secret_hash(
+    client: Any, params: dict[str, str], missing: str = strict_cognito.NO_SECRET_INITIATE
+) -> None:
+    strict_cognito.check_secret_hash(
+        client, params.get("USERNAME", ""), params.get("SECRET_HASH"), missing
+    )
 
 
 def _attributes(user: Any) -> dict[str, str]:
@@ -318,7 +310,7 @@ def _initiate_user_auth(
             "InvalidParameterException",
             f"Value '{preferred}' at 'PREFERRED_CHALLENGE' failed to satisfy constraint",
         )
-    _check_secret_hash(client, client_id, params)
+    _check_secret_hash(client, params)
     user = pool._get_user(params["USERNAME"])
     if user is None:
         raise _error("UserNotFoundException", "User does not exist.")
@@ -357,7 +349,7 @@ def _respond(
 ) -> dict[str, Any]:
     BEHAVIOUR.count(f"RespondToAuthChallenge:{name}")
     pool, client = strict_cognito._find_client(backend, client_id)
-    _check_secret_hash(client, client_id, answers)
+    _check_secret_hash(client, answers, strict_cognito.NO_SECRET_RESPOND)
     session = _take_session(token, name)
     if session.client_id != client_id:
         raise _invalid_session()

@@ -11,13 +11,21 @@ import pytest
 from cognito_credproc.config import load_profile
 from cognito_credproc.errors import ConfigError
 
-from .conftest import Cognito, Workspace, parse_output, provision, run_python
+from .conftest import Cognito, Workspace, grant_role, parse_output, provision, run_python
 from .strict_cognito import BEHAVIOUR
 from .test_real_clients import write_aws_config
 
 pytestmark = pytest.mark.integration
 
 ROLE = "arn:aws:iam::210987654321:role/LongJobs"
+
+
+@pytest.fixture
+def cognito(moto_endpoint: str) -> Cognito:
+    """The pools and user, and the role the basic flow assumes: sessions up to 12 hours."""
+    pool = provision(moto_endpoint)
+    grant_role(pool, ROLE, max_session_seconds=43200)
+    return pool
 
 
 def expires_in(data: dict[str, object]) -> float:

@@ -15,7 +15,15 @@ from cognito_credproc.config import profile_from_section
 from cognito_credproc.prompt import NoTerminal
 from cognito_credproc.provider import Provider
 
-from .conftest import REGION, Cognito, Workspace, check_no_secrets, known_secrets, parse_output
+from .conftest import (
+    REGION,
+    Cognito,
+    Workspace,
+    check_no_secrets,
+    grant_role,
+    known_secrets,
+    parse_output,
+)
 from .fakes import SECTION, Clock, FakeClients
 
 pytestmark = pytest.mark.integration
@@ -42,6 +50,7 @@ def enhanced(ws: Workspace, cognito: Cognito) -> dict[str, str]:
 
 def basic(ws: Workspace, cognito: Cognito) -> dict[str, str]:
     """STS credentials of one basic-flow run, and an OpenID token for the same login."""
+    grant_role(cognito, ROLE)
     ws.write_config(cognito.profile_section("dev", flow="basic", role_arn=ROLE))
     done = ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
     assert done.returncode == 0, done.stderr

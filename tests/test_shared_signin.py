@@ -11,6 +11,7 @@ from .conftest import (
     Workspace,
     age_cached_tokens,
     expire_cached_credentials,
+    grant_role,
     parse_output,
 )
 from .strict_cognito import BEHAVIOUR
@@ -35,6 +36,7 @@ def second_identity_pool(cognito: Cognito) -> str:
 
 
 def profiles(cognito: Cognito, prod_pool: str) -> str:
+    grant_role(cognito, ROLE, max_session_seconds=43200)  # ops chooses it, batch assumes it
     return (
         cognito.profile_section("dev")
         + cognito.profile_section("ops", role_arn=ROLE)

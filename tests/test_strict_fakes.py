@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import REGION, Cognito, aws_client, known_secrets, provision
+from .conftest import REGION, Cognito, aws_client, grant_role, known_secrets, provision
 from .strict_cognito import BEHAVIOUR, _secret_hash, allowed_flows
 
 pytestmark = pytest.mark.integration
@@ -167,6 +167,7 @@ def open_id_token(cognito: Cognito) -> str:
 
 
 def assume(cognito: Cognito, token: str) -> Any:
+    grant_role(cognito, ROLE)
     sts = aws_client("sts", cognito.endpoint)
     return sts.assume_role_with_web_identity(
         RoleArn=ROLE, RoleSessionName="tests", WebIdentityToken=token
@@ -272,7 +273,8 @@ def test_sign_in_needs_the_secret_hash_of_the_name_given(moto_endpoint: str, flo
         {"PASSWORD": cognito.password} if flow == "USER_PASSWORD_AUTH" else {"SRP_A": "abc123"}
     )
     for wrong, needle in (
-        ({}, "SECRET_HASH was not received"),
+        # the service's wording (InitiateAuth), not moto's
+        ({}, f"Client {cognito.client_id} is configured for secret but secret was not received"),
         ({"SECRET_HASH": secret_hash(cognito, "bob")}, "Unable to verify secret hash"),
     ):
         code, message = error_of(
@@ -369,7 +371,7 @@ def test_a_rotating_client_hands_out_a_new_refresh_token_and_spends_the_old(
     code, _ = error_of(
         cognito.idp.get_tokens_from_refresh_token, ClientId=cognito.client_id, RefreshToken=old
     )
-    assert code == "NotAuthorizedException"
+    assert code == "RefreshTokenReuseException"  # no grace period: spent at once
 
 
 def test_revoke_token_checks_the_secret_and_the_token_type(moto_endpoint: str) -> None:
@@ -545,3 +547,317 @@ def test_mfa_setup_is_answered_only_with_the_session_of_a_verified_authenticator
     code, _ = error_of(answer, session=session)  # the session before the verification
     assert code == "NotAuthorizedException"
     assert answer(verified["Session"])["AuthenticationResult"]["IdToken"] in known_secrets()
+
+
+# -- the service's rules: lifetimes, sessions, rotation, secrets, roles, MFA choice ---------
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    body = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return claims
+
+
+def test_token_lifetimes_follow_the_app_client(cognito: Cognito) -> None:
+    cognito.idp.update_user_pool_client(
+        UserPoolId=cognito.user_pool_id,
+        ClientId=cognito.client_id,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        IdTokenValidity=5,
+        AccessTokenValidity=1,
+        RefreshTokenValidity=2,
+        TokenValidityUnits={"IdToken": "minutes", "AccessToken": "days", "RefreshToken": "hours"},
+    )
+    tokens = sign_in(cognito)
+    assert tokens["ExpiresIn"] == 86400  # the access token's
+    for name, seconds in (("IdToken", 300), ("AccessToken", 86400)):
+        claims = claims_of(tokens[name])
+        assert claims["exp"] - claims["iat"] == seconds
+    refresh = {"REFRESH_TOKEN": tokens["RefreshToken"]}
+
+    def renew() -> Any:
+        return cognito.idp.initiate_auth(
+            ClientId=cognito.client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh
+        )
+
+    BEHAVIOUR.advance(2 * 3600 - 5)
+    assert renew()["AuthenticationResult"]["IdToken"]
+    BEHAVIOUR.advance(10)  # past the refresh token's two hours (moto: never)
+    assert error_of(renew) == ("NotAuthorizedException", "Refresh Token has expired")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"IdTokenValidity": 4, "TokenValidityUnits": {"IdToken": "minutes"}},
+        {"AccessTokenValidity": 2},  # hours by default: 2 days is fine, 25 hours is not
+        {"AccessTokenValidity": 25},
+        {"RefreshTokenValidity": 59, "TokenValidityUnits": {"RefreshToken": "minutes"}},
+        {"RefreshTokenValidity": 3651},
+        {"AuthSessionValidity": 16},  # (below 3, botocore refuses it before sending)
+        {"RefreshTokenRotation": {"Feature": "ENABLED", "RetryGracePeriodSeconds": 61}},
+    ],
+)
+def test_app_client_settings_out_of_range_are_refused(
+    cognito: Cognito, settings: dict[str, Any]
+) -> None:
+    if settings == {"AccessTokenValidity": 2}:
+        cognito.idp.create_user_pool_client(
+            UserPoolId=cognito.user_pool_id, ClientName="ok", **settings
+        )
+        return
+    code, _ = error_of(
+        cognito.idp.create_user_pool_client,
+        UserPoolId=cognito.user_pool_id,
+        ClientName="bad",
+        **settings,
+    )
+    assert code == "InvalidParameterException"
+
+
+def test_roles_of_the_users_groups_are_in_the_id_token(cognito: Cognito) -> None:
+    for name, precedence in (("Analyst", 5), ("Ops", 1)):
+        cognito.idp.create_group(
+            UserPoolId=cognito.user_pool_id,
+            GroupName=name,
+            RoleArn=f"arn:aws:iam::123456789012:role/{name}",
+            Precedence=precedence,
+        )
+        cognito.idp.admin_add_user_to_group(
+            UserPoolId=cognito.user_pool_id, Username="alice", GroupName=name
+        )
+    claims = claims_of(sign_in(cognito)["IdToken"])
+    assert sorted(claims["cognito:roles"]) == [
+        "arn:aws:iam::123456789012:role/Analyst",
+        "arn:aws:iam::123456789012:role/Ops",
+    ]
+    assert claims["cognito:preferred_role"] == "arn:aws:iam::123456789012:role/Ops"
+
+
+def test_global_sign_out_refuses_an_expired_access_token(cognito: Cognito) -> None:
+    BEHAVIOUR.advance(-2 * 3600)
+    old = sign_in(cognito)
+    BEHAVIOUR.advance(2 * 3600)
+    code, message = error_of(cognito.idp.global_sign_out, AccessToken=old["AccessToken"])
+    assert (code, message) == ("NotAuthorizedException", "Access Token has expired")
+    cognito.idp.global_sign_out(AccessToken=sign_in(cognito)["AccessToken"])
+    code, _ = error_of(
+        cognito.idp.initiate_auth,
+        ClientId=cognito.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": old["RefreshToken"]},
+    )
+    assert code == "NotAuthorizedException"  # signed out everywhere: the old one too
+
+
+def test_sign_in_sessions_expire(moto_endpoint: str) -> None:
+    from .test_login import enable_totp_for, totp_now
+
+    cognito = provision(moto_endpoint)
+    secret = enable_totp_for(cognito, "alice", cognito.password)
+    cognito.idp.update_user_pool_client(
+        UserPoolId=cognito.user_pool_id,
+        ClientId=cognito.client_id,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        AuthSessionValidity=5,
+    )
+
+    def challenge() -> str:
+        answer = cognito.idp.initiate_auth(
+            ClientId=cognito.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "alice", "PASSWORD": cognito.password},
+        )
+        assert answer["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+        return str(answer["Session"])
+
+    def answer(session: str) -> Any:
+        return cognito.idp.respond_to_auth_challenge(
+            ClientId=cognito.client_id,
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=session,
+            ChallengeResponses={"USERNAME": "alice", "SOFTWARE_TOKEN_MFA_CODE": totp_now(secret)},
+        )
+
+    slow = challenge()
+    BEHAVIOUR.advance(5 * 60 + 1)  # the client's AuthSessionValidity: five minutes
+    assert error_of(answer, session=slow) == (
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
+    )
+    quick = challenge()
+    BEHAVIOUR.advance(5 * 60 - 1)
+    assert answer(quick)["AuthenticationResult"]["IdToken"]
+
+
+def test_password_verifier_must_follow_within_seconds(cognito: Cognito) -> None:
+    from cognito_credproc import srp
+
+    from .strict_cognito import PASSWORD_VERIFIER_SECONDS
+
+    _a, big_a = srp.generate_private()
+    answer = cognito.idp.initiate_auth(
+        ClientId=cognito.client_id,
+        AuthFlow="USER_SRP_AUTH",
+        AuthParameters={"USERNAME": "alice", "SRP_A": format(big_a, "x")},
+    )
+    BEHAVIOUR.advance(PASSWORD_VERIFIER_SECONDS + 1)
+    code, message = error_of(
+        cognito.idp.respond_to_auth_challenge,
+        ClientId=cognito.client_id,
+        ChallengeName="PASSWORD_VERIFIER",
+        Session=answer["Session"],
+        ChallengeResponses={
+            "USERNAME": "alice",
+            "PASSWORD_CLAIM_SECRET_BLOCK": answer["ChallengeParameters"]["SECRET_BLOCK"],
+            "PASSWORD_CLAIM_SIGNATURE": "c2lnbmF0dXJl",
+            "TIMESTAMP": "Mon Dec 7 23:00:00 UTC 2026",
+        },
+    )
+    assert (code, message) == (
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
+    )
+
+
+def test_a_rotated_out_refresh_token_works_for_the_grace_period_only(moto_endpoint: str) -> None:
+    cognito = provision(moto_endpoint, rotation=True, grace_seconds=20)
+    old = sign_in(cognito)["RefreshToken"]
+
+    def renew(token: str) -> Any:
+        return cognito.idp.get_tokens_from_refresh_token(
+            ClientId=cognito.client_id, RefreshToken=token
+        )["AuthenticationResult"]
+
+    first = renew(old)["RefreshToken"]
+    BEHAVIOUR.advance(19)
+    retried = renew(old)["RefreshToken"]  # a client's retry: still good
+    assert len({old, first, retried}) == 3
+    BEHAVIOUR.advance(2)
+    code, _ = error_of(renew, token=old)
+    assert code == "RefreshTokenReuseException"
+    assert renew(first)["RefreshToken"]
+
+
+def test_an_app_client_holds_at_most_two_secrets_and_both_work(moto_endpoint: str) -> None:
+    cognito = provision(moto_endpoint, secret=True)
+    args = {"UserPoolId": cognito.user_pool_id, "ClientId": cognito.client_id}
+    created = cognito.idp.add_user_pool_client_secret(**args)["ClientSecretDescriptor"]
+    new = created["ClientSecretValue"]
+    assert new in known_secrets()
+    listed = cognito.idp.list_user_pool_client_secrets(**args)["ClientSecrets"]
+    assert len(listed) == 2 and all("ClientSecretValue" not in s for s in listed)
+    code, _ = error_of(cognito.idp.add_user_pool_client_secret, **args)
+    assert code == "LimitExceededException"
+    for secret in (cognito.client_secret, new):
+        assert secret is not None
+        parameters = {
+            "USERNAME": "alice",
+            "PASSWORD": cognito.password,
+            "SECRET_HASH": _secret_hash(secret, "alice", cognito.client_id),
+        }
+        assert cognito.idp.initiate_auth(
+            ClientId=cognito.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=parameters
+        )["AuthenticationResult"]["IdToken"]
+    (old,) = [s for s in listed if s["ClientSecretId"] != created["ClientSecretId"]]
+    cognito.idp.delete_user_pool_client_secret(**args, ClientSecretId=old["ClientSecretId"])
+    code, message = error_of(
+        cognito.idp.initiate_auth,
+        ClientId=cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={**parameters, "SECRET_HASH": secret_hash(cognito, "alice")},
+    )
+    assert code == "NotAuthorizedException" and "Unable to verify secret hash" in message
+    code, _ = error_of(
+        cognito.idp.delete_user_pool_client_secret,
+        **args,
+        ClientSecretId=created["ClientSecretId"],
+    )
+    assert code == "InvalidParameterException"  # the last one stays
+
+
+def test_sts_holds_a_session_to_the_roles_maximum(cognito: Cognito) -> None:
+    from .strict_cognito import create_role
+
+    sts = aws_client("sts", cognito.endpoint)
+    create_role("arn:aws:iam::123456789012:role/Short", max_session_seconds=3600)
+
+    def assume_for(role: str, seconds: int) -> Any:
+        return sts.assume_role_with_web_identity(
+            RoleArn=role,
+            RoleSessionName="tests",
+            WebIdentityToken=open_id_token(cognito),
+            DurationSeconds=seconds,
+        )
+
+    code, message = error_of(assume_for, role="arn:aws:iam::123456789012:role/Short", seconds=3601)
+    assert code == "ValidationError" and "MaxSessionDuration" in message
+    assert assume_for("arn:aws:iam::123456789012:role/Short", 3600)["Credentials"]
+    code, _ = error_of(assume_for, role="arn:aws:iam::123456789012:role/Nowhere", seconds=900)
+    assert code == "AccessDenied"
+
+
+def test_custom_role_arn_must_be_one_of_the_tokens_roles(cognito: Cognito) -> None:
+    analyst = grant_role(cognito, "arn:aws:iam::123456789012:role/Analyst")
+    tokens = sign_in(cognito)
+    identity_id = identity_of(cognito, tokens["IdToken"])
+
+    def credentials(role: str) -> Any:
+        return cognito.identity.get_credentials_for_identity(
+            IdentityId=identity_id, Logins=logins(cognito, tokens["IdToken"]), CustomRoleArn=role
+        )
+
+    code, _ = error_of(credentials, role="arn:aws:iam::123456789012:role/Ops")
+    assert code == "InvalidParameterException"  # moto would hand out credentials
+    assert credentials(analyst)["Credentials"]["AccessKeyId"]
+
+
+def test_select_mfa_type_takes_only_a_name_it_offered(cognito: Cognito) -> None:
+    cognito.idp.admin_update_user_attributes(
+        UserPoolId=cognito.user_pool_id,
+        Username="alice",
+        UserAttributes=[
+            {"Name": "email", "Value": "alice@example.com"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+    )
+    cognito.idp.admin_set_user_mfa_preference(
+        UserPoolId=cognito.user_pool_id,
+        Username="alice",
+        SMSMfaSettings={"Enabled": True, "PreferredMfa": False},
+        EmailMfaSettings={"Enabled": True, "PreferredMfa": False},
+    )
+
+    def start() -> Any:
+        return cognito.idp.initiate_auth(
+            ClientId=cognito.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "alice", "PASSWORD": cognito.password},
+        )
+
+    def respond(name: str, session: str, **answers: str) -> Any:
+        return cognito.idp.respond_to_auth_challenge(
+            ClientId=cognito.client_id,
+            ChallengeName=name,
+            Session=session,
+            ChallengeResponses={"USERNAME": "alice", **answers},
+        )
+
+    choice = start()
+    assert choice["ChallengeName"] == "SELECT_MFA_TYPE"  # moto would hand out tokens
+    assert choice["ChallengeParameters"]["MFAS_CAN_CHOOSE"] == '["SMS_MFA","EMAIL_OTP"]'
+    # EMAIL_MFA: what the reference's SELECT_MFA_TYPE example names, and no challenge has
+    code, _ = error_of(
+        respond, name="SELECT_MFA_TYPE", session=choice["Session"], ANSWER="EMAIL_MFA"
+    )
+    assert code == "InvalidParameterException"
+    choice = start()
+    email = respond("SELECT_MFA_TYPE", choice["Session"], ANSWER="EMAIL_OTP")
+    assert email["ChallengeName"] == "EMAIL_OTP"
+    assert email["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"] == "EMAIL"
+    sent = BEHAVIOUR.last_email_code()
+    wrong = f"{(int(sent) + 1) % 10**6:06d}"
+    code, _ = error_of(respond, name="EMAIL_OTP", session=email["Session"], EMAIL_OTP_CODE=wrong)
+    assert code == "CodeMismatchException"
+    done = respond("EMAIL_OTP", email["Session"], EMAIL_OTP_CODE=sent)
+    assert done["AuthenticationResult"]["IdToken"] in known_secrets()

@@ -240,7 +240,7 @@ def test_client_secret_is_checked(moto_endpoint: str) -> None:
     cognito = provision_user_auth(moto_endpoint, secret=True)
     with pytest.raises(ClientError) as excinfo:
         start(cognito)
-    assert "SECRET_HASH was not received" in error_of(excinfo)[1]
+    assert "is configured for secret but secret was not received" in error_of(excinfo)[1]
     assert cognito.client_secret is not None
     good = srp.secret_hash(cognito.username, cognito.client_id, cognito.client_secret)
     challenge = start(cognito, SECRET_HASH=good, PREFERRED_CHALLENGE="EMAIL_OTP")
