@@ -129,10 +129,8 @@ def _auth_hint(code: str, message: str, operation: str, profile: Profile) -> str
                 f"or check the ids in {where}"
             )
         return None  # an expired or mangled token: the message says which
-    if "secret hash" in said or "secret_hash" in said:
-        if profile.app_client_secret:
-            return f"check app_client_secret in {where}: it is not this app client's secret"
-        return f"the app client has a secret: set app_client_secret in {where}"
+    if code == "NotAuthorizedException" and "secret" in said:
+        return secret_hint(profile)
     if code == "UserNotFoundException":
         return f"check username in {where} (a user name, or an alias the pool accepts)"
     if "incorrect username or password" in said:
@@ -148,6 +146,27 @@ def _auth_hint(code: str, message: str, operation: str, profile: Profile) -> str
             f"confirm the user (the code sent at sign-up, or an administrator), then run: {login}"
         )
     return f"run: {login}"
+
+
+def secret_refused(exc: CognitoError) -> bool:
+    """Cognito refused the app client's secret (none sent, a wrong one, or one retired by a
+    secret rotation), not the user or the token. The code is NotAuthorizedException, as for
+    a wrong password, so the message must tell: every form the service uses mentions the
+    secret ("Client ID is configured for secret but secret was not received", "... with
+    secret but SECRET_HASH was not received", "Unable to verify secret hash for client ID")."""
+    return exc.code == "NotAuthorizedException" and "secret" in exc.detail.lower()
+
+
+def secret_hint(profile: Profile) -> str:
+    """What to change about app_client_secret: whether one was sent is the settings' to say."""
+    where = f"[{profile.name}] of {profile.source}"
+    if profile.app_client_secret:
+        return (
+            f"check app_client_secret in {where}: it is not one of app client "
+            f"{profile.app_client_id}'s secrets (wrong, or retired by a rotation of the "
+            "client's secrets): set it to a current one"
+        )
+    return f"the app client has a secret: set app_client_secret in {where}"
 
 
 def _flow_hint(message: str) -> str:

@@ -17,6 +17,8 @@ from .store import Store
 
 if TYPE_CHECKING:
     from .cli import Context
+    from .signin import SignInMethod
+    from .tokens import Tokens
 
 
 def _code_first(profile: Profile) -> bool:
@@ -113,33 +115,38 @@ def cmd_logout(ctx: Context) -> int:
 
     profile = ctx.profile
     store = Store(profile, ctx.cache)
-    tokens = store.tokens()
     note = ""
     failed: CredprocError | None = None
-    if tokens is not None and not profile.unauthenticated:
-        from .prompt import NoTerminal
-        from .redact import register_secret
-
-        register_secret(profile.app_client_secret)  # a broken endpoint may echo the request
-        pool = method_for(
-            profile,
-            Clients(profile),
-            NoTerminal(profile.name),
-            environ=ctx.environ,
-            register_secret=register_secret,
-        )
-        try:
-            if ctx.args.global_:
-                pool.global_sign_out(tokens)
-                note = "signed out of every device"
-            elif tokens.refresh_token:
-                pool.revoke(tokens)
-                note = "refresh token revoked"
-        except ConfigError:
-            raise  # the settings rule it out: nothing was undone, the tokens stay
-        except CredprocError as exc:
-            failed = exc  # the local copy goes anyway: this machine is signed out
+    everywhere: bool = ctx.args.global_
+    # Under the profile's lock: a run refreshing (or rotating) the tokens meanwhile would
+    # leave this one signing out with tokens already replaced.
     with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
+        tokens = store.tokens()
+        if tokens is not None and not profile.unauthenticated:
+            from .prompt import NoTerminal
+            from .redact import register_secret
+
+            register_secret(profile.app_client_secret)  # a broken endpoint may echo it
+            pool = method_for(
+                profile,
+                Clients(profile),
+                NoTerminal(profile.name),
+                environ=ctx.environ,
+                register_secret=register_secret,
+            )
+            try:
+                if everywhere:
+                    pool.global_sign_out(_fresh_for_sign_out(pool, store, tokens))
+                    note = "signed out of every device"
+                elif tokens.refresh_token:
+                    pool.revoke(tokens)
+                    note = "refresh token revoked"
+            except (ConfigError, SignInRequired):
+                raise  # the settings, or a dead sign-in, rule it out: the tokens stay
+            except CredprocError as exc:
+                if everywhere:  # nothing is forgotten until Cognito has signed out
+                    raise _not_signed_out_everywhere(profile, exc) from None
+                failed = exc  # the local copy goes anyway: this machine is signed out
         removed = store.clear()
         sharing = sharing_profiles(profile, all_profiles(ctx))
         for _, other in sharing:
@@ -147,7 +154,7 @@ def cmd_logout(ctx: Context) -> int:
     shared = [name for name, _ in sharing]
     also = f"; this also signed out {', '.join(shared)}" if shared else ""
     if failed is not None:
-        raise _not_revoked(profile, failed, also, everywhere=ctx.args.global_)
+        raise _not_revoked(profile, failed, also)
     message = f"profile {profile.name}: signed out"
     if note:
         message += f" ({note})"
@@ -156,11 +163,48 @@ def cmd_logout(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _not_revoked(
-    profile: Profile, failed: CredprocError, also: str, *, everywhere: bool
-) -> CredprocError:
+def _fresh_for_sign_out(method: SignInMethod, store: Store, tokens: Tokens) -> Tokens:
+    """Tokens whose access token GlobalSignOut still takes: renewed first when it has
+    expired or is about to (Cognito refuses an expired one), and saved at once, so that a
+    sign-out that fails afterwards leaves the newest tokens cached (a rotating client has
+    spent the old refresh token)."""
+    from .provider import token_margin
+
+    try:
+        left = tokens.access_expiry - time.time()
+    except ValueError:
+        left = 0.0
+    if left > token_margin(tokens.access_token):
+        return tokens
+    refreshed = method.refresh(tokens) if tokens.refresh_token else None
+    if refreshed is None:
+        name = store.profile.name
+        raise SignInRequired(
+            "signing out every device needs an access token, and the cached one has expired "
+            "while the refresh token is no longer accepted; nothing was deleted",
+            profile=name,
+            hint=f"run: cognito-credproc login --profile {name}, then "
+            f"cognito-credproc logout --global --profile {name}",
+        )
+    store.save_tokens(refreshed)
+    return refreshed
+
+
+def _not_signed_out_everywhere(profile: Profile, failed: CredprocError) -> CredprocError:
+    """logout --global that Cognito did not confirm: everything stays cached."""
+    name = profile.name
+    return CredprocError(
+        f"Cognito did not sign out every device ({failed.message}); nothing was deleted on "
+        "this machine",
+        profile=name,
+        hint=f"run it again once Cognito answers, or sign out this machine only: "
+        f"cognito-credproc logout --profile {name}",
+    )
+
+
+def _not_revoked(profile: Profile, failed: CredprocError, also: str) -> CredprocError:
     """logout signed this machine out, but the service kept the refresh token valid."""
-    what = "sign out every device" if everywhere else "revoke the refresh token"
+    what = "revoke the refresh token"
     name = profile.name
     if profile.oidc_issuer:  # an OpenID Connect provider, no user pool: no GlobalSignOut
         where = urllib.parse.urlsplit(profile.oidc_issuer).netloc
@@ -199,7 +243,7 @@ def all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:
 
 
 def cmd_token(ctx: Context) -> int:
-    from .provider import TOKEN_MARGIN_SECONDS, Provider
+    from .provider import Provider, token_margin
 
     profile = ctx.profile
     if profile.unauthenticated:
@@ -208,8 +252,8 @@ def cmd_token(ctx: Context) -> int:
     tokens = store.tokens()
     if (
         tokens is None
-        or tokens.id_expiry - time.time() <= TOKEN_MARGIN_SECONDS
-        or tokens.access_expiry - time.time() <= TOKEN_MARGIN_SECONDS
+        or tokens.id_expiry - time.time() <= token_margin(tokens.id_token)
+        or tokens.access_expiry - time.time() <= token_margin(tokens.access_token)
     ):
         tokens = Provider(profile, ctx.cache, environ=ctx.environ).tokens()
     sys.stdout.write((tokens.id_token if ctx.args.type == "id" else tokens.access_token) + "\n")

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .aws import Clients, call, to_epoch
+from .awserrors import CognitoError
 from .config import Profile
 from .credentials import Credentials, check_expiration, check_field
-from .errors import ServiceError
+from .errors import AuthFailed, CredprocError, ServiceError
 
 log = logging.getLogger("cognito_credproc")
 
@@ -61,10 +62,38 @@ class IdentityPool:
         params = self._params(id_token, IdentityId=identity_id)
         if self.profile.role_arn:
             params["CustomRoleArn"] = self.profile.role_arn
-        response = call(
-            self.clients.identity, "get_credentials_for_identity", self.profile, **params
-        )
+        try:
+            response = call(
+                self.clients.identity, "get_credentials_for_identity", self.profile, **params
+            )
+        except CognitoError as exc:
+            # Refused with a role_arn the token does not list: that is the thing to change,
+            # whatever the refusal's code or words (the API reference documents neither).
+            allowed = token_roles(id_token)
+            if self.profile.role_arn and not exc.transient and self.profile.role_arn not in allowed:
+                raise self._role_not_allowed(exc, allowed) from None
+            raise
         return self._parse(response.get("Credentials"), "SecretKey", "GetCredentialsForIdentity")
+
+    def _role_not_allowed(self, exc: CognitoError, allowed: list[str]) -> CredprocError:
+        profile = self.profile
+        where = f"[{profile.name}] of {profile.source}"
+        if allowed:
+            listed = ", ".join(allowed)
+            return AuthFailed(
+                f"the identity pool refused role_arn {profile.role_arn}: this sign-in's token "
+                f"allows only {listed} ({exc.message})",
+                profile=profile.name,
+                hint=f"set role_arn in {where} to one of {listed}, or remove it for the "
+                "identity pool's own choice",
+            )
+        return AuthFailed(
+            f"the identity pool refused role_arn {profile.role_arn}: this sign-in's token "
+            f"allows no role to choose (no cognito:roles) ({exc.message})",
+            profile=profile.name,
+            hint=f"remove role_arn from {where} for the identity pool's own choice, or add "
+            f"the user to a user-pool group with role {profile.role_arn} and sign in again",
+        )
 
     def _basic(self, identity_id: str, id_token: str | None) -> Credentials:
         params = self._params(id_token, IdentityId=identity_id)
@@ -77,18 +106,47 @@ class IdentityPool:
             ) from None
         self.register_secret(token)
         assert self.profile.role_arn is not None
-        answer = call(
-            self.clients.sts,
-            "assume_role_with_web_identity",
-            self.profile,
-            RoleArn=self.profile.role_arn,
-            RoleSessionName=self.role_session_name(id_token),
-            WebIdentityToken=token,
-            DurationSeconds=self.profile.duration_seconds,
-        )
+        try:
+            answer = call(
+                self.clients.sts,
+                "assume_role_with_web_identity",
+                self.profile,
+                RoleArn=self.profile.role_arn,
+                RoleSessionName=self.role_session_name(id_token),
+                WebIdentityToken=token,
+                DurationSeconds=self.profile.duration_seconds,
+            )
+        except CognitoError as exc:
+            raise self._sts_refused(exc, token_roles(id_token)) from None
         return self._parse(
             answer.get("Credentials"), "SecretAccessKey", "AssumeRoleWithWebIdentity"
         )
+
+    def _sts_refused(self, exc: CognitoError, allowed: list[str]) -> CredprocError:
+        """STS's refusal of the basic flow's role, with what to change in the settings."""
+        profile = self.profile
+        where = f"[{profile.name}] of {profile.source}"
+        others = f"; this sign-in's token lists {', '.join(allowed)}" if allowed else ""
+        if exc.code == "ValidationError" and "durationseconds" in exc.detail.lower():
+            # AssumeRoleWithWebIdentity: DurationSeconds up to the role's maximum session
+            # duration (1 to 12 hours, set on the role), else "the operation fails".
+            return AuthFailed(
+                f"STS refused duration_seconds = {profile.duration_seconds}: role "
+                f"{profile.role_arn} allows shorter sessions ({exc.message})",
+                profile=profile.name,
+                hint=f"lower duration_seconds in {where} to the role's maximum session "
+                "duration (3600 unless the role says more), or raise the role's "
+                f"MaxSessionDuration in IAM{others}",
+            )
+        if exc.code in ("AccessDenied", "AccessDeniedException"):
+            return AuthFailed(
+                f"STS refused to let this identity assume role_arn {profile.role_arn} "
+                f"({exc.message})",
+                profile=profile.name,
+                hint=f"check role_arn in {where}: the role must exist and trust identity "
+                f"pool {profile.identity_pool_id} (cognito-identity.amazonaws.com){others}",
+            )
+        return exc
 
     def role_session_name(self, id_token: str | None = None) -> str:
         if self.profile.role_session_name:
@@ -125,6 +183,23 @@ class IdentityPool:
         self.register_secret(creds.secret_access_key)
         self.register_secret(creds.session_token)
         return creds
+
+
+def token_roles(id_token: str | None) -> list[str]:
+    """The roles a user-pool ID token lets its holder choose (cognito:roles: the IAM roles of
+    the user's groups)."""
+    if id_token is None:
+        return []
+    from .tokens import jwt_claims
+
+    try:
+        roles = jwt_claims(id_token).get("cognito:roles")
+    except ValueError:
+        return []
+    if not isinstance(roles, list):
+        return []
+    # printable ARNs only: the token's text reaches the terminal
+    return [r for r in roles if isinstance(r, str) and r.isprintable() and len(r) < 2048][:20]
 
 
 def _who(id_token: str | None) -> str | None:

@@ -29,8 +29,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cognito_credproc")
 
-# An ID token with less than this left is renewed rather than sent to the identity pool.
+# An ID token with less than this left is renewed rather than sent to the identity pool;
+# a token that lives only minutes (app clients allow 5) gets a fifth of its lifetime.
 TOKEN_MARGIN_SECONDS = 5 * 60
+TOKEN_MARGIN_FRACTION = 0.2
+
+
+def token_margin(token: str) -> float:
+    """How long before its expiry a token is renewed rather than used."""
+    from .tokens import jwt_claims
+
+    try:
+        claims = jwt_claims(token)
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+    except (ValueError, KeyError, TypeError):
+        return TOKEN_MARGIN_SECONDS
+    if lifetime <= 0:
+        return TOKEN_MARGIN_SECONDS
+    return min(TOKEN_MARGIN_SECONDS, lifetime * TOKEN_MARGIN_FRACTION)
+
 
 Clock = Callable[[], float]
 
@@ -181,7 +198,7 @@ class Provider:
                 left = cached.id_expiry - self.server_now()
             except ValueError:
                 left = 0
-            if left > TOKEN_MARGIN_SECONDS and cached.access_expiry - self.server_now() > 0:
+            if left > token_margin(cached.id_token) and cached.access_expiry > self.server_now():
                 log.debug("reusing the cached ID token (%.0f s left)", left)
                 return cached, True
         method = self.signin()

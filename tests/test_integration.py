@@ -18,6 +18,7 @@ from .conftest import (
     Workspace,
     age_cached_tokens,
     expire_cached_credentials,
+    grant_role,
     parse_output,
     run_python,
     run_together,
@@ -95,8 +96,9 @@ def test_wrong_client_secret_is_refused(ws: Workspace, cognito_secret: Cognito) 
     assert done.returncode == 1
     assert "secret hash" in done.stderr.lower()
     assert done.stderr.endswith(
-        f"\n  next: check app_client_secret in [dev] of {ws.config}: it is not this app "
-        "client's secret\n"
+        f"\n  next: check app_client_secret in [dev] of {ws.config}: it is not one of app "
+        f"client {cognito_secret.client_id}'s secrets (wrong, or retired by a rotation of the "
+        "client's secrets): set it to a current one\n"
     )
 
 
@@ -104,7 +106,8 @@ def test_missing_client_secret_says_to_set_it(ws: Workspace, cognito_secret: Cog
     env = setup(ws, cognito_secret, app_client_secret=None)  # type: ignore[arg-type]
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 1
-    assert "SECRET_HASH" in done.stderr
+    # the service's own words, which name no SECRET_HASH
+    assert "is configured for secret but secret was not received" in done.stderr
     assert done.stderr.endswith(
         f"\n  next: the app client has a secret: set app_client_secret in [dev] of {ws.config}\n"
     )
@@ -206,7 +209,7 @@ def test_flow_not_enabled_names_the_fix(
 
 
 def test_role_arn_is_sent_as_custom_role(ws: Workspace, cognito: Cognito) -> None:
-    role = "arn:aws:iam::123456789012:role/Analyst"
+    role = grant_role(cognito, "arn:aws:iam::123456789012:role/Analyst")
     env = setup(ws, cognito, role_arn=role)
     done = ws.run("--profile", "dev", env=env)
     assert done.returncode == 0, done.stderr

@@ -140,13 +140,19 @@ def test_expired_code_session_starts_again_in_login(ws: Workspace, ua: Cognito) 
     assert calls(ua, "InitiateAuth:USER_AUTH") == 2
 
 
-def test_expired_code_session_in_a_plain_run_says_what_to_do(ws: Workspace, ua: Cognito) -> None:
+def test_expired_code_session_in_a_plain_run_starts_again(ws: Workspace, ua: Cognito) -> None:
+    # A person is at the terminal: the sign-in starts again, as in login.
     configure(ws, ua, preferred_challenge="EMAIL_OTP")
     run = pty(ws, "--profile", "dev")
     run.expect("Code sent by email to a***@e***: ")
     USERAUTH.expire_sessions()
+    run.answer("Code sent by email to a***@e***: ", USERAUTH.last_code("alice"))
+    run.expect("The sign-in session expired; starting again.")
     type_code(run)
-    fails_saying_what_to_run(run, "expired")
+    code, out, err = run.finish()
+    assert code == 0, err
+    parse_output(out)
+    assert calls(ua, "InitiateAuth:USER_AUTH") == 2
 
 
 @pytest.mark.parametrize("preferred", ["EMAIL_OTP", "SMS_OTP"])

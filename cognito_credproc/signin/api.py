@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import srp
 from ..aws import Clients, call
-from ..awserrors import CognitoError
+from ..awserrors import CognitoError, secret_refused
 from ..config import Profile
 from ..errors import AuthFailed, ServiceError
 from ..prompt import Interaction, get_password
@@ -25,11 +25,22 @@ from . import challenges, devices, refresh, userauth
 log = logging.getLogger("cognito_credproc")
 
 MAX_CHALLENGE_ROUNDS = 12
+# Times a person at a terminal sees a sign-in start again after its session expired.
+SESSION_RESTARTS = 2
 HANDLERS: dict[str, challenges.Handler] = {
     **challenges.HANDLERS,
     **devices.HANDLERS,
     **userauth.HANDLERS,
 }
+
+
+def session_expired(exc: CognitoError) -> bool:
+    """The sign-in session (or the code it waits for) is over: Cognito's NotAuthorized
+    answer shares its code with a wrong password, so the message tells ("Invalid session for
+    the user, session is expired."; "Invalid session for the user." for one already used)."""
+    return exc.code in ("NotAuthorizedException", "ExpiredCodeException") and (
+        "session" in exc.detail.lower()
+    )
 
 
 class SignInState:
@@ -136,30 +147,34 @@ class ApiSignIn:
     # -- sign-in -------------------------------------------------------------------------
 
     def sign_in(self, previous: Tokens | None = None, *, attempts: int = 1) -> Tokens:
-        """Sign in and answer every challenge. With ``attempts`` > 1 (``login``), a
-        person typing the password gets another try after a wrong one, and an expired
-        sign-in session starts again."""
-        for attempt in range(1, attempts + 1):
+        """Sign in and answer every challenge. A sign-in session that expired while a
+        person was at a prompt (a code, MFA setup) starts again for anyone at a terminal;
+        with ``attempts`` > 1 (``login``), a person typing the password also gets another
+        try after a wrong one."""
+        restarts = SESSION_RESTARTS if self.interaction.interactive else 0
+        attempt = 1
+        while True:
             try:
                 return self._sign_in_once(previous)
             except CognitoError as exc:
-                if attempt == attempts:
-                    raise
-                if "session" in exc.detail.lower():
-                    # Cognito's sign-in sessions last minutes: start again.
+                if session_expired(exc) and restarts > 0:
+                    # Cognito's sign-in sessions last minutes (AuthSessionValidity).
+                    restarts -= 1
                     self.interaction.say("The sign-in session expired; starting again.")
                     continue
                 if (
-                    exc.code not in ("NotAuthorizedException", "UserNotFoundException")
+                    attempt >= attempts
+                    or secret_refused(exc)  # retyping the password cannot fix the settings
+                    or exc.code not in ("NotAuthorizedException", "UserNotFoundException")
                     or not self.interaction.interactive
                     or self.profile.password_command
                     or self.environ.get("COGNITO_CREDPROC_PASSWORD")
                 ):
                     raise
+                attempt += 1
                 self._password = None  # ask again
                 reason = (exc.detail or exc.code).rstrip(".")
                 self.interaction.say(f"Sign-in failed: {reason}. Try again.")
-        raise AssertionError("unreachable")
 
     def _sign_in_once(self, previous: Tokens | None) -> Tokens:
         assert self.profile.username is not None

@@ -8,7 +8,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..awserrors import CognitoError
+from ..awserrors import CognitoError, secret_refused
 from ..errors import ServiceError
 from ..tokens import jwt_claims
 
@@ -35,19 +35,31 @@ def refresh(api: ApiSignIn, tokens: Tokens) -> Tokens | None:
         try:
             return _with_initiate_auth(api, tokens)
         except CognitoError as exc:
-            if exc.transient:
+            if exc.transient or secret_refused(exc):
+                # The refresh token may be fine; signing in again would not help either.
                 raise
-            if exc.code == "UserNotFoundException":
+            if exc.code == "UserNotFoundException" or refresh_token_dead(exc):
                 return None
             # Any other refusal may mean a rotating client; the next call tells.
             log.debug("REFRESH_TOKEN_AUTH refused (%s); trying GetTokensFromRefreshToken", exc.code)
     try:
         return _with_get_tokens(api, tokens)
     except CognitoError as exc:
+        if secret_refused(exc):
+            raise
         if exc.code in REFRESH_REJECTED or not tokens.rotating:
             log.debug("refresh token not accepted (%s)", exc.code)
             return None
         raise
+
+
+def refresh_token_dead(exc: CognitoError) -> bool:
+    """Cognito says the refresh token itself is over ("Refresh Token has expired", "Refresh
+    Token has been revoked"): no other way of refreshing will take it, only a sign-in. The
+    code (NotAuthorizedException) is the one a rotating client's refusal of
+    REFRESH_TOKEN_AUTH may have too, so the words tell them apart."""
+    said = exc.detail.lower()
+    return exc.code == "NotAuthorizedException" and ("expired" in said or "revoked" in said)
 
 
 def _with_initiate_auth(api: ApiSignIn, tokens: Tokens) -> Tokens:
