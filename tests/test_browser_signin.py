@@ -26,7 +26,14 @@ from .browser_setup import (
     managed_secret,
     oidc,
 )
-from .conftest import PASSWORD, Workspace, age_cached_tokens, parse_output, run_together
+from .conftest import (
+    PASSWORD,
+    Workspace,
+    age_cached_tokens,
+    grant_role,
+    parse_output,
+    run_together,
+)
 from .oauth_common import RawServer
 from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
@@ -193,7 +200,7 @@ def test_authorize_errors_are_one_or_two_lines_with_the_fix(
 
 
 def test_profiles_of_one_sign_in_share_it(ws: Workspace, managed: ManagedPool) -> None:
-    role = "arn:aws:iam::123456789012:role/Ops"
+    role = grant_role(managed.cognito, "arn:aws:iam::123456789012:role/Ops")
     ws.write_config(managed.profile_section("dev") + managed.profile_section("ops", role_arn=role))
     dev = ws.run("--profile", "dev", env=browser_env(ws))
     assert dev.returncode == 0, dev.stderr

@@ -14,6 +14,7 @@ from .conftest import (
     Cognito,
     Workspace,
     cached_signin,
+    grant_role,
     parse_output,
     renew_with_the_refresh_token,
     two_refreshes_on_a_rotating_client,
@@ -383,6 +384,7 @@ def test_one_passwordless_sign_in_serves_the_other_profiles(ws: Workspace, ua: C
         ua.profile_section("dev", auth_flow="USER_AUTH", preferred_challenge="EMAIL_OTP")
         + ua.profile_section("ops", role_arn="arn:aws:iam::123456789012:role/Ops")
     )
+    grant_role(ua, "arn:aws:iam::123456789012:role/Ops")  # the token lets alice choose it
     sign_in_on_the_terminal(ws)
     done = ws.run("--profile", "ops")  # no terminal, no password: the shared sign-in serves
     assert done.returncode == 0, done.stderr
