@@ -294,7 +294,7 @@ def test_three_wrong_codes_say_so_with_the_fix() -> None:
         ("ExpiredCodeException", "Invalid code provided, please request a code again."),
     ],
 )
-def test_expired_code_session_restarts_in_login_and_is_explained_otherwise(
+def test_expired_code_session_restarts_at_a_terminal_and_is_explained_otherwise(
     code: str, message: str
 ) -> None:
     api, stub, script = sign_in_for(answers=("1", "2"), preferred_challenge="EMAIL_OTP")
@@ -311,11 +311,21 @@ def test_expired_code_session_restarts_in_login_and_is_explained_otherwise(
     stub.assert_no_pending_responses()
     assert "The sign-in session expired; starting again." in script.said
 
-    api, stub, _script = sign_in_for(answers=("1",), preferred_challenge="EMAIL_OTP")
+    api, stub, script = sign_in_for(answers=("1", "2"), preferred_challenge="EMAIL_OTP")
     stub.add_response(*first)
     stub.add_client_error("respond_to_auth_challenge", code, message)
+    stub.add_response(*first)
+    stub.add_response("respond_to_auth_challenge", {"AuthenticationResult": tokens_result()})
+    with stub:
+        api.sign_in()  # a plain run at a terminal: one attempt at the password, but
+    assert "The sign-in session expired; starting again." in script.said  # a new session
+
+    api, stub, _script = sign_in_for(answers=("1", "2", "3"), preferred_challenge="EMAIL_OTP")
+    for _ in range(3):
+        stub.add_response(*first)
+        stub.add_client_error("respond_to_auth_challenge", code, message)
     with stub, pytest.raises(AuthFailed) as excinfo:
-        api.sign_in()  # a plain run: one attempt
+        api.sign_in()  # starting again twice at most; then it says what to do
     text = str(excinfo.value)
     assert "expired" in text
     assert "run: cognito-credproc login --profile dev" in text
