@@ -313,7 +313,7 @@ MUTANTS: list[Mutant] = [
         '"the sign-in or its code ran out before the answer arrived",',
         (
             "tests/test_userauth_units.py::"
-            "test_expired_code_session_restarts_in_login_and_is_explained_otherwise",
+            "test_expired_code_session_restarts_at_a_terminal_and_is_explained_otherwise",
         ),
     ),
     Mutant(
