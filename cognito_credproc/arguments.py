@@ -7,12 +7,15 @@ commands, --help, --version, and anything it cannot read, which argparse then ex
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from . import __version__
 from .cli import PROG
 from .errors import ConfigError
 from .output import ENV_FORMATS
-from .settings import SETTINGS
+from .settings import SETTINGS, boolean
+
+FORMAT_HELP = "sh (bash, zsh), fish, powershell or dotenv (a .env file) [sh]"
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -43,19 +46,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # type: ignore[override]
-            raise ConfigError(f"{message} (see {PROG} --help)")
+            # A subcommand's parser is named "cognito-credproc login": its own --help.
+            raise ConfigError(f"{message} (see {self.prog} --help)")
 
+        def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+            # argparse reports a subcommand's unknown option from the top parser: blame
+            # the subcommand, whose --help lists what it takes.
+            parsed, extras = self.parse_known_args(args, namespace)
+            if extras:
+                blamed = commands.get(getattr(parsed, "command", None) or "", self)
+                blamed.error(f"unrecognized arguments: {' '.join(extras)}")
+            return parsed
+
+    commands: dict[str, argparse.ArgumentParser] = {}
     parser = _Parser(
         prog=PROG,
         description="AWS credential_process helper for Amazon Cognito. With no command, "
         "prints credentials as credential_process JSON.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        "-V",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="print the version and exit",
+    )
     _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_Parser,
+        help="what to do (none: print credentials); COMMAND --help for its options",
+    )
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
+        commands[name] = p
         _common(p, top=False)
         return p
 
@@ -78,24 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every profile in the settings file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p = add("token", "print a valid JWT, refreshing it when needed")
-    p.add_argument("--type", choices=("id", "access"), default="id")
+    p.add_argument(
+        "--type",
+        choices=("id", "access"),
+        default="id",
+        help="which token: the ID token (the identity pool's) or the access token [id]",
+    )
     p = add("env", "print credentials as environment variable assignments")
-    p.add_argument("--format", choices=ENV_FORMATS, default="sh")
+    p.add_argument("--format", choices=ENV_FORMATS, default="sh", help=FORMAT_HELP)
     p = add("exec", "run a command with the credentials in its environment")
     p.add_argument(
         "--server",
         action="store_true",
         help="give the command a loopback credentials endpoint it renews from, not keys",
     )
-    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    p.add_argument(
+        "cmd",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND ...",
+        help="the command to run and its arguments, after --",
+    )
     p = add("serve", "serve the credentials on a loopback endpoint until Ctrl-C")
     p.add_argument("--port", type=_port, default=0, help="port to listen on [a free one]")
-    p.add_argument("--format", choices=ENV_FORMATS, default="sh")
+    p.add_argument("--format", choices=ENV_FORMATS, default="sh", help=FORMAT_HELP)
     p = add("clear", "delete cached data without contacting Cognito")
     p.add_argument("--all", action="store_true", help="the whole cache")
     p = add("configure", "write a profile and the matching ~/.aws/config entry")
     for setting in SETTINGS:  # one flag per setting, described where the setting is
-        if setting.flag:
+        if setting.flag and setting.parse is boolean:
+            # --unauthenticated / --no-unauthenticated: written as true / false
+            p.add_argument(
+                setting.option,
+                dest=setting.name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=(setting.help + f" (default: {setting.default})").replace("%", "%%"),
+            )
+        elif setting.flag:
             default = (
                 " (required)"
                 if setting.default == "required"
