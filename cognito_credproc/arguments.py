@@ -15,6 +15,7 @@ from .errors import ConfigError
 from .output import ENV_FORMATS
 from .settings import SETTINGS, boolean
 
+SHELLS = ("bash", "zsh", "fish", "powershell")
 FORMAT_HELP = "sh (bash, zsh), fish, powershell or dotenv (a .env file) [sh]"
 
 
@@ -169,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-validate", action="store_true", help="do not call Cognito to check the ids"
     )
     add("doctor", "check the setup the way the AWS CLI runs the helper")
+    p = add("console", "open the AWS Management Console signed in as the identity pool's role")
+    p.add_argument(
+        "--print",
+        action="store_true",
+        help="print the sign-in address instead of opening it (it works once, for 15 "
+        "minutes, and is as good as the credentials: keep it to yourself)",
+    )
+    p = add("completion", "print a shell completion script (see the README for where)")
+    p.add_argument(
+        "shell", nargs="?", choices=SHELLS, help="the shell to complete in: " + ", ".join(SHELLS)
+    )
+    # what the scripts run to complete profile names: the settings file's sections
+    p.add_argument("--profiles", action="store_true", help=argparse.SUPPRESS)
     p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
     p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser

@@ -251,7 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # The commands whose result is what they print on stdout.
-PRINTS_ON_STDOUT = frozenset({"credentials", "status", "token", "env", "doctor", "demo"})
+PRINTS_ON_STDOUT = frozenset(
+    {"credentials", "status", "token", "env", "doctor", "demo", "completion"}
+)
 _stdout_closed = False
 
 
@@ -381,5 +383,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "configure": _lazy("configure", "cmd_configure"),
     "doctor": _lazy("doctor", "cmd_doctor"),
     "demo": _lazy("demo", "cmd_demo"),
+    "console": _lazy("console", "cmd_console"),
+    "completion": _lazy("completion", "cmd_completion"),
     "background-refresh": _lazy("background", "cmd_background_refresh"),
 }
