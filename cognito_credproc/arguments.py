@@ -184,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     # what the scripts run to complete profile names: the settings file's sections
     p.add_argument("--profiles", action="store_true", help=argparse.SUPPRESS)
     p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
+    p.add_argument(
+        "--flow",
+        choices=("password", "browser", "email-code"),
+        default="password",
+        help="the way of signing in to show: password (SRP, the default), browser (managed "
+        "login) or email-code (a one-time code by email)",
+    )
     p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
 
