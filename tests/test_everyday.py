@@ -19,6 +19,7 @@ from cognito_credproc.signin.messages import waiting
 from .browser_setup import ManagedPool, managed  # noqa: F401 - the fixture
 from .conftest import Cognito, Workspace, parse_output
 from .ptyterm import PtyRun
+from .test_shared_signin import second_identity_pool
 
 
 def every_parser() -> Iterator[tuple[str, argparse.ArgumentParser]]:
@@ -102,7 +103,7 @@ def test_unauthenticated_is_an_on_off_flag(ws: Workspace) -> None:
 def test_clear_names_the_profiles_that_shared_the_sign_in(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(
         cognito.profile_section("dev")
-        + cognito.profile_section("ops", role_arn="arn:aws:iam::123456789012:role/Ops")
+        + cognito.profile_section("ops", identity_pool_id=second_identity_pool(cognito))
         + cognito.profile_section("other", username="bob")
     )
     cognito.add_user("bob", cognito.password)
