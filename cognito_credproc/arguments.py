@@ -7,12 +7,16 @@ commands, --help, --version, and anything it cannot read, which argparse then ex
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from . import __version__
 from .cli import PROG
 from .errors import ConfigError
 from .output import ENV_FORMATS
-from .settings import SETTINGS
+from .settings import SETTINGS, boolean
+
+SHELLS = ("bash", "zsh", "fish", "powershell")
+FORMAT_HELP = "sh (bash, zsh), fish, powershell or dotenv (a .env file) [sh]"
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -43,19 +47,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # type: ignore[override]
-            raise ConfigError(f"{message} (see {PROG} --help)")
+            # A subcommand's parser is named "cognito-credproc login": its own --help.
+            raise ConfigError(f"{message} (see {self.prog} --help)")
 
+        def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+            # argparse reports a subcommand's unknown option from the top parser: blame
+            # the subcommand, whose --help lists what it takes.
+            parsed, extras = self.parse_known_args(args, namespace)
+            if extras:
+                blamed = commands.get(getattr(parsed, "command", None) or "", self)
+                blamed.error(f"unrecognized arguments: {' '.join(extras)}")
+            return parsed
+
+    commands: dict[str, argparse.ArgumentParser] = {}
     parser = _Parser(
         prog=PROG,
         description="AWS credential_process helper for Amazon Cognito. With no command, "
         "prints credentials as credential_process JSON.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        "-V",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="print the version and exit",
+    )
     _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_Parser,
+        help="what to do (none: print credentials); COMMAND --help for its options",
+    )
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
+        commands[name] = p
         _common(p, top=False)
         return p
 
@@ -78,24 +105,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every profile in the settings file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p = add("token", "print a valid JWT, refreshing it when needed")
-    p.add_argument("--type", choices=("id", "access"), default="id")
+    p.add_argument(
+        "--type",
+        choices=("id", "access"),
+        default="id",
+        help="which token: the ID token (the identity pool's) or the access token [id]",
+    )
     p = add("env", "print credentials as environment variable assignments")
-    p.add_argument("--format", choices=ENV_FORMATS, default="sh")
+    p.add_argument("--format", choices=ENV_FORMATS, default="sh", help=FORMAT_HELP)
     p = add("exec", "run a command with the credentials in its environment")
     p.add_argument(
         "--server",
         action="store_true",
         help="give the command a loopback credentials endpoint it renews from, not keys",
     )
-    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    p.add_argument(
+        "cmd",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND ...",
+        help="the command to run and its arguments, after --",
+    )
     p = add("serve", "serve the credentials on a loopback endpoint until Ctrl-C")
     p.add_argument("--port", type=_port, default=0, help="port to listen on [a free one]")
-    p.add_argument("--format", choices=ENV_FORMATS, default="sh")
+    p.add_argument("--format", choices=ENV_FORMATS, default="sh", help=FORMAT_HELP)
     p = add("clear", "delete cached data without contacting Cognito")
     p.add_argument("--all", action="store_true", help="the whole cache")
     p = add("configure", "write a profile and the matching ~/.aws/config entry")
     for setting in SETTINGS:  # one flag per setting, described where the setting is
-        if setting.flag:
+        if setting.flag and setting.parse is boolean:
+            # --unauthenticated / --no-unauthenticated: written as true / false
+            p.add_argument(
+                setting.option,
+                dest=setting.name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=(setting.help + f" (default: {setting.default})").replace("%", "%%"),
+            )
+        elif setting.flag:
             default = (
                 " (required)"
                 if setting.default == "required"
@@ -124,7 +170,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-validate", action="store_true", help="do not call Cognito to check the ids"
     )
     add("doctor", "check the setup the way the AWS CLI runs the helper")
+    p = add("console", "open the AWS Management Console signed in as the identity pool's role")
+    p.add_argument(
+        "--print",
+        action="store_true",
+        help="print the sign-in address instead of opening it (it works once, for 15 "
+        "minutes, and is as good as the credentials: keep it to yourself)",
+    )
+    p = add("completion", "print a shell completion script (see the README for where)")
+    p.add_argument(
+        "shell", nargs="?", choices=SHELLS, help="the shell to complete in: " + ", ".join(SHELLS)
+    )
+    # what the scripts run to complete profile names: the settings file's sections
+    p.add_argument("--profiles", action="store_true", help=argparse.SUPPRESS)
     p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
+    p.add_argument(
+        "--flow",
+        choices=("password", "browser", "email-code"),
+        default="password",
+        help="the way of signing in to show: password (SRP, the default), browser (managed "
+        "login) or email-code (a one-time code by email)",
+    )
     p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
 

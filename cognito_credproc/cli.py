@@ -17,12 +17,19 @@ import time
 
 from .cache import FileCache, default_cache_dir
 from .config import Profile, load_profile
-from .configfile import resolve_config_path, resolve_profile_name
-from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CredprocError
+from .configfile import ENV_PROFILE, resolve_config_path, resolve_profile_name
+from .errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ConfigError,
+    CredprocError,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any, NoReturn
 
     from .provider import Provider
@@ -95,7 +102,20 @@ class Context:
         self.args = args
         self.environ = environ
         self.now = now
-        self.profile_name = resolve_profile_name(args.profile, environ)
+        # Where the profile's name came from, in words (status says it).
+        self.profile_reason: str | None = None
+        # The settings file the AWS profile in AWS_PROFILE names on its credential_process
+        # line, when it names one.
+        self._mapped_config: str | None = None
+        if args.profile is None and not environ.get(ENV_PROFILE) and _aws_profile_set(environ):
+            from .awsprofile import choose_profile
+
+            choice = choose_profile(None, environ)
+            self.profile_name = choice.name
+            self.profile_reason = choice.reason
+            self._mapped_config = choice.config
+        else:
+            self.profile_name = resolve_profile_name(args.profile, environ)
         self._config_path: str | None = None
         self._profile: Profile | None = None
         self._cache: FileCache | None = None
@@ -103,13 +123,19 @@ class Context:
     @property
     def config_path(self) -> str:
         if self._config_path is None:
-            self._config_path = resolve_config_path(self.args.config, self.environ)
+            given = self.args.config if self.args.config is not None else self._mapped_config
+            self._config_path = resolve_config_path(given, self.environ)
         return self._config_path
 
     @property
     def profile(self) -> Profile:
         if self._profile is None:
-            self._profile = load_profile(self.config_path, self.profile_name, self.environ)
+            try:
+                self._profile = load_profile(self.config_path, self.profile_name, self.environ)
+            except ConfigError as exc:
+                if self.profile_reason is not None and exc.message.startswith("no section"):
+                    exc.message += f"; the profile name came {self.profile_reason}"
+                raise
         return self._profile
 
     @property
@@ -122,6 +148,12 @@ class Context:
         from .provider import Provider
 
         return Provider(self.profile, self.cache, environ=self.environ)
+
+
+def _aws_profile_set(environ: Mapping[str, str]) -> bool:
+    return bool(
+        environ.get("AWS_PROFILE", "").strip() or environ.get("AWS_DEFAULT_PROFILE", "").strip()
+    )
 
 
 def _write(text: str) -> None:
@@ -219,7 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # The commands whose result is what they print on stdout.
-PRINTS_ON_STDOUT = frozenset({"credentials", "status", "token", "env", "doctor", "demo"})
+PRINTS_ON_STDOUT = frozenset(
+    {"credentials", "status", "token", "env", "doctor", "demo", "completion"}
+)
 _stdout_closed = False
 
 
@@ -349,5 +383,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "configure": _lazy("configure", "cmd_configure"),
     "doctor": _lazy("doctor", "cmd_doctor"),
     "demo": _lazy("demo", "cmd_demo"),
+    "console": _lazy("console", "cmd_console"),
+    "completion": _lazy("completion", "cmd_completion"),
     "background-refresh": _lazy("background", "cmd_background_refresh"),
 }

@@ -67,30 +67,27 @@ def cmd_login(ctx: Context) -> int:
         provider = Provider(profile, ctx.cache, environ=ctx.environ, interaction=terminal)
         provider.no_browser = no_browser
         tokens = provider.login()
-        from .redact import printable, redact
+        from .redact import printable
 
         say = terminal.say if terminal else (lambda text: sys.stderr.write(printable(text) + "\n"))
-        next_step = None
-        try:
-            provider.credentials()
-            creds_note = "; AWS credentials cached"
-        except CredprocError as exc:
-            creds_note = f"; but fetching AWS credentials failed: {redact(exc.message)}"
-            if exc.hint:  # what to do about it, as the error itself would say
-                hint = redact(exc.hint)
-                next_step = f"  {hint}" if hint.startswith("run:") else f"  next: {hint}"
         user = tokens.internal_username or profile.username
         refresh = (
             "refresh token issued just now"
             if tokens.refresh_token
             else "no refresh token (sign in again then)"
         )
-        say(
+        signed_in = (
             f"Signed in as {user} (profile {profile.name}): ID token valid until "
-            f"{iso_utc(tokens.id_expiry)}, {refresh}{creds_note}."
+            f"{iso_utc(tokens.id_expiry)}, {refresh}"
         )
-        if next_step:
-            say(next_step)
+        try:
+            provider.credentials()
+        except CredprocError as exc:
+            # The sign-in stays cached; but a script's `login && terraform plan` must stop.
+            say(signed_in + ".")
+            exc.message = f"signed in, but fetching AWS credentials failed: {exc.message}"
+            raise
+        say(signed_in + "; AWS credentials cached.")
     finally:
         if terminal is not None:
             terminal.close()
@@ -307,7 +304,15 @@ def cmd_clear(ctx: Context) -> int:
         sys.stderr.write(f"deleted {removed} cache entries from {ctx.cache.directory}\n")
         return EXIT_OK
     profile = ctx.profile
+    shared: list[str] = []
     with ctx.cache.lock(profile.lock_key, profile.lock_timeout, profile.name):
         removed_keys = Store(profile, ctx.cache).clear()
-    sys.stderr.write(f"profile {profile.name}: deleted {len(removed_keys)} cache entries\n")
+        if profile.signin_key in removed_keys:
+            # The sign-in is shared: the profiles that used it are signed out too (their
+            # credentials go with it, as logout does).
+            for name, other in sharing_profiles(profile, all_profiles(ctx)):
+                Store(other, ctx.cache).clear(tokens=False)
+                shared.append(name)
+    also = f"; this also signed out {', '.join(shared)}" if shared else ""
+    sys.stderr.write(f"profile {profile.name}: deleted {len(removed_keys)} cache entries{also}\n")
     return EXIT_OK

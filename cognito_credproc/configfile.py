@@ -82,7 +82,13 @@ def resolve_config_path(cli_value: str | None, environ: Mapping[str, str]) -> st
 
 
 def resolve_profile_name(cli_value: str | None, environ: Mapping[str, str]) -> str:
+    """--profile, else COGNITO_CREDPROC_PROFILE, else "default" (``awsprofile`` adds the
+    AWS CLI's variables, for a run that has neither of the first two)."""
     name = cli_value if cli_value is not None else environ.get(ENV_PROFILE) or DEFAULT_PROFILE
+    return check_profile_name(name)
+
+
+def check_profile_name(name: str) -> str:
     if not name.strip() or any(ch in name for ch in "[]\r\n\x00"):
         raise ConfigError(f"{name!r} is not a profile name", hint="pass --profile NAME")
     return name

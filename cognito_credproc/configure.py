@@ -51,6 +51,8 @@ def collect(ctx: Context) -> dict[str, str]:
     given: dict[str, str] = {}
     for setting in SETTINGS:
         value = getattr(args, setting.name, None) if setting.flag else None
+        if isinstance(value, bool):  # --unauthenticated / --no-unauthenticated
+            value = "true" if value else "false"
         if value:
             try:
                 check_value(setting.name, value)

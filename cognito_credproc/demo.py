@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any
 from .errors import EXIT_OK, CredprocError
 from .launch import command_line, tool_argv
 from .processline import run_like_botocore
+from .settings import DEFAULT_REDIRECT_URI
 
 if TYPE_CHECKING:
     from .cli import Context
 
 REGION = "us-east-1"
+FLOWS = ("password", "browser", "email-code")
+DEMO_EMAIL = "demo-user@example.com"
 
 
 def _step(text: str, started: float) -> None:
@@ -54,18 +57,40 @@ def _run_helper(argv: list[str], env: dict[str, str]) -> tuple[dict[str, Any], f
     return data, started
 
 
-def _provision(endpoint: str) -> tuple[str, str, str, str]:
-    """A user pool, app client, user and identity pool on the local Cognito."""
+def _provision(endpoint: str, flow: str = "password") -> tuple[str, str, str, str]:
+    """A user pool, app client, user and identity pool on the local Cognito; the client
+    as each way of signing in needs it."""
     import boto3
 
     keys = {"aws_access_key_id": "demo", "aws_secret_access_key": "demo"}
     idp = boto3.client("cognito-idp", region_name=REGION, endpoint_url=endpoint, **keys)
     identity = boto3.client("cognito-identity", region_name=REGION, endpoint_url=endpoint, **keys)
     pool = idp.create_user_pool(PoolName="demo-people")["UserPool"]["Id"]
-    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="demo-cli")["UserPoolClient"]
+    options: dict[str, Any] = {}
+    if flow == "browser":
+        options = {
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid"],
+            "CallbackURLs": [DEFAULT_REDIRECT_URI],
+            "SupportedIdentityProviders": ["COGNITO"],
+        }
+    elif flow == "email-code":
+        options = {"ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="demo-cli", **options)[
+        "UserPoolClient"
+    ]
     # Random, and certain to meet the default policy (upper, lower, digit, symbol).
     password = "Demo-" + secrets.token_urlsafe(12) + "-7a"
-    idp.admin_create_user(UserPoolId=pool, Username="demo-user", MessageAction="SUPPRESS")
+    idp.admin_create_user(
+        UserPoolId=pool,
+        Username="demo-user",
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": DEMO_EMAIL},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+    )
     idp.admin_set_user_password(
         UserPoolId=pool, Username="demo-user", Password=password, Permanent=True
     )
@@ -103,12 +128,22 @@ def cmd_demo(ctx: Context) -> int:
             "the demo needs a local Cognito emulator (moto's server)",
             hint=f"run: {install_hint()}",
         ) from None
+    flow: str = getattr(ctx.args, "flow", None) or "password"
+    if flow != "password" and os.name == "nt":
+        raise CredprocError(
+            f"demo --flow {flow} plays the person at a terminal, which needs a POSIX system",
+            hint="run: cognito-credproc demo",
+        )
     out = sys.stdout.write
-    out("cognito-credproc demo: the real flow against a local Cognito on 127.0.0.1\n\n")
+    if flow == "password":
+        out("cognito-credproc demo: the real flow against a local Cognito on 127.0.0.1\n\n")
+    else:
+        out(f"cognito-credproc demo: {WAYS[flow]} against a local Cognito\n\n")
     workdir = tempfile.mkdtemp(prefix="cognito-credproc-demo-")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     started = time.monotonic()
     server.start()
+    login: Any = None
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
@@ -116,12 +151,26 @@ def cmd_demo(ctx: Context) -> int:
 
         started = time.monotonic()
         try:
-            pool, client_id, identity_pool, password = _provision(endpoint)
+            pool, client_id, identity_pool, password = _provision(endpoint, flow)
         except Exception as exc:  # noqa: BLE001 - whatever the emulator throws, say so plainly
             raise CredprocError(
                 f"setting up the local Cognito failed: {type(exc).__name__}: {exc}"
             ) from None
         _step("created a user pool, app client, user and identity pool", started)
+        way = ""
+        if flow == "browser":
+            from .demo_servers import ManagedLogin
+
+            started = time.monotonic()
+            login = ManagedLogin(pool)
+            login.start()
+            _step(f"started its managed login at {login.url}", started)
+            way = f"auth_flow = BROWSER\nlogin_domain = {login.url}\n"
+        elif flow == "email-code":
+            from .demo_servers import install_email_codes
+
+            install_email_codes()
+            way = "auth_flow = USER_AUTH\npreferred_challenge = EMAIL_OTP\n"
 
         config = os.path.join(workdir, "config.ini")
         aws_config = os.path.join(workdir, "aws-config")
@@ -132,7 +181,7 @@ def cmd_demo(ctx: Context) -> int:
             handle.write(
                 f"[demo]\nuser_pool_id = {pool}\napp_client_id = {client_id}\n"
                 f"identity_pool_id = {identity_pool}\nusername = demo-user\n"
-                f"endpoint_url = {endpoint}\nrefresh_margin = 60\n"
+                f"{way}endpoint_url = {endpoint}\nrefresh_margin = 60\n"
             )
         argv = [*tool_argv(), "--profile", "demo"]
         command = command_line(argv)
@@ -157,8 +206,14 @@ def cmd_demo(ctx: Context) -> int:
         out("".join(f"    {line}\n" for line in aws_profile.splitlines()))
         out("\n")
 
-        first, started = _run_helper(argv, env)
-        _step("SRP sign-in + GetId + GetCredentialsForIdentity", started)
+        if flow == "password":
+            first, started = _run_helper(argv, env)
+            _step("SRP sign-in + GetId + GetCredentialsForIdentity", started)
+        else:
+            env.pop("COGNITO_CREDPROC_PASSWORD")  # no password typed at the terminal
+            _sign_in_as_a_person(flow, argv, env, password, login)
+            first, started = _run_helper(argv, env)
+            _step("credential_process: the credentials login cached", started)
         lifetime = _seconds_until(str(first.get("Expiration")))
         out("  credential_process printed (keys shortened):\n")
         out("".join(f"    {line}\n" for line in shortened(first)))
@@ -185,6 +240,8 @@ def cmd_demo(ctx: Context) -> int:
         _step("boto3 -> credential_process -> sts:GetCallerIdentity", started)
         out(f"      {done.stdout.strip()}\n")
     finally:
+        if login is not None:
+            login.stop()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     out(
@@ -194,6 +251,50 @@ def cmd_demo(ctx: Context) -> int:
         "  cognito-credproc login --profile NAME\n"
     )
     return EXIT_OK
+
+
+WAYS = {
+    "password": "the password (SRP) sign-in",
+    "browser": "sign-in through managed login",
+    "email-code": "sign-in by email code",
+}
+
+
+def _sign_in_as_a_person(
+    flow: str, argv: list[str], env: dict[str, str], password: str, login: Any
+) -> None:
+    """``login`` on a terminal, answered as a person would: the browser's address pasted
+    back (``--no-browser``), or the code from the mail typed in."""
+    from .demo_servers import Person, outbox, sign_in_in_browser
+
+    out = sys.stdout.write
+    started = time.monotonic()
+    if flow == "browser":
+        out("  $ cognito-credproc login --profile demo --no-browser\n")
+        person = Person([*argv, "login", "--no-browser"], env)
+        screen = person.wait_for("Address the browser ended on: ")
+        url = next(w for w in screen.split() if w.startswith(login.url + "/oauth2/authorize"))
+        out("    it prints the address to open in a browser; there, on the managed login\n")
+        out("    page, demo-user signs in with the password; the browser ends on\n")
+        pasted = sign_in_in_browser(url, DEFAULT_REDIRECT_URI, "demo-user", password)
+        out(f"    {pasted.split('?', 1)[0]}?code=..., which is pasted back\n")
+        person.type(pasted)
+        what = "authorization code + PKCE + GetId + GetCredentials..."
+    else:
+        out("  $ cognito-credproc login --profile demo\n")
+        person = Person([*argv, "login"], env)
+        person.wait_for("Code sent by email to ")
+        address, code = outbox[-1]
+        out("    Cognito mails a code; the mail you would get:\n\n")
+        out(f"      To: {address}\n      Subject: Your sign-in code\n\n")
+        out(f"      Your code is {code}\n\n")
+        out("    and it is typed at the prompt (not echoed)\n")
+        person.type(code)
+        what = "USER_AUTH + EMAIL_OTP + GetId + GetCredentialsForIdentity"
+    status, err = person.finish()
+    if status != 0:
+        raise CredprocError(f"the demo's login failed: {' '.join(err.split())}")
+    _step(what, started)
 
 
 def _seconds_until(expiration: str) -> int:

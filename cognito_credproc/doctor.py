@@ -127,16 +127,11 @@ def cmd_doctor(ctx: Context) -> int:
         report.ok("no AWS_ACCESS_KEY_ID in the environment")
 
     # 3. the ids agree on the region
-    regions = {profile.region, profile.identity_region}
-    if profile.user_pool_id:
-        regions.add(profile.user_pool_id.split("_", 1)[0])
-    if len(regions) == 1:
+    mismatch = region_mismatch(profile)
+    if mismatch is None:
         report.ok(f"region {profile.region} matches the pool ids")
     else:
-        report.warn(
-            f"regions differ: region {profile.region}, pools in {', '.join(sorted(regions))}",
-            "set region to the user pool's region unless you know better",
-        )
+        report.warn(mismatch, "set region to the user pool's region unless you know better")
 
     # 3b. browser sign-in: the domain or issuer answers; the redirect port is free
     if profile.browser:
@@ -182,6 +177,24 @@ def cmd_doctor(ctx: Context) -> int:
     else:
         report.ok(f"clock within {abs(skew):.0f} s of Cognito's")
     return EXIT_OK if report.failed == 0 else EXIT_FAILURE
+
+
+def pool_regions(profile: Profile) -> list[tuple[str, str]]:
+    """(which pool, its region) for each pool the profile names, as their ids say."""
+    found = []
+    if profile.user_pool_id:
+        found.append((f"user pool {profile.user_pool_id}", profile.user_pool_id.split("_", 1)[0]))
+    found.append((f"identity pool {profile.identity_pool_id}", profile.identity_region))
+    return found
+
+
+def region_mismatch(profile: Profile) -> str | None:
+    """What disagrees when the region and the pools' regions are not all one; else None."""
+    pools = pool_regions(profile)
+    if all(region == profile.region for _, region in pools):
+        return None
+    where = ", ".join(f"{pool} is in {region}" for pool, region in pools)
+    return f"regions differ: region is {profile.region}, {where}"
 
 
 def _section_problems(path: str, name: str) -> list[tuple[str, str]]:

@@ -86,6 +86,14 @@ class Terminal:
                 written = os.write(self.fd, data)
                 data = data[written:]
 
+    def status(self, text: str) -> None:
+        """A line redrawn in place (a countdown): back to the line's start, the text,
+        the rest of the line cleared; "" clears it."""
+        from .redact import printable
+
+        with contextlib.suppress(OSError):
+            os.write(self.fd, f"\r{printable(text)}\x1b[K".encode())
+
     @contextlib.contextmanager
     def _no_echo(self) -> Iterator[None]:
         try:

@@ -83,13 +83,16 @@ def _report(message: str) -> None:
     sys.stderr.flush()
 
 
+def endpoint_variables(endpoint: Endpoint, region: str) -> dict[str, str]:
+    """What a program needs to use the endpoint: its URL and token, and the region."""
+    return {**endpoint.environment(), "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+
+
 def child_environment(
     environ: Mapping[str, str], endpoint: Endpoint, region: str
 ) -> dict[str, str]:
     env = {k: v for k, v in environ.items() if k not in CHILD_DROPS}
-    env.update(endpoint.environment())
-    env["AWS_REGION"] = region
-    env["AWS_DEFAULT_REGION"] = region
+    env.update(endpoint_variables(endpoint, region))
     return env
 
 
@@ -162,7 +165,9 @@ def cmd_serve(ctx: Context) -> int:
         stop.set()
 
     with open_endpoint(ctx, ctx.args.port) as endpoint, _handling(STOP_SIGNALS, stop_serving):
-        sys.stdout.write(env_lines(endpoint.environment(), ctx.args.format) + "\n")
+        # The region too, as exec --server sets it: the AWS CLI v1 has no other way to it.
+        variables = endpoint_variables(endpoint, ctx.profile.region)
+        sys.stdout.write(env_lines(variables, ctx.args.format) + "\n")
         sys.stdout.flush()
         sys.stderr.write(
             f"{PROG}: serving profile {ctx.profile.name}'s credentials at {endpoint.url} "

@@ -65,6 +65,15 @@ def profile_status(
     return row
 
 
+def profile_reason(ctx: Context) -> str:
+    """Where the run's profile name came from, in words."""
+    if ctx.profile_reason is not None:
+        return ctx.profile_reason
+    from .awsprofile import choose_profile
+
+    return choose_profile(ctx.args.profile, ctx.environ).reason
+
+
 def cmd_status(ctx: Context) -> int:
     from .cache import CacheDirError
 
@@ -87,8 +96,11 @@ def cmd_status(ctx: Context) -> int:
     else:
         profile = ctx.profile  # its own error first, when its settings are wrong
         rows = [profile_status(ctx, profile, now, all_profiles(ctx))]
+    chosen = None if ctx.args.all else profile_reason(ctx)
     if ctx.args.json:
         data: dict[str, Any] = {"cache_dir": ctx.cache.directory, "profiles": rows}
+        if chosen is not None:
+            data["profile_chosen"] = {"name": ctx.profile_name, "why": chosen}
         if cache_problem is not None:
             data["cache_error"] = cache_problem.message
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
@@ -136,6 +148,8 @@ def cmd_status(ctx: Context) -> int:
         sys.stdout.write(
             "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"
         )
+    if chosen is not None:
+        sys.stdout.write(f"profile: {printable(ctx.profile_name)}, {printable(chosen)}\n")
     unusable = " (unusable: see below)" if cache_problem is not None else ""
     sys.stdout.write(f"cache: {printable(ctx.cache.directory)}{unusable}\n")
     if cache_problem is not None:

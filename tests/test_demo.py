@@ -43,10 +43,10 @@ def with_sitecustomize(ws: Workspace, code: str) -> dict[str, str]:
     return {"PYTHONPATH": str(site)}
 
 
-def run_demo(ws: Workspace, **env: str) -> tuple[str, str]:
+def run_demo(ws: Workspace, *args: str, **env: str) -> tuple[str, str]:
     scratch = ws.root / "t"  # a short TMPDIR: the demo's paths stay short
     scratch.mkdir()
-    done = ws.run("demo", env={"TMPDIR": str(scratch), **env}, timeout=180)
+    done = ws.run("demo", *args, env={"TMPDIR": str(scratch), **env}, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(scratch.iterdir()) == []
     return done.stdout, done.stderr

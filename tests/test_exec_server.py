@@ -423,9 +423,17 @@ def test_a_failed_renewal_answers_503_and_says_so_once(
 # serve ------------------------------------------------------------------------------------
 
 
+SERVED = (
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+
+
 def exports(proc: subprocess.Popen[str]) -> dict[str, str]:
     found = {}
-    for _ in range(2):
+    for _ in SERVED:
         line = read_line(proc.stdout)
         assert line.startswith("export "), line
         name, _, value = line[len("export ") :].partition("=")
@@ -460,18 +468,13 @@ def test_serve_answers_another_process_and_stops_on_ctrl_c(
     env = configured(ws, cognito)
     proc = start_tool(popen_tool, env, "serve", "--profile", "dev")
     variables = exports(proc)
-    assert set(variables) == {
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    }
+    assert list(variables) == list(SERVED)
     assert variables["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
+    # The region, as exec --server sets it (the AWS CLI v1 and boto3 read only the second).
+    assert variables["AWS_REGION"] == variables["AWS_DEFAULT_REGION"] == "us-east-1"
 
-    client = {
-        **ws.env,
-        **variables,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TEST_STS_ENDPOINT": cognito.endpoint,
-    }
+    # Nothing but what serve printed: the region comes from there too.
+    client = {**ws.env, **variables, "TEST_STS_ENDPOINT": cognito.endpoint}
     done = run_python(["-c", BOTO3_CHILD], client)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
@@ -507,11 +510,24 @@ def test_serve_renews_once_for_twenty_concurrent_requests(
 
 
 @pytest.mark.parametrize(
-    ("fmt", "first"),
+    ("fmt", "first", "region"),
     [
-        ("fish", "set -gx AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://127.0.0.1:"),
-        ("powershell", "$Env:AWS_CONTAINER_CREDENTIALS_FULL_URI = 'http://127.0.0.1:"),
-        ("dotenv", 'AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:'),
+        (
+            "sh",
+            "export AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:",
+            "export {}=us-east-1",
+        ),
+        (
+            "fish",
+            "set -gx AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://127.0.0.1:",
+            "set -gx {} 'us-east-1'",
+        ),
+        (
+            "powershell",
+            "$Env:AWS_CONTAINER_CREDENTIALS_FULL_URI = 'http://127.0.0.1:",
+            "$Env:{} = 'us-east-1'",
+        ),
+        ("dotenv", 'AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:', '{}="us-east-1"'),
     ],
 )
 def test_serve_prints_the_variables_in_each_format(
@@ -520,12 +536,14 @@ def test_serve_prints_the_variables_in_each_format(
     popen_tool: list[subprocess.Popen[str]],
     fmt: str,
     first: str,
+    region: str,
 ) -> None:
-    env = configured(ws, cognito)
+    env = configured(ws, cognito, region="us-east-1")
     proc = start_tool(popen_tool, env, "serve", "--profile", "dev", "--format", fmt)
-    lines = [read_line(proc.stdout), read_line(proc.stdout)]
+    lines = [read_line(proc.stdout) for _ in SERVED]
     assert lines[0].startswith(first)
     assert "AWS_CONTAINER_AUTHORIZATION_TOKEN" in lines[1]
+    assert lines[2:] == [region.format("AWS_REGION"), region.format("AWS_DEFAULT_REGION")]
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     assert proc.returncode == 0

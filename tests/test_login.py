@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .conftest import Cognito, Workspace, aws_client, parse_output
+from .conftest import Cognito, Workspace, aws_client, cached_signin, parse_output
 from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
 
@@ -142,11 +142,22 @@ def test_login_whose_credentials_fail_says_what_to_do(ws: Workspace, cognito: Co
     unknown_pool = "us-east-1:00000000-0000-0000-0000-000000000000"
     ws.write_config(cognito.profile_section("dev", identity_pool_id=unknown_pool))
     done = ws.run("login", "--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password})
-    assert done.returncode == 0, done.stderr  # the sign-in itself worked and is cached
-    first, second = done.stderr.splitlines()
-    assert first.startswith("Signed in as alice (profile dev)")
-    assert "but fetching AWS credentials failed: ResourceNotFoundException" in first
-    assert second == f"  next: check the pool and client ids in [dev] of {ws.config}"
+    # No credentials: a failure (`login && terraform plan` must stop), with the reason.
+    assert done.returncode == 1, done.stderr
+    said, error, hint = done.stderr.splitlines()
+    assert said.startswith("Signed in as alice (profile dev)")
+    assert "credentials" not in said
+    assert error.startswith(
+        "cognito-credproc: profile dev: signed in, but fetching AWS credentials failed: "
+        "ResourceNotFoundException"
+    )
+    assert hint == f"  next: check the pool and client ids in [dev] of {ws.config}"
+    # The sign-in itself worked and stays cached: the next run needs no password.
+    assert cached_signin(ws)["refresh_token"]
+    ws.write_config(cognito.profile_section("dev"))
+    served = ws.run("--profile", "dev")
+    assert served.returncode == 0, served.stderr
+    assert cognito.sign_ins() == 1
 
 
 def test_login_gives_three_tries_at_the_password(ws: Workspace, cognito: Cognito) -> None:

@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NEEDED = ("LICENSE", "README.md", "pyproject.toml", "config.example.ini", ".ci/run")
+NEEDED = (
+    "LICENSE",
+    "README.md",
+    "pyproject.toml",
+    "config.example.ini",
+    ".ci/run",
+    "examples/cloudformation.yaml",
+)
 # Fast modules that need the helpers, the example settings file and the README.
 JUNK = (".git", ".venv", "*.egg-info", "__pycache__", "*_cache", "build", "dist")
 QUICK_MODULES = ("tests/test_units.py", "tests/test_example_config.py", "tests/test_srp.py")

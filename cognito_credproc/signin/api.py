@@ -43,6 +43,12 @@ def session_expired(exc: CognitoError) -> bool:
     )
 
 
+def _wrong_password(exc: CognitoError) -> bool:
+    """Cognito's answer to a wrong password (and, where the pool hides which users
+    exist, to an unknown user): not a disabled user, a bad secret hash, too many tries."""
+    return exc.code == "NotAuthorizedException" and "incorrect" in exc.detail.lower()
+
+
 class SignInState:
     """What one sign-in carries from challenge to challenge."""
 
@@ -162,10 +168,14 @@ class ApiSignIn:
                     restarts -= 1
                     self.interaction.say("The sign-in session expired; starting again.")
                     continue
+                # Only a wrong password is worth typing again. A user that does not exist
+                # (UserNotFoundException) stays missing whatever is typed; a pool that
+                # hides which users exist answers "Incorrect username or password" for
+                # both, so that retry names the user to check.
                 if (
                     attempt >= attempts
                     or secret_refused(exc)  # retyping the password cannot fix the settings
-                    or exc.code not in ("NotAuthorizedException", "UserNotFoundException")
+                    or not _wrong_password(exc)
                     or not self.interaction.interactive
                     or self.profile.password_command
                     or self.environ.get("COGNITO_CREDPROC_PASSWORD")
@@ -174,7 +184,11 @@ class ApiSignIn:
                 attempt += 1
                 self._password = None  # ask again
                 reason = (exc.detail or exc.code).rstrip(".")
-                self.interaction.say(f"Sign-in failed: {reason}. Try again.")
+                self.interaction.say(
+                    f"Sign-in failed: {reason} (user {self.profile.username}, the username "
+                    f"in [{self.profile.name}]; if that is wrong, press Ctrl-C and fix it). "
+                    "Try again."
+                )
 
     def _sign_in_once(self, previous: Tokens | None) -> Tokens:
         assert self.profile.username is not None

@@ -151,9 +151,9 @@ class BrowserSignIn:
                 messages.run_login(self.settings.profile),
             )
         wait = LOGIN_WAIT_SECONDS if for_person else CREDENTIAL_PROCESS_WAIT_SECONDS
-        return self._with_browser(wait)
+        return self._with_browser(wait, countdown=for_person)
 
-    def _with_browser(self, wait: float) -> Tokens:
+    def _with_browser(self, wait: float, *, countdown: bool = False) -> Tokens:
         attempt = self.grant.start()
         try:
             listener = Listener(self.settings.redirect_uri)
@@ -172,7 +172,21 @@ class BrowserSignIn:
                 orphaned = self.watch is not None and self.watch.gone()
                 return orphaned or (launch.failed and not person)
 
-            params = listener.wait(wait, give_up=give_up)
+            # login: a line on the terminal counts down, drawn over itself
+            status = getattr(self.interaction, "status", None) if countdown else None
+            shown = [""]
+
+            def tick(left: float) -> None:
+                line = messages.waiting(left)
+                if status is not None and line != shown[0]:
+                    status(line)
+                    shown[0] = line
+
+            try:
+                params = listener.wait(wait, give_up=give_up, tick=tick)
+            finally:
+                if status is not None and shown[0]:
+                    status("")
             if params is None and self.watch is not None:
                 self.watch.check(self.settings.profile)  # raises ParentGone
             if params is None:

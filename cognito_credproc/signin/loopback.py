@@ -220,15 +220,22 @@ class Listener:
         return self._page
 
     def wait(
-        self, timeout: float, *, give_up: Callable[[], bool] | None = None
+        self,
+        timeout: float,
+        *,
+        give_up: Callable[[], bool] | None = None,
+        tick: Callable[[float], None] | None = None,
     ) -> dict[str, str] | None:
         """The callback's parameters, or None after ``timeout`` seconds (or as soon as
-        ``give_up()`` is true; it is asked about twice a second)."""
+        ``give_up()`` is true; it is asked about twice a second, and ``tick`` is told
+        the seconds left as often)."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
+            if tick is not None:
+                tick(left)
             if self._arrived.wait(min(left, 0.5)):
                 return self._callback
             if give_up is not None and give_up():

@@ -5,6 +5,7 @@ profile, what the service said and the fix."""
 from __future__ import annotations
 
 import html.parser
+import math
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
@@ -257,3 +258,9 @@ def id_token_problem(
     ):
         return f"signed in as {who(claims)}, but the profile is for {settings.username}"
     return None
+
+
+def waiting(seconds_left: float) -> str:
+    """The countdown line ``login`` shows while the browser is out."""
+    left = max(0, math.ceil(seconds_left))
+    return f"waiting for the browser, {left // 60}:{left % 60:02d} left, Ctrl-C to stop"
