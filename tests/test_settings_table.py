@@ -9,7 +9,7 @@ import pytest
 
 from cognito_credproc.config import load_profile, section_problems
 from cognito_credproc.errors import ConfigError
-from cognito_credproc.settings import SETTINGS, Invalid, url
+from cognito_credproc.settings import SETTINGS, Invalid, boolean, url
 
 from .conftest import Workspace
 from .test_config import GOOD  # the smallest valid section
@@ -21,7 +21,10 @@ def test_every_setting_has_help_and_every_flag_shows_it(ws: Workspace) -> None:
     flat = " ".join(done.stdout.split())
     for setting in SETTINGS:
         assert setting.help, setting.name
-        if setting.flag:
+        if setting.flag and setting.parse is boolean:  # an on/off pair, no value
+            off = setting.option.replace("--", "--no-", 1)
+            assert f"{setting.option}, {off} {setting.help}" in flat, setting.name
+        elif setting.flag:
             assert f"{setting.option} VALUE {setting.help}" in flat, setting.name
         else:
             assert f"{setting.option} VALUE" not in flat, setting.name  # never from argv
