@@ -147,7 +147,7 @@ class Context:
     def provider(self) -> Provider:
         from .provider import Provider
 
-        return Provider(self.profile, self.cache, environ=self.environ)
+        return Provider(self.profile, self.cache, now=self.now, environ=self.environ)
 
 
 def _aws_profile_set(environ: Mapping[str, str]) -> bool:

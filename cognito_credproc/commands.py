@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
@@ -133,7 +132,8 @@ def cmd_logout(ctx: Context) -> int:
             )
             try:
                 if everywhere:
-                    pool.global_sign_out(_fresh_for_sign_out(pool, store, tokens))
+                    fresh = _fresh_for_sign_out(pool, store, tokens, ctx.now())
+                    pool.global_sign_out(fresh)
                     note = "signed out of every device"
                 elif tokens.refresh_token:
                     pool.revoke(tokens)
@@ -160,15 +160,15 @@ def cmd_logout(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _fresh_for_sign_out(method: SignInMethod, store: Store, tokens: Tokens) -> Tokens:
+def _fresh_for_sign_out(method: SignInMethod, store: Store, tokens: Tokens, now: float) -> Tokens:
     """Tokens whose access token GlobalSignOut still takes: renewed first when it has
-    expired or is about to (Cognito refuses an expired one), and saved at once, so that a
-    sign-out that fails afterwards leaves the newest tokens cached (a rotating client has
-    spent the old refresh token)."""
+    expired or is about to by Cognito's clock (it refuses an expired one), and saved at
+    once, so that a sign-out that fails afterwards leaves the newest tokens cached (a
+    rotating client has spent the old refresh token). ``now``: this machine's clock."""
     from .provider import token_margin
 
     try:
-        left = tokens.access_expiry - time.time()
+        left = tokens.access_expiry - store.service_time(now)
     except ValueError:
         left = 0.0
     if left > token_margin(tokens.access_token):
@@ -240,19 +240,21 @@ def all_profiles(ctx: Context) -> list[tuple[str, Profile | None]]:
 
 
 def cmd_token(ctx: Context) -> int:
-    from .provider import Provider, token_margin
+    from .provider import token_margin
 
     profile = ctx.profile
     if profile.unauthenticated:
         raise ConfigError("guest profiles have no user-pool tokens", profile=profile.name)
     store = Store(profile, ctx.cache)
     tokens = store.tokens()
+    # The tokens' exp is Cognito's clock: judged by it, not by this machine's.
+    service_now = store.service_time(ctx.now())
     if (
         tokens is None
-        or tokens.id_expiry - time.time() <= token_margin(tokens.id_token)
-        or tokens.access_expiry - time.time() <= token_margin(tokens.access_token)
+        or tokens.id_expiry - service_now <= token_margin(tokens.id_token)
+        or tokens.access_expiry - service_now <= token_margin(tokens.access_token)
     ):
-        tokens = Provider(profile, ctx.cache, environ=ctx.environ).tokens()
+        tokens = ctx.provider().tokens()
     sys.stdout.write((tokens.id_token if ctx.args.type == "id" else tokens.access_token) + "\n")
     return EXIT_OK
 

@@ -18,7 +18,7 @@ from .processline import check_process_line, config_args, run_process_line
 from .store import Store
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from .cli import Context
     from .config import Profile
@@ -102,7 +102,7 @@ def cmd_doctor(ctx: Context) -> int:
         # Checking must not open a browser tab: without one the helper says what to run.
         for name_of_var in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(name_of_var, None)
-    run_process_line(report, argv, env)
+    run_process_line(report, argv, env, ctx.now)
 
     # 2. nothing the SDKs look at first: keys in the shared credentials file or the
     #    environment
@@ -166,7 +166,7 @@ def cmd_doctor(ctx: Context) -> int:
             report.fail("no refresh token is cached", f"cognito-credproc login --profile {name}")
 
     # 5. the clock
-    skew = measure_skew(profile)
+    skew = measure_skew(profile, ctx.now)
     if skew is None:
         report.warn("could not measure clock skew (no answer from Cognito)", "check the network")
     elif abs(skew) > SKEW_LIMIT_SECONDS:
@@ -230,11 +230,11 @@ def browser_checks(
     return method.check_setup(port=port)
 
 
-def measure_skew(profile: Profile) -> float | None:
-    """One harmless unsigned call, for the service's Date header."""
+def measure_skew(profile: Profile, now: Callable[[], float] = time.time) -> float | None:
+    """One harmless unsigned call, for the service's Date header (against ``now``)."""
     from .aws import Clients, probe
 
-    clients = Clients(profile)
+    clients = Clients(profile, now)
     try:
         pool_client = profile.app_client_id and profile.user_pool_id
         probe(clients, profile, "app_client" if pool_client else "identity_pool")

@@ -17,6 +17,8 @@ from .errors import CredprocError
 from .launch import SCRIPT_NAME, command_line, tool_argv
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .cli import Context
     from .doctor import Report
 
@@ -215,8 +217,11 @@ def check_process_line(
     return argv
 
 
-def run_process_line(report: Report, argv: list[str], env: dict[str, str]) -> None:
-    """Run the command as the AWS CLI does and check what it prints."""
+def run_process_line(
+    report: Report, argv: list[str], env: dict[str, str], now: Callable[[], float] = time.time
+) -> None:
+    """Run the command as the AWS CLI does and check what it prints (how long its
+    credentials have left is judged by ``now``, this machine's clock, as the SDKs judge it)."""
     started = time.monotonic()
     try:
         done = run_like_botocore(argv, env)
@@ -245,7 +250,7 @@ def run_process_line(report: Report, argv: list[str], env: dict[str, str]) -> No
     report.ok(f"the helper printed credential_process JSON ({elapsed * 1000:.0f} ms)")
     expiration = str(data["Expiration"])
     try:
-        left = calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")) - time.time()
+        left = calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")) - now()
     except ValueError:
         report.fail(
             f"Expiration {expiration} is not a UTC time like 2026-01-01T00:00:00Z",

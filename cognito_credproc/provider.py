@@ -103,7 +103,7 @@ class Provider:
         """The service's time: skew measured on this run's calls, else on the last fetch."""
         if self._clients is not None and self._clients.skew.measured:
             return self.now() + self.checked_skew()
-        return self.now() + self.store.last_skew()
+        return self.store.service_time(self.now())
 
     def checked_skew(self) -> float:
         """The skew this run measured; an error when this machine's clock is more than a

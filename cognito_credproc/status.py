@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from .commands import all_profiles, sharing_profiles
@@ -77,7 +76,7 @@ def profile_reason(ctx: Context) -> str:
 def cmd_status(ctx: Context) -> int:
     from .cache import CacheDirError
 
-    now = time.time()
+    now = ctx.now()
     # An unusable cache directory reads as "nothing cached": say which it is.
     cache_problem: CacheDirError | None = None
     try:

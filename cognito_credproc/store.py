@@ -49,6 +49,11 @@ class Store:
         except ValueError:
             return 0.0  # that entry is a miss anyway
 
+    def service_time(self, now: float) -> float:
+        """This machine's ``now`` by the service's clock, as last measured (token expiry
+        times are the service's)."""
+        return now + self.last_skew()
+
     def save_credentials(self, creds: Credentials, skew: float, fetched_at: float) -> None:
         self.cache[self.profile.credentials_key] = {
             **creds.to_json(),

@@ -463,6 +463,74 @@ def go_credcheck(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(out / "credcheck")
 
 
+# The time zones the zone-sensitive tests run in (the machine and CI run in UTC, where a
+# local time labelled Z, or a Z time read as local, looks right): west of UTC with DST,
+# east without, central Europe's DST, and two half-hour offsets, one with southern DST.
+TIME_ZONES = (
+    "America/Los_Angeles",
+    "Asia/Tokyo",
+    "Europe/Berlin",
+    "Australia/Adelaide",
+    "Asia/Kolkata",
+)
+
+
+@pytest.fixture(params=TIME_ZONES)
+def time_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test in a time zone: TZ for the tool's subprocesses (``zoned_ws``), and
+    ``time.tzset()`` for this process; both are put back afterwards."""
+    zone: str = request.param
+    if not os.path.exists(os.path.join("/usr/share/zoneinfo", zone)):
+        pytest.skip(f"time zone {zone} is not installed; " + DEBIAN_HINT.format("tzdata"))
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield zone
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.fixture
+def zoned_ws(time_zone: str, ws: Workspace) -> Workspace:
+    """A workspace whose tool runs in ``time_zone``."""
+    ws.env["TZ"] = time_zone
+    return ws
+
+
+def zone_edges(zone: str, year: int = 2026) -> list[float]:
+    """Instants that catch a time read in the wrong zone: around each change of the
+    zone's UTC offset in ``year`` (DST starting and ending: a second before, the change,
+    and half an hour either side, where local times repeat or do not exist), or, for a
+    zone that keeps one offset, the turn of the year and midsummer."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+
+    def offset(epoch: int) -> Any:
+        return datetime.fromtimestamp(epoch, tz).utcoffset()
+
+    start = int(datetime(year, 1, 1, tzinfo=timezone.utc).timestamp())
+    end = int(datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp())
+    changes = []
+    step = 900  # every change falls on a quarter hour
+    for t in range(start, end, step):
+        if offset(t) != offset(t + step):
+            low, high = t, t + step  # the change is in (low, high]
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == offset(t) else (low, middle)
+            changes.append(high)
+    if not changes:
+        return [float(start), float(start + 181 * 86400 + 43200)]
+    return [float(c + d) for c in changes for d in (-1800, -1, 0, 1800)]
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:
     """A temporary home. Every helper started with it must be gone when the test ends,

@@ -739,6 +739,51 @@ MUTANTS: list[Mutant] = [
             "test_service_messages_cannot_drive_the_terminal",
         ),
     ),
+    # -- time zones: local time labelled Z, a Z time read as local -----------------------
+    Mutant(
+        "tz-expiration-printed-in-local-time",
+        'time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))',
+        'time.strftime("%Y-%m-%dT%H:%M:%SZ", time.localtime(int(epoch)))',
+        (
+            "tests/test_time_zones.py::test_the_printed_expiration_is_the_instant_in_utc",
+            "tests/test_time_zones.py::"
+            "test_the_tool_in_a_time_zone_prints_checks_and_shows_the_services_instants",
+        ),
+    ),
+    Mutant(
+        "tz-doctor-reads-the-expiration-as-local",
+        'left = calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")) - now()',
+        'left = time.mktime(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")) - now()',
+        (
+            "tests/test_time_zones.py::"
+            "test_doctor_reads_the_expiration_as_utc_and_says_how_far_it_is",
+        ),
+    ),
+    Mutant(
+        "tz-status-shows-the-id-token-in-local-time",
+        'row["id_token_expires"] = iso_utc(tokens.id_expiry)',
+        'row["id_token_expires"] = __import__("time").strftime('
+        '"%Y-%m-%dT%H:%M:%SZ", __import__("time").localtime(tokens.id_expiry))',
+        ("tests/test_time_zones.py::test_status_names_the_cached_instants_and_ages",),
+    ),
+    Mutant(
+        "tz-service-expiration-read-as-utc-wall-time",
+        "        if value.tzinfo is None:\n            value = value.replace(tzinfo=timezone.utc)",
+        "        value = value.replace(tzinfo=timezone.utc)",
+        (
+            "tests/test_time_zones.py::"
+            "test_the_services_expiration_is_cached_and_printed_as_the_same_instant",
+        ),
+    ),
+    Mutant(
+        "tz-date-header-read-as-local",
+        "server = parsedate_to_datetime(date_header).timestamp()",
+        "server = time.mktime(parsedate_to_datetime(date_header).timetuple())",
+        (
+            "tests/test_time_zones.py::"
+            "test_the_services_expiration_is_cached_and_printed_as_the_same_instant",
+        ),
+    ),
     Mutant(
         "child-started-with-python-dash-m",
         "    return [script] if script is not None else bootstrap_argv()",

@@ -89,6 +89,35 @@ class Script:
         return answer() if callable(answer) else answer
 
 
+class ClockedScript(Script):
+    """The happy script on a clock of the test's (``clock`` plus ``skew``: what its Date
+    header says too), remembering the Expiration and the ID token expiry it handed out."""
+
+    def __init__(self, clock: Callable[[], float], skew: float = 0.0, lifetime: float = 3600):
+        super().__init__()
+        self.clock = clock
+        self.skew = skew
+        self.lifetime = lifetime
+        self.expirations: list[float] = []
+        self.token_expiries: list[int] = []
+        self.happy()
+
+    def server_now(self) -> float:
+        return self.clock() + self.skew
+
+    def tokens(self) -> Answer:
+        status, body = super().tokens()
+        claims = body["AuthenticationResult"]["IdToken"].split(".")[1]
+        exp = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["exp"]
+        self.token_expiries.append(exp)
+        return status, body
+
+    def credentials(self, lifetime: float | None = None) -> Answer:
+        status, body = super().credentials(self.lifetime if lifetime is None else lifetime)
+        self.expirations.append(body["Credentials"]["Expiration"])
+        return status, body
+
+
 def error(code: str, message: str, status: int = 400) -> Answer:
     return status, {"__type": code, "message": message}
 
