@@ -21,11 +21,9 @@ MIN_AGE_SECONDS = 60
 
 
 def maybe_start_background_refresh(ctx: Context, profile: Profile) -> None:
-    import time
-
     from .store import Store
 
-    if time.time() - Store(profile, ctx.cache).fetched_at() >= MIN_AGE_SECONDS:
+    if ctx.now() - Store(profile, ctx.cache).fetched_at() >= MIN_AGE_SECONDS:
         start_background_refresh(ctx.args.config, profile.name)
 
 
@@ -49,7 +47,11 @@ def cmd_background_refresh(ctx: Context) -> int:
 
     profile = ctx.profile
     provider = Provider(
-        profile, ctx.cache, interaction=NoTerminal(profile.name), environ=ctx.environ
+        profile,
+        ctx.cache,
+        now=ctx.now,
+        interaction=NoTerminal(profile.name),
+        environ=ctx.environ,
     )
     # Nobody is there: a browser sign-in must not open a tab, only refresh (without a
     # browser and without a terminal it gives up at once).
@@ -57,7 +59,7 @@ def cmd_background_refresh(ctx: Context) -> int:
     try:
         # Someone else holding the lock is already renewing: nothing to do.
         with ctx.cache.lock(profile.lock_key, 0, profile.name):
-            found = lookup(profile, ctx.cache)
+            found = lookup(profile, ctx.cache, ctx.now)
             if found is not None and found[1] > profile.refresh_margin + profile.early_refresh:
                 return EXIT_OK
             provider.renew_credentials()

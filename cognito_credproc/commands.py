@@ -125,9 +125,10 @@ def cmd_logout(ctx: Context) -> int:
             register_secret(profile.app_client_secret)  # a broken endpoint may echo it
             pool = method_for(
                 profile,
-                Clients(profile),
+                Clients(profile, ctx.now),
                 NoTerminal(profile.name),
                 environ=ctx.environ,
+                now=ctx.now,
                 register_secret=register_secret,
             )
             try:

@@ -784,6 +784,55 @@ MUTANTS: list[Mutant] = [
             "test_the_services_expiration_is_cached_and_printed_as_the_same_instant",
         ),
     ),
+    # -- clock skew: every reuse decision by the service's clock -------------------------
+    Mutant(
+        "skew-measured-backwards",
+        "skew = server - local_now",
+        "skew = local_now - server",
+        ("tests/test_skew.py::test_cached_credentials_last_their_hour_by_the_services_clock",),
+    ),
+    Mutant(
+        "skew-cached-credentials-not-moved-to-the-local-clock",
+        "return creds.shifted(-skew).with_account(self.profile.effective_account_id)",
+        "return creds.with_account(self.profile.effective_account_id)",
+        ("tests/test_skew.py::test_cached_credentials_last_their_hour_by_the_services_clock",),
+    ),
+    Mutant(
+        "skew-fetched-credentials-not-moved-to-the-local-clock",
+        "local = creds.shifted(-skew)  # Expiration by this machine's clock",
+        "local = creds  # Expiration by this machine's clock",
+        ("tests/test_skew.py::test_cached_credentials_last_their_hour_by_the_services_clock",),
+    ),
+    Mutant(
+        "skew-id-token-judged-by-the-local-clock-in-a-new-process",
+        "return self.store.service_time(self.now())",
+        "return self.now()",
+        ("tests/test_skew.py::test_the_cached_id_token_is_judged_by_the_services_clock",),
+    ),
+    Mutant(
+        "skew-id-token-judged-by-the-local-clock-in-a-long-lived-process",
+        "return self.now() + self.checked_skew()",
+        "return self.now()",
+        ("tests/test_skew.py::test_the_cached_id_token_is_judged_by_the_services_clock",),
+    ),
+    Mutant(
+        "skew-access-token-judged-by-the-local-clock",
+        "cached.access_expiry > self.server_now():",
+        "cached.access_expiry > self.now():",
+        ("tests/test_skew.py::test_the_cached_id_token_is_judged_by_the_services_clock",),
+    ),
+    Mutant(
+        "skew-token-command-judged-by-the-local-clock",
+        "service_now = store.service_time(ctx.now())",
+        "service_now = ctx.now()",
+        ("tests/test_skew.py::test_token_prints_the_cached_token_while_the_service_takes_it",),
+    ),
+    Mutant(
+        "skew-logout-global-judged-by-the-local-clock",
+        "left = tokens.access_expiry - store.service_time(now)",
+        "left = tokens.access_expiry - now",
+        ("tests/test_skew.py::test_logout_global_renews_an_access_token_the_service_would_refuse",),
+    ),
     Mutant(
         "child-started-with-python-dash-m",
         "    return [script] if script is not None else bootstrap_argv()",

@@ -6,9 +6,7 @@ time too (where a local time repeats, or never happens)."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,26 +14,19 @@ from pathlib import Path
 import pytest
 from botocore.utils import parse_timestamp
 
-from cognito_credproc.arguments import build_parser
-from cognito_credproc.cache import FileCache
-from cognito_credproc.cli import Context, cmd_credentials
-from cognito_credproc.config import load_profile
+from cognito_credproc.cli import cmd_credentials
 from cognito_credproc.credentials import Credentials
 from cognito_credproc.doctor import Report, cmd_doctor
 from cognito_credproc.launch import command_line, tool_argv
 from cognito_credproc.output import credential_process_json, env_variables
 from cognito_credproc.processline import run_process_line
-from cognito_credproc.prompt import NoTerminal
-from cognito_credproc.provider import Provider
 from cognito_credproc.status import cmd_status
-from cognito_credproc.store import Store
 from cognito_credproc.tokens import Tokens
 
 from .conftest import Workspace, parse_output, zone_edges
 from .fakes import SECTION, Clock, make_jwt
 from .robustness.scripted_server import ClockedScript, serve
-
-PASSWORD = {"COGNITO_CREDPROC_PASSWORD": "pw"}
+from .scripted_home import PASSWORD, Home
 
 
 def utc(epoch: float) -> str:
@@ -47,51 +38,6 @@ def utc(epoch: float) -> str:
 def off_utc(epoch: float) -> None:
     """The zone is in force in this process: local time is not UTC at ``epoch``."""
     assert time.localtime(epoch).tm_gmtoff != 0
-
-
-class Home:
-    """A settings file for the scripted service, a cache, and commands run in-process on
-    the test's clock."""
-
-    def __init__(self, tmp_path: Path, endpoint: str, clock: Clock) -> None:
-        self.clock = clock
-        self.config = tmp_path / "config.ini"
-        self.config.write_text(
-            "[dev]\n"
-            + "".join(f"{k} = {v}\n" for k, v in SECTION.items())
-            + f"endpoint_url = {endpoint}\n"
-        )
-        self.cache = FileCache(str(tmp_path / "cache"))
-        self.profile = load_profile(str(self.config), "dev", {})
-        self.store = Store(self.profile, self.cache)
-        self.environ = {"COGNITO_CREDPROC_CACHE_DIR": self.cache.directory, **PASSWORD}
-
-        # one provider for every run: its clients (and botocore's setup) are made once
-        self.provider = Provider(
-            self.profile,
-            self.cache,
-            now=clock,
-            interaction=NoTerminal("dev"),
-            environ=self.environ,
-        )
-
-    def context(self, *argv: str) -> Context:
-        args = build_parser().parse_args([*argv, "--profile", "dev", "--config", str(self.config)])
-        ctx = Context(args, dict(self.environ), now=self.clock)
-        ctx.provider = lambda: self.provider  # type: ignore[method-assign]
-        return ctx
-
-    def run(self, command: object, *argv: str) -> tuple[int, str]:
-        out = io.StringIO()
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(sys, "stdout", out)
-            code = command(self.context(*argv))  # type: ignore[operator]
-        return code, out.getvalue()
-
-    def cached_credentials(self) -> dict[str, object]:
-        entry = self.store.credentials_entry()
-        assert entry is not None
-        return entry
 
 
 def test_the_printed_expiration_is_the_instant_in_utc(time_zone: str) -> None:
