@@ -66,10 +66,11 @@ def moto_endpoint() -> Iterator[str]:
     server.stop()
 
 
-def aws_client(service: str, endpoint: str) -> Any:
+def aws_client(service: str, endpoint: str, region: str = REGION) -> Any:
+    """A signed client of the local server: moto files what it creates under ``region``."""
     return boto3.client(
         service,
-        region_name=REGION,
+        region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",

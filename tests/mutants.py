@@ -833,6 +833,25 @@ MUTANTS: list[Mutant] = [
         "left = tokens.access_expiry - now",
         ("tests/test_skew.py::test_logout_global_renews_an_access_token_the_service_would_refuse",),
     ),
+    # -- two regions: each pool asked in its own region ---------------------------------
+    Mutant(
+        "region-identity-pool-asked-in-the-user-pools-region",
+        'return self.get("cognito-identity", self.profile.identity_region)',
+        'return self.get("cognito-identity", self.profile.region)',
+        ("tests/test_regions.py::test_each_pool_is_asked_in_its_own_region",),
+    ),
+    Mutant(
+        "region-user-pool-asked-in-the-identity-pools-region",
+        'return self.get("cognito-idp", self.profile.region)',
+        'return self.get("cognito-idp", self.profile.identity_region)',
+        ("tests/test_regions.py::test_each_pool_is_asked_in_its_own_region",),
+    ),
+    Mutant(
+        "region-logins-key-names-the-region-setting",
+        'pool_region = self.user_pool_id.split("_", 1)[0]',
+        "pool_region = self.region",
+        ("tests/test_regions.py::test_the_clients_and_the_logins_key_follow_the_pools_regions",),
+    ),
     Mutant(
         "child-started-with-python-dash-m",
         "    return [script] if script is not None else bootstrap_argv()",

@@ -804,10 +804,16 @@ def global_sign_out(self: CognitoIdpBackend, access_token: str) -> None:
     _MOTO_GLOBAL_SIGN_OUT(self, access_token)
 
 
-def _identity_pool(pool_id: str) -> Any | None:
+def _identity_pool(pool_id: str, region: str) -> Any | None:
+    """The identity pool, if it lives in ``region``, the region of the endpoint asked.
+    Each region's endpoint (cognito-identity.REGION.amazonaws.com, "Amazon Cognito
+    endpoints and quotas", AWS General Reference) knows only its own pools; moto's
+    lookups here went by the region in the id, so a client built for the wrong region
+    passed."""
     from moto.cognitoidentity.models import cognitoidentity_backends
 
-    region = pool_id.split(":")[0]
+    if pool_id.split(":")[0] != region:
+        return None
     for account in cognitoidentity_backends.values():
         if region in account and pool_id in account[region].identity_pools:
             return account[region].identity_pools[pool_id]
@@ -937,7 +943,7 @@ _LOGINS_DO_NOT_MATCH = (
 def get_id(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetId")
     pool_id = self._get_param("IdentityPoolId")
-    pool = _identity_pool(pool_id)
+    pool = _identity_pool(pool_id, self.region)
     if pool is None:
         raise JsonRESTError("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
     login = _check_login(self._get_param("Logins"), pool)
@@ -954,13 +960,15 @@ def get_id(self: CognitoIdentityResponse) -> str:
     return json.dumps({"IdentityId": identity_id})
 
 
-def _identity(identity_id: str, logins: dict[str, str] | None) -> tuple[str, str | None]:
+def _identity(
+    identity_id: str, logins: dict[str, str] | None, region: str
+) -> tuple[str, str | None]:
     """Check an IdentityId and the Logins sent with it as Cognito does: the identity must
     exist, an authenticated one needs a valid login of its own user, a guest none.
     Returns (identity pool id, login provider or None)."""
     with BEHAVIOUR.lock:
         found = BEHAVIOUR.identities.get(identity_id)
-    pool = _identity_pool(found[0]) if found else None
+    pool = _identity_pool(found[0], region) if found else None
     if found is None or pool is None:
         raise JsonRESTError("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
     pool_id, sub = found
@@ -981,7 +989,7 @@ def _identity(identity_id: str, logins: dict[str, str] | None) -> tuple[str, str
 def get_credentials_for_identity(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("GetCredentialsForIdentity")
     identity_id = self._get_param("IdentityId")
-    _identity(identity_id, self._get_param("Logins"))
+    _identity(identity_id, self._get_param("Logins"), self.region)
     if self._get_param("CustomRoleArn"):
         check_custom_role(self._get_param("CustomRoleArn"), self._get_param("Logins"))
     if BEHAVIOUR.fail_credentials:
@@ -1023,7 +1031,7 @@ def get_open_id_token(self: CognitoIdentityResponse) -> str:
     """An OpenID token signed with a key only this fixture (and its STS) knows."""
     BEHAVIOUR.count("GetOpenIdToken")
     identity_id = self._get_param("IdentityId")
-    pool_id, provider = _identity(identity_id, self._get_param("Logins"))
+    pool_id, provider = _identity(identity_id, self._get_param("Logins"), self.region)
     now = int(BEHAVIOUR.now())
     claims = {
         "iss": OPENID_ISSUER,
