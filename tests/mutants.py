@@ -852,6 +852,28 @@ MUTANTS: list[Mutant] = [
         "pool_region = self.region",
         ("tests/test_regions.py::test_the_clients_and_the_logins_key_follow_the_pools_regions",),
     ),
+    # -- env and serve output read back by the real shells and a dotenv parser ---------
+    Mutant(
+        "shell-sh-values-in-double-quotes",
+        'lines.append(f"export {name}={shlex.quote(value)}")',
+        "lines.append(f'export {name}=\"{value}\"')",
+        (
+            "tests/test_shell_output.py::test_hostile_values_come_back_exactly[bash]",
+            "tests/test_shell_output.py::test_hostile_values_come_back_exactly[dash]",
+        ),
+    ),
+    Mutant(
+        "shell-fish-backslashes-not-escaped",
+        """quoted = value.replace("\\\\", "\\\\\\\\").replace("'", "\\\\'")""",
+        """quoted = value.replace("'", "\\\\'")""",
+        ("tests/test_shell_output.py::test_hostile_values_come_back_exactly[fish]",),
+    ),
+    Mutant(
+        "shell-dotenv-backslashes-not-escaped",
+        r""""\\": "\\\\", '"': '\\"'}""",
+        r"""'"': '\\"'}""",
+        ("tests/test_shell_output.py::test_hostile_values_come_back_exactly[dotenv]",),
+    ),
     Mutant(
         "child-started-with-python-dash-m",
         "    return [script] if script is not None else bootstrap_argv()",
