@@ -12,6 +12,7 @@ from .config import check_value, profile_from_section, required_keys
 from .configfile import location_error, read_config_text
 from .errors import EXIT_OK, ConfigError, ServiceError
 from .inifile import (
+    BOM,
     holds_secret,
     put_section,
     read_regular_file,
@@ -22,6 +23,8 @@ from .safepath import Unsafe
 from .settings import SETTINGS, Invalid
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .cli import Context
     from .config import Profile
 
@@ -121,6 +124,25 @@ def validate_remote(profile: Profile) -> list[str]:
     return problems
 
 
+def aws_profile_header(name: str) -> Callable[[str], bool]:
+    """Whether a section header of the AWS config file is profile ``name`` as botocore
+    reads it (``build_profile_map``): ``[default]``, or a header that starts with
+    "profile" and splits like a shell into two words, the second the name (so
+    ``[profile  dev]`` and ``[profile "dev"]`` are ``dev`` too)."""
+    import shlex
+
+    def same(header: str) -> bool:
+        if header == "default" == name:
+            return True
+        try:
+            words = shlex.split(header)
+        except ValueError:
+            return False
+        return header.startswith("profile") and len(words) == 2 and words[1] == name
+
+    return same
+
+
 def check_aws_profile_name(name: str) -> None:
     """The AWS CLI and the SDKs read ``[profile NAME]`` by splitting the header like a
     shell: a name with a space or a quote in it is silently not a profile to them."""
@@ -197,8 +219,9 @@ def cmd_configure(ctx: Context) -> int:
     aws_path = aws_config_path(ctx)
     aws_text = read_regular_file(aws_path)
     aws_section = "default" if name == "default" else f"profile {name}"
+    same = aws_profile_header(name)
     wanted = f"credential_process = {helper_command(ctx, name)}\n"
-    current = section_body(aws_text, aws_section)
+    current = section_body(aws_text, aws_section, same)
     new_aws: str | None = None
     if current is not None and wanted.strip() in current:
         notes.append(f"[{aws_section}] in {aws_path} already uses cognito-credproc")
@@ -209,7 +232,11 @@ def cmd_configure(ctx: Context) -> int:
             hint="pass --force to replace it, or choose another --profile",
         )
     else:
-        new_aws = put_section(aws_text, aws_section, wanted + f"region = {profile.region}\n")
+        if aws_text.startswith(BOM):  # the AWS CLI cannot read the file with one
+            aws_text = aws_text[len(BOM) :]
+            notes.append(f"removed the byte-order mark the AWS CLI cannot read from {aws_path}")
+        body = wanted + f"region = {profile.region}\n"
+        new_aws = put_section(aws_text, aws_section, body, same)
         notes.append(f"wrote [{aws_section}] to {aws_path}")
 
     _write_both(name, (config_path, ours, new_ours), (aws_path, aws_text, new_aws), private)

@@ -50,15 +50,40 @@ def _shown(text: str) -> str:
     return printable(redact(text))
 
 
-def _aws_profiles(path: str) -> configparser.RawConfigParser | None:
-    from .inifile import read_regular_file
+def _aws_file(report: Report, path: str, *, config: bool) -> dict[str, dict[str, str]]:
+    """The profiles of the AWS config file (``config``) or credentials file as botocore
+    reads them: parsed strictly (a repeated section or key stops the AWS CLI), profile
+    names from ``[profile NAME]`` and ``[default]`` in the config file, section names in
+    the credentials file. A file the AWS CLI cannot parse is reported; it, and one that
+    is not a regular file, reads as empty."""
+    from botocore.configloader import build_profile_map
 
-    parser = configparser.RawConfigParser(strict=False)
+    from .inifile import BOM, read_regular_file
+
     try:
-        parser.read_string(read_regular_file(path), source=path)
-    except (CredprocError, configparser.Error):
-        return None
-    return parser
+        text = read_regular_file(path)
+    except CredprocError:  # not a regular file: botocore finds no profiles there either
+        return {}
+    if text.startswith(BOM):
+        report.fail(
+            f"{path} starts with a byte-order mark, so the AWS CLI cannot read it",
+            f"save {path} as UTF-8 without a byte-order mark",
+        )
+        return {}
+    parser = configparser.RawConfigParser()  # botocore's: strict, no interpolation
+    try:
+        parser.read_string(text, source=path)
+    except configparser.Error as exc:
+        report.fail(
+            f"the AWS CLI cannot read {path}: {' '.join(str(exc).split())[:200]}",
+            f"fix {path}",
+        )
+        return {}
+    sections = {name: dict(parser.items(name)) for name in parser.sections()}
+    if not config:
+        return sections
+    profiles: dict[str, dict[str, str]] = build_profile_map(sections)["profiles"]
+    return profiles
 
 
 def cmd_doctor(ctx: Context) -> int:
@@ -91,8 +116,7 @@ def cmd_doctor(ctx: Context) -> int:
     #    runs it: split as botocore splits it, the same environment, no shell
     aws_config = os.path.expanduser(ctx.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
     aws_section = "default" if name == "default" else f"profile {name}"
-    parsed = _aws_profiles(aws_config)
-    line = parsed.get(aws_section, "credential_process", fallback=None) if parsed else None
+    line = _aws_file(report, aws_config, config=True).get(name, {}).get("credential_process")
     argv = check_process_line(report, ctx, line, f"{aws_config} [{aws_section}]")
     if argv is None:
         # Nothing of ours to run: still find out whether the profile itself works.
@@ -109,8 +133,8 @@ def cmd_doctor(ctx: Context) -> int:
     creds_file = os.path.expanduser(
         ctx.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
     )
-    shared = _aws_profiles(creds_file)
-    if shared is not None and shared.has_option(name, "aws_access_key_id"):
+    shared = _aws_file(report, creds_file, config=False)
+    if "aws_access_key_id" in shared.get(name, {}):
         report.fail(
             f"{creds_file} [{name}] has keys, which the SDKs use before credential_process",
             f"remove the [{name}] section from {creds_file}",

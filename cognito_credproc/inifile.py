@@ -6,15 +6,28 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 
 from .errors import ConfigError
 from .safepath import open_directory
 
-HEADER_RE = re.compile(r"^\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
+# A section header as configparser reads one (a comment may follow it); a byte-order
+# mark may come before the first.
+HEADER_RE = re.compile(r"^\ufeff?\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
+BOM = "\ufeff"
 
 
-def find_section(text: str, name: str) -> tuple[int, int] | None:
-    """(start, end) character offsets of section ``name`` including its header."""
+def line_ending(text: str) -> str:
+    """The file's line ending: CRLF where a Windows editor saved it, else LF."""
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def find_section(
+    text: str, name: str, same: Callable[[str], bool] | None = None
+) -> tuple[int, int] | None:
+    """(start, end) character offsets of section ``name`` including its header; ``same``
+    says whether a header (stripped) names it, where that is not plain equality."""
+    named = same or (lambda header: header == name)
     lines = text.splitlines(keepends=True)
     offset = 0
     start: int | None = None
@@ -23,32 +36,36 @@ def find_section(text: str, name: str) -> tuple[int, int] | None:
         if match:
             if start is not None:
                 return start, offset
-            if match.group(1).strip() == name:
+            if named(match.group(1).strip()):
                 start = offset
         offset += len(line)
     return (start, offset) if start is not None else None
 
 
-def section_body(text: str, name: str) -> str | None:
-    found = find_section(text, name)
+def section_body(text: str, name: str, same: Callable[[str], bool] | None = None) -> str | None:
+    """The section's lines after its header, with LF endings; None when it is not there."""
+    found = find_section(text, name, same)
     if found is None:
         return None
-    block = text[found[0] : found[1]]
+    block = text[found[0] : found[1]].replace("\r\n", "\n")
     return block.split("\n", 1)[1] if "\n" in block else ""
 
 
-def put_section(text: str, name: str, body: str) -> str:
-    """Replace section ``name`` (or append it) with ``body`` (lines of ``key = value``)."""
-    block = f"[{name}]\n{body.rstrip()}\n"
-    found = find_section(text, name)
+def put_section(text: str, name: str, body: str, same: Callable[[str], bool] | None = None) -> str:
+    """Replace section ``name`` (or append it) with ``body`` (lines of ``key = value``),
+    in the file's own line endings."""
+    eol = line_ending(text)
+    block = f"[{name}]{eol}" + eol.join(body.rstrip().split("\n")) + eol
+    found = find_section(text, name, same)
     if found is not None:
         start, end = found
         tail = text[end:]
-        return text[:start] + block + ("\n" if tail and not tail.startswith("\n") else "") + tail
+        gap = eol if tail and not tail.startswith(("\n", "\r\n")) else ""
+        return text[:start] + block + gap + tail
     if text and not text.endswith("\n"):
-        text += "\n"
-    if text.strip():
-        text += "\n"
+        text += eol
+    if text.strip(BOM + " \t\r\n"):
+        text += eol
     return text + block
 
 
@@ -101,7 +118,8 @@ def read_regular_file(path: str) -> str:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ConfigError(f"{path} is not a regular file")
-        with os.fdopen(os.dup(fd), encoding="utf-8") as handle:
+        # newline="": CRLF stays CRLF, so an edited file keeps its line endings
+        with os.fdopen(os.dup(fd), encoding="utf-8", newline="") as handle:
             return handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None

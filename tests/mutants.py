@@ -874,6 +874,67 @@ MUTANTS: list[Mutant] = [
         r"""'"': '\\"'}""",
         ("tests/test_shell_output.py::test_hostile_values_come_back_exactly[dotenv]",),
     ),
+    # -- INI files as people have them (tests/ini_corpus) ---------------------------------
+    Mutant(
+        "ini-aws-profile-header-read-as-plain-text",
+        "    same = aws_profile_header(name)\n",
+        "    same = None\n",
+        (
+            "tests/test_ini_corpus.py::test_an_existing_profile_is_kept_unless_forced_then_replaced_in_place",
+        ),
+    ),
+    Mutant(
+        "ini-header-with-a-comment-not-a-header",
+        r'HEADER_RE = re.compile(r"^\ufeff?\s*\[([^\]]+)\]\s*(?:[#;].*)?$")',
+        r'HEADER_RE = re.compile(r"^\ufeff?\s*\[([^\]]+)\]\s*$")',
+        (
+            "tests/test_ini_corpus.py::test_an_existing_profile_is_kept_unless_forced_then_replaced_in_place",
+        ),
+    ),
+    Mutant(
+        "ini-crlf-section-compared-as-written",
+        'block = text[found[0] : found[1]].replace("\\r\\n", "\\n")',
+        "block = text[found[0] : found[1]]",
+        (
+            "tests/test_ini_corpus.py::test_rerunning_configure_on_a_settings_file_saved_by_a_windows_editor",
+        ),
+    ),
+    Mutant(
+        "ini-new-section-with-lf-in-a-crlf-file",
+        "    eol = line_ending(text)\n    block =",
+        '    eol = "\\n"\n    block =',
+        ("tests/test_ini_corpus.py::test_a_new_profile_is_added_and_nothing_else_changes",),
+    ),
+    Mutant(
+        "ini-aws-config-read-with-crlf-turned-into-lf",
+        'os.fdopen(os.dup(fd), encoding="utf-8", newline="")',
+        'os.fdopen(os.dup(fd), encoding="utf-8")',
+        ("tests/test_ini_corpus.py::test_a_new_profile_is_added_and_nothing_else_changes",),
+    ),
+    Mutant(
+        "ini-byte-order-mark-kept-in-the-aws-config",
+        "            aws_text = aws_text[len(BOM) :]\n",
+        "            aws_text = aws_text\n",
+        ("tests/test_ini_corpus.py::test_a_new_profile_is_added_and_nothing_else_changes",),
+    ),
+    Mutant(
+        "ini-doctor-reads-repeated-sections-leniently",
+        "parser = configparser.RawConfigParser()  # botocore's",
+        "parser = configparser.RawConfigParser(strict=False)  # botocore's",
+        ("tests/test_ini_corpus.py::test_doctor_says_when_the_aws_cli_cannot_read_the_file",),
+    ),
+    Mutant(
+        "ini-doctor-takes-every-section-for-a-profile",
+        'profiles: dict[str, dict[str, str]] = build_profile_map(sections)["profiles"]',
+        "profiles: dict[str, dict[str, str]] = sections",
+        ("tests/test_ini_corpus.py::test_doctor_reads_the_aws_config_as_the_aws_cli_does",),
+    ),
+    Mutant(
+        "ini-doctor-byte-order-mark-unexplained",
+        "    if text.startswith(BOM):\n        report.fail(",
+        "    if False:\n        report.fail(",
+        ("tests/test_ini_corpus.py::test_doctor_reads_the_aws_config_as_the_aws_cli_does",),
+    ),
     Mutant(
         "child-started-with-python-dash-m",
         "    return [script] if script is not None else bootstrap_argv()",
