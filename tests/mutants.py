@@ -935,6 +935,51 @@ MUTANTS: list[Mutant] = [
         "    if False:\n        report.fail(",
         ("tests/test_ini_corpus.py::test_doctor_reads_the_aws_config_as_the_aws_cli_does",),
     ),
+    # -- settings whose spelling reaches the network -----------------------------------
+    Mutant(
+        "net-iss-compared-with-the-configured-issuer",
+        "expected = endpoints.issuer or settings.pool_issuer",
+        "expected = settings.oidc_issuer or settings.pool_issuer",
+        ("tests/test_settings_network.py::test_an_oidc_issuer_with_or_without_its_trailing_slash",),
+    ),
+    Mutant(
+        "net-discovery-url-with-a-double-slash",
+        'url = issuer.rstrip("/") + DISCOVERY_PATH',
+        "url = issuer + DISCOVERY_PATH",
+        ("tests/test_settings_network.py::test_an_oidc_issuer_with_or_without_its_trailing_slash",),
+    ),
+    Mutant(
+        "net-logins-key-keeps-the-issuers-slash",
+        'return self.oidc_issuer.split("://", 1)[-1].rstrip("/")',
+        'return self.oidc_issuer.split("://", 1)[-1]',
+        ("tests/test_settings_network.py::test_an_oidc_issuer_with_or_without_its_trailing_slash",),
+    ),
+    Mutant(
+        "net-login-domain-keeps-its-slash",
+        'base = login_domain.rstrip("/")',
+        "base = login_domain",
+        ("tests/test_settings_network.py::test_a_login_domain_with_a_trailing_slash",),
+    ),
+    Mutant(
+        "net-slash-appended-to-a-bare-redirect-uri",
+        "            redirect_uri=s.redirect_uri,\n",
+        '            redirect_uri=s.redirect_uri.rstrip("/") + "/",\n',
+        ("tests/test_settings_network.py::test_a_redirect_uri_without_a_path",),
+    ),
+    Mutant(
+        "net-bare-redirect-uri-listens-at-no-path",
+        'return host, port, parts.path or "/"',
+        "return host, port, parts.path",
+        (
+            "tests/test_settings_network.py::test_the_listener_takes_the_callback_at_the_root_of_a_bare_redirect_uri",
+        ),
+    ),
+    Mutant(
+        "net-listener-on-port-80-refuses-a-host-without-port",
+        "            allowed.update(LOOPBACK_NAMES)",
+        "            pass",
+        ("tests/test_settings_network.py::test_the_default_port_of_a_redirect_uri",),
+    ),
     Mutant(
         "child-started-with-python-dash-m",
         "    return [script] if script is not None else bootstrap_argv()",
