@@ -2,7 +2,7 @@
 check that the tests named for each one fail. Not part of the normal test run.
 
     python tests/mutants.py             every mutant
-    python tests/mutants.py -k margin   those whose name contains "margin"
+    python tests/mutants.py -k margin   those whose name contains "margin" (-k again: or)
     python tests/mutants.py --list      names and where each snippet is found
 
 For each mutant it prints ``killed`` (its tests failed) or ``SURVIVED`` (they passed),
@@ -1077,12 +1077,17 @@ def check_imports_come_from(copy: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-k", metavar="TEXT", help="only mutants whose name contains TEXT")
+    parser.add_argument(
+        "-k",
+        metavar="TEXT",
+        action="append",
+        help="only mutants whose name contains TEXT (repeat -k for any of several)",
+    )
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     args = parser.parse_args(argv)
-    chosen = [m for m in MUTANTS if not args.k or args.k in m.name]
+    chosen = [m for m in MUTANTS if not args.k or any(k in m.name for k in args.k)]
     if not chosen:
-        print(f"no mutant matches {args.k!r}")
+        print(f"no mutant matches {' or '.join(args.k)!r}")
         return 1
     names = [m.name for m in MUTANTS]
     duplicates = {n for n in names if names.count(n) > 1}
