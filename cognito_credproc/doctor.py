@@ -153,9 +153,9 @@ def cmd_doctor(ctx: Context) -> int:
     # 3. the ids agree on the region
     mismatch = region_mismatch(profile)
     if mismatch is None:
-        report.ok(f"region {profile.region} matches the pool ids")
+        report.ok(regions_line(profile))
     else:
-        report.warn(mismatch, "set region to the user pool's region unless you know better")
+        report.warn(mismatch, "set region to the user pool's region, or remove it")
 
     # 3b. browser sign-in: the domain or issuer answers; the redirect port is free
     if profile.browser:
@@ -203,22 +203,27 @@ def cmd_doctor(ctx: Context) -> int:
     return EXIT_OK if report.failed == 0 else EXIT_FAILURE
 
 
-def pool_regions(profile: Profile) -> list[tuple[str, str]]:
-    """(which pool, its region) for each pool the profile names, as their ids say."""
-    found = []
-    if profile.user_pool_id:
-        found.append((f"user pool {profile.user_pool_id}", profile.user_pool_id.split("_", 1)[0]))
-    found.append((f"identity pool {profile.identity_pool_id}", profile.identity_region))
-    return found
-
-
 def region_mismatch(profile: Profile) -> str | None:
-    """What disagrees when the region and the pools' regions are not all one; else None."""
-    pools = pool_regions(profile)
-    if all(region == profile.region for _, region in pools):
+    """What disagrees when the user pool is not in the region its calls go to; else None.
+    The identity pool is always asked in the region its own id names, so an identity pool
+    in another region than the user pool is a working setup, not a mismatch."""
+    if not profile.user_pool_id:
         return None
-    where = ", ".join(f"{pool} is in {region}" for pool, region in pools)
-    return f"regions differ: region is {profile.region}, {where}"
+    pool_region = profile.user_pool_id.split("_", 1)[0]
+    if pool_region == profile.region:
+        return None
+    return (
+        f"region is {profile.region}, but user pool {profile.user_pool_id} is in "
+        f"{pool_region}: its calls would go to {profile.region}"
+    )
+
+
+def regions_line(profile: Profile) -> str:
+    """Where the calls go, when they all go where the pools are."""
+    line = f"region {profile.region} matches the pool ids"
+    if profile.identity_region != profile.region:
+        line += f" (identity pool {profile.identity_pool_id} is asked in {profile.identity_region})"
+    return line
 
 
 def _section_problems(path: str, name: str) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ import pytest
 from cognito_credproc import __version__
 from cognito_credproc.arguments import build_parser
 from cognito_credproc.config import profile_from_section
-from cognito_credproc.doctor import region_mismatch
+from cognito_credproc.doctor import region_mismatch, regions_line
 from cognito_credproc.signin.messages import waiting
 
 from .browser_setup import ManagedPool, managed  # noqa: F401 - the fixture
@@ -131,18 +131,21 @@ def test_doctor_names_each_pools_region() -> None:
         }
         return profile_from_section("c.ini", "dev", section, {})
 
-    assert region_mismatch(profile()) == (  # type: ignore[arg-type]
-        "regions differ: region is eu-west-1, user pool eu-west-1_AbCdEf123 is in eu-west-1, "
-        "identity pool us-east-1:11111111-2222-3333-4444-555555555555 is in us-east-1"
+    # an identity pool in another region is asked there: a working setup
+    assert region_mismatch(profile()) is None  # type: ignore[arg-type]
+    assert regions_line(profile()) == (  # type: ignore[arg-type]
+        "region eu-west-1 matches the pool ids (identity pool "
+        "us-east-1:11111111-2222-3333-4444-555555555555 is asked in us-east-1)"
     )
     same = profile(identity_pool_id="eu-west-1:11111111-2222-3333-4444-555555555555")
     assert region_mismatch(same) is None  # type: ignore[arg-type]
+    assert regions_line(same) == "region eu-west-1 matches the pool ids"  # type: ignore[arg-type]
     moved = profile(
         identity_pool_id="eu-west-1:11111111-2222-3333-4444-555555555555", region="us-west-2"
     )
     assert region_mismatch(moved) == (  # type: ignore[arg-type]
-        "regions differ: region is us-west-2, user pool eu-west-1_AbCdEf123 is in eu-west-1, "
-        "identity pool eu-west-1:11111111-2222-3333-4444-555555555555 is in eu-west-1"
+        "region is us-west-2, but user pool eu-west-1_AbCdEf123 is in eu-west-1: its calls "
+        "would go to us-west-2"
     )
 
 
