@@ -100,6 +100,7 @@ class Profile:
     unauthenticated: bool = False
     account_id: str | None = None
     token_storage: str = "file"
+    logins_key: str | None = None
     early_refresh: int = 0
     endpoint_env: tuple[tuple[str, str], ...] = ()
 
@@ -123,8 +124,12 @@ class Profile:
 
     @property
     def login_provider(self) -> str:
-        """The key of the Logins map: the user pool as an identity provider, or an
-        OpenID Connect provider's issuer without its scheme (how IAM names it)."""
+        """The key of the Logins map: ``logins_key`` when set, else the user pool as an
+        identity provider (its original issuer's name, whichever issuer its tokens
+        name), or an OpenID Connect provider's issuer without its scheme (how IAM
+        names it)."""
+        if self.logins_key:
+            return self.logins_key
         if self.oidc_issuer:
             return self.oidc_issuer.split("://", 1)[-1].rstrip("/")
         assert self.user_pool_id is not None
@@ -147,6 +152,11 @@ class Profile:
 
     def _endpoints(self) -> dict[str, object]:
         return {"endpoint_url": self.endpoint_url, "endpoint_env": list(self.endpoint_env)}
+
+    def _logins(self) -> dict[str, object]:
+        """Another Logins key may be another identity of the pool (nothing when it is not
+        set, so the keys of profiles without it stay as they were)."""
+        return {"logins_key": self.logins_key} if self.logins_key else {}
 
     def _browser(self) -> dict[str, object]:
         """What defines a browser sign-in besides the client (none for the API flows, so
@@ -189,6 +199,7 @@ class Profile:
                 "username": self.username,
                 "unauthenticated": self.unauthenticated,
                 **self._browser(),
+                **self._logins(),
                 **self._endpoints(),
             },
         )
@@ -210,6 +221,7 @@ class Profile:
                 "role_session_name": self.role_session_name,
                 "unauthenticated": self.unauthenticated,
                 **self._browser(),
+                **self._logins(),
                 **self._endpoints(),
             },
         )
@@ -349,6 +361,8 @@ def profile_from_section(
         for key in BROWSER_ONLY:
             if key in values:
                 raise bad(key, "is used only with auth_flow = BROWSER")
+    if "logins_key" in values and values.get("unauthenticated"):
+        raise bad("logins_key", "is not used with unauthenticated = true (guests send no Logins)")
     if values.get("flow") == "basic" and "role_arn" not in values:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
     _check_margin(values, bad)

@@ -134,6 +134,7 @@ class Provider:
             now=self.now,
             register_secret=self.register_secret,
             no_browser=self.no_browser,
+            server_now=self.server_now,
         )
 
     # the public entry points -------------------------------------------------------------

@@ -55,6 +55,8 @@ OAUTH_CLIENT_ID_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 ROLE_SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
+# A key of GetId's Logins map: 1 to 128 characters (IdentityProviderName).
+LOGINS_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 _REDIRECT_RE = re.compile(r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(/[^\s?#]*)?$")
 _SCOPE_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token
 _IDP_NAME_RE = re.compile(r"^\S{1,32}$")
@@ -335,6 +337,13 @@ SETTINGS: tuple[Setting, ...] = (
         boolean,
         "false",
         "guest identity: no sign-in (the user pool keys are then optional)",
+    ),
+    Setting(
+        "logins_key",
+        pattern(LOGINS_KEY_RE, "a provider name of the identity pool (1 to 128 characters)"),
+        "cognito-idp.REGION.amazonaws.com/POOL_ID (with oidc_issuer: the issuer without https://)",
+        "the key of the identity pool's Logins map: the name the identity pool knows the "
+        "user pool (or provider) by, when it was registered under another",
     ),
     Setting(
         "account_id",

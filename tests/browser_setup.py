@@ -22,9 +22,10 @@ from .conftest import (
     ini_section,
     provision,
 )
-from .managed_login import ManagedLogin
+from .managed_login import ACCOUNT, ManagedLogin
 from .oauth_common import pick_redirect_port
 from .oidc_provider import OidcClient, OidcProvider
+from .strict_cognito import BEHAVIOUR
 
 DRIVER = Path(__file__).with_name("browser_driver.py")
 OIDC_PASSWORD = "Okta-Style-Pass-77"
@@ -94,14 +95,19 @@ def oauth_client(
     flows: tuple[str, ...] = ("code",),
     rotate: bool = False,
     identity_providers: tuple[str, ...] = ("COGNITO",),
+    client_secret: str | None = None,
 ) -> dict[str, Any]:
+    """An OAuth app client; ``client_secret``: one chosen rather than generated
+    (CreateUserPoolClient's ClientSecret)."""
     extra: dict[str, Any] = {}
     if rotate:
         extra["RefreshTokenRotation"] = {"Feature": "ENABLED", "RetryGracePeriodSeconds": 0}
+    if client_secret is not None:
+        extra["ClientSecret"] = client_secret
     created = cognito.idp.create_user_pool_client(
         UserPoolId=cognito.user_pool_id,
         ClientName="browser",
-        GenerateSecret=secret,
+        GenerateSecret=secret or client_secret is not None,
         AllowedOAuthFlowsUserPoolClient=True,
         AllowedOAuthFlows=list(flows),
         AllowedOAuthScopes=list(scopes),
@@ -111,6 +117,19 @@ def oauth_client(
         ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
         **extra,
     )["UserPoolClient"]
+    if client_secret is not None:
+        # moto (5.2) drops ClientSecret and makes up a secret: put the chosen one in its
+        # model, then read the client back as Cognito describes it.
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        region = cognito.user_pool_id.split("_", 1)[0]
+        pool = cognitoidp_backends[ACCOUNT][region].user_pools[cognito.user_pool_id]
+        pool.clients[created["ClientId"]].secret = client_secret
+        created = cognito.idp.describe_user_pool_client(
+            UserPoolId=cognito.user_pool_id, ClientId=created["ClientId"]
+        )["UserPoolClient"]
+        assert created["ClientSecret"] == client_secret
+    BEHAVIOUR.record(created.get("ClientSecret"))  # no output may ever show it
     return dict(created)
 
 
@@ -146,6 +165,18 @@ def managed(moto_endpoint: str) -> Iterator[ManagedPool]:
 @pytest.fixture
 def managed_secret(moto_endpoint: str) -> Iterator[ManagedPool]:
     pool = provision_managed(moto_endpoint, secret=True)
+    yield pool
+    pool.login.stop()
+
+
+# A client secret of the form Cognito's API allows ([\w+]+, 24 to 64 characters), with
+# the characters that HTTP Basic in Cognito's form and in RFC 6749's tell apart.
+PLUS_SECRET = "r9+Fk2_Lw7+Qe4Zt_1Xc8+Vb3Nm_6Hy5Ju0Pa"
+
+
+@pytest.fixture
+def managed_plus_secret(moto_endpoint: str) -> Iterator[ManagedPool]:
+    pool = provision_managed(moto_endpoint, client_secret=PLUS_SECRET)
     yield pool
     pool.login.stop()
 

@@ -70,12 +70,22 @@ class ManagedLogin(AuthorizationServer):
     """The user pool's domain, served locally; knobs and records are attributes."""
 
     def __init__(
-        self, user_pool_id: str, *, clock: Clock | None = None, account: str = ACCOUNT
+        self,
+        user_pool_id: str,
+        *,
+        clock: Clock | None = None,
+        account: str = ACCOUNT,
+        issuer_configuration: str = "ORIGINAL",
     ) -> None:
         super().__init__(clock, CODE_LIFETIME_SECONDS)
         self.user_pool_id = user_pool_id
         self.region = user_pool_id.split("_", 1)[0]
         self.account = account
+        # The pool's IssuerConfiguration (moto has none): ORIGINAL tokens name
+        # https://cognito-idp.REGION.amazonaws.com/POOL_ID as iss, UPDATED ones
+        # https://issuer-cognito-idp.REGION.amazonaws.com/POOL_ID, REGION being the
+        # pool's primary region (Amazon Cognito API Reference, IssuerConfigurationType).
+        self.issuer_configuration = issuer_configuration
         self.sessions: dict[str, str] = {}
         self.scopes_of: dict[str, tuple[str, ...]] = {}  # refresh token -> its scopes
 
@@ -258,12 +268,17 @@ class ManagedLogin(AuthorizationServer):
     # the token endpoint ----------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> tuple[Any, Response | None]:
-        """The client, authenticated as Cognito does: a secret only by HTTP Basic; its
+        """The client, authenticated as Cognito does: a secret only by HTTP Basic, as
+        ``Basic Base64Encode(client_id:client_secret)`` of the values as they are, not
+        form-encoded first (Amazon Cognito Developer Guide, "The token issuer endpoint"
+        and "The token revocation endpoint": docs.aws.amazon.com/cognito/latest/
+        developerguide/token-endpoint.html, .../revocation-endpoint.html); its
         invalid_client says no more."""
         return authenticate_client(
             request,
             self._client,
             lambda client: client.secret if client.generate_secret else None,
+            form_encoded=False,
             described=False,
         )
 
@@ -332,8 +347,13 @@ class ManagedLogin(AuthorizationServer):
         nonce: str | None,
         refresh_token: str | None,
     ) -> dict[str, Any]:
-        """Tokens through moto's pool: its key, its iss, its refresh-token table."""
+        """Tokens through moto's pool (its key, its refresh-token table), with the iss
+        of the pool's issuer configuration and times by this server's clock."""
         pool = self.pool()
+        now = int(self.clock())
+        times: dict[str, Any] = {"iat": now, "auth_time": now, "exp": now + 3600}
+        if self.issuer_configuration == "UPDATED":
+            times["iss"] = f"https://issuer-cognito-idp.{self.region}.amazonaws.com/{pool.id}"
         if refresh_token is None:
             refresh_token, origin = pool.create_refresh_token(client_id, username)
             self.scopes_of[refresh_token] = scopes
@@ -343,7 +363,7 @@ class ManagedLogin(AuthorizationServer):
             client_id,
             username,
             "access",
-            extra_data={"origin_jti": origin, "scope": " ".join(scopes)},
+            extra_data={"origin_jti": origin, "scope": " ".join(scopes), **times},
         )
         pool.access_tokens[access_token] = (client_id, username)
         result: dict[str, Any] = {
@@ -355,6 +375,7 @@ class ManagedLogin(AuthorizationServer):
         if "openid" in scopes:
             extra = pool.get_user_extra_data_by_client_id(client_id, username)
             extra["origin_jti"] = origin
+            extra.update(times)
             if nonce is not None:
                 extra["nonce"] = nonce
             id_token, _ = pool.create_jwt(client_id, username, "id", extra_data=extra)

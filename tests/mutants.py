@@ -551,7 +551,67 @@ MUTANTS: list[Mutant] = [
         "browser-id-token-audience-unchecked",
         "if settings.client_id not in audiences:",
         "if False:",
-        ("tests/test_browser_units.py::test_the_id_token_must_be_for_this_client_and_pool",),
+        (
+            "tests/test_browser_units.py::test_the_id_token_must_be_for_this_client_and_pool_and_in_date",
+        ),
+    ),
+    Mutant(
+        "browser-azp-unchecked",
+        "if azp is not None and azp != settings.client_id:",
+        "if False:",
+        (
+            "tests/test_browser_units.py::test_the_id_token_must_be_for_this_client_and_pool_and_in_date",
+            "tests/security/test_id_token_checks.py",
+        ),
+    ),
+    Mutant(
+        "browser-expired-id-token-taken",
+        "    if exp <= server_now:",
+        "    if exp <= server_now - 86400:",
+        (
+            "tests/test_browser_units.py::test_the_id_token_must_be_for_this_client_and_pool_and_in_date",
+            "tests/security/test_id_token_checks.py::"
+            "test_an_id_token_that_expired_hours_ago_is_refused_not_cached",
+        ),
+    ),
+    Mutant(
+        "browser-skew-of-the-answer-ignored",
+        "        return self.now() + skew.seconds",
+        "        return self.now()",
+        ("tests/security/test_hostile_sign_in_servers.py",),
+    ),
+    Mutant(
+        "browser-updated-issuer-refused",
+        'for host in ("cognito-idp", "issuer-cognito-idp")',
+        'for host in ("cognito-idp",)',
+        (
+            "tests/test_browser_signin.py::test_a_pool_with_the_updated_issuer_signs_in_and_refreshes",
+        ),
+    ),
+    Mutant(
+        "browser-managed-login-basic-form-encoded",
+        "cognito_basic=settings.oidc_issuer is None,",
+        "cognito_basic=False,",
+        ("tests/test_browser_signin.py::test_a_secret_with_plus_goes_in_cognitos_form_of_basic",),
+    ),
+    Mutant(
+        "browser-oidc-basic-as-cognitos",
+        "cognito_basic=settings.oidc_issuer is None,",
+        "cognito_basic=True,",
+        (
+            "tests/test_browser_signin.py::"
+            "test_a_secret_with_plus_goes_to_an_oidc_provider_as_rfc_6749_says",
+        ),
+    ),
+    Mutant(
+        "logins-key-ignored",
+        "        if self.logins_key:\n            return self.logins_key",
+        "        if False:\n            return self.logins_key",
+        (
+            "tests/test_config.py::test_logins_key_renames_the_provider_and_keys_its_own_cache_entries",
+            "tests/test_browser_signin.py::"
+            "test_logins_key_names_the_pool_as_the_identity_pool_registered_it",
+        ),
     ),
     Mutant(
         "browser-redirect-uri-path-unchecked",

@@ -164,9 +164,11 @@ def pkce_matches(verifier: str | None, challenge: str) -> bool:
     return secrets.compare_digest(s256(verifier), challenge)
 
 
-def basic_credentials(request: Request) -> tuple[str, str] | None:
-    """(client_id, secret) from an HTTP Basic header (form-encoded, RFC 6749 2.3.1);
-    None without one. BadRequest for a malformed header."""
+def basic_credentials(request: Request, *, form_encoded: bool) -> tuple[str, str] | None:
+    """(client_id, secret) from an HTTP Basic header; None without one. BadRequest for a
+    malformed header. ``form_encoded``: id and secret were form-encoded before they were
+    joined (RFC 6749 2.3.1); else they are taken as they are, as Cognito documents it
+    (``Basic Base64Encode(client_id:client_secret)``)."""
     value = request.headers.get("Authorization")
     if value is None:
         return None
@@ -180,6 +182,8 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     user, sep, password = decoded.partition(":")
     if not sep:
         raise BadRequest("malformed Basic credentials")
+    if not form_encoded:
+        return user, password
     return urllib.parse.unquote_plus(user), urllib.parse.unquote_plus(password)
 
 
@@ -188,19 +192,21 @@ def authenticate_client(
     find: Callable[[str], ClientT | None],
     secret_of: Callable[[ClientT], str | None],
     *,
+    form_encoded: bool,
     status: int = 400,
     described: bool = True,
 ) -> tuple[ClientT | None, Response | None]:
     """The client of a token or revocation request, as both servers authenticate it: a
-    secret only by HTTP Basic (never in the form), a form client_id sent as well must be
-    Basic's, a client with a secret must send it and one without must not. Else the
-    invalid_client answer, with ``status``, described unless ``described`` is False."""
+    secret only by HTTP Basic (never in the form; ``form_encoded`` as for
+    ``basic_credentials``), a form client_id sent as well must be Basic's, a client
+    with a secret must send it and one without must not. Else the invalid_client
+    answer, with ``status``, described unless ``described`` is False."""
 
     def refused(description: str | None = None) -> tuple[None, Response]:
         return None, oauth_error("invalid_client", status, description if described else None)
 
     try:
-        basic = basic_credentials(request)
+        basic = basic_credentials(request, form_encoded=form_encoded)
     except BadRequest:
         return refused()
     form_id = request.form.get("client_id")

@@ -89,6 +89,8 @@ class OidcProvider(AuthorizationServer):
         self.discovery_changes: dict[str, Any] = {}  # what the document says instead
         # OpenID Connect Core 12.2: a refresh's answer "might not contain an id_token"
         self.id_token_on_refresh = True
+        # Claims a broken or hostile provider puts in its ID tokens instead
+        self.id_token_changes: dict[str, Any] = {}
 
     @property
     def issuer(self) -> str:
@@ -210,8 +212,10 @@ class OidcProvider(AuthorizationServer):
     # tokens ----------------------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> tuple[OidcClient | None, Response | None]:
+        # client_secret_basic as RFC 6749 2.3.1 defines it (OpenID Connect Core 9):
+        # id and secret form-encoded, then joined.
         return authenticate_client(
-            request, self.clients.get, lambda client: client.secret, status=401
+            request, self.clients.get, lambda client: client.secret, form_encoded=True, status=401
         )
 
     def token(self, request: Request) -> Response:
@@ -298,6 +302,7 @@ class OidcProvider(AuthorizationServer):
         }
         if nonce is not None:
             claims["nonce"] = nonce
+        claims.update(self.id_token_changes)
         if not refreshing or self.id_token_on_refresh:
             result["id_token"] = self.sign(claims)
         if keep is not None:

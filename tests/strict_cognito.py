@@ -834,6 +834,22 @@ def _trusted_providers(pool: Any) -> dict[str, set[str]]:
     return trusted
 
 
+# A user pool as an identity pool's provider: named cognito-idp.REGION.amazonaws.com/POOL_ID
+# (the GetId API reference's Logins list); the fakes also take the updated issuer's
+# host as the name, which the documentation neither lists nor rules out.
+USER_POOL_PROVIDER_HOSTS = ("cognito-idp.", "issuer-cognito-idp.")
+
+
+def _user_pool_issuers(provider: str) -> set[str]:
+    """The iss a user pool provider's ID tokens may name: the original issuer, or the
+    updated one of a pool whose IssuerConfiguration is UPDATED (Amazon Cognito API
+    Reference, IssuerConfigurationType: https://issuer-cognito-idp.REGION.amazonaws.com/
+    POOL_ID, REGION the pool's primary region). The identity pool keeps its provider
+    name; which of the two the documentation does not say: both are taken."""
+    rest = provider.split("cognito-idp.", 1)[1]
+    return {f"https://cognito-idp.{rest}", f"https://issuer-cognito-idp.{rest}"}
+
+
 def _user_pool_issued(provider: str, token: str) -> bool:
     """Whether the user pool behind a cognito-idp provider issued this ID token: what the
     real service learns from the token's signature."""
@@ -864,11 +880,12 @@ def _check_login(logins: dict[str, str] | None, pool: Any) -> tuple[str, str] | 
         raise _not_authorized(
             "Invalid login token. Not a valid OpenId Connect identity token."
         ) from exc
-    if not provider.startswith("cognito-idp."):
+    user_pool = provider.startswith(USER_POOL_PROVIDER_HOSTS)
+    if not user_pool:
         _check_oidc_login(provider, token, claims, pool)
-    elif claims.get("iss") != f"https://{provider}":
+    elif claims.get("iss") not in _user_pool_issuers(provider):
         raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
-    if provider.startswith("cognito-idp."):
+    if user_pool:
         if claims.get("token_use") != "id":
             raise _not_authorized("Invalid login token. Token is not an ID token.")
         if not _user_pool_issued(provider, token):

@@ -16,15 +16,20 @@ from pathlib import Path
 
 import pytest
 
+from cognito_credproc.tokens import jwt_claims
+
 from .browser_driver import drive
 from .browser_setup import (
+    PLUS_SECRET,
     ManagedPool,
     OidcSetup,
     browser_command,
     driver_records,
     managed,
+    managed_plus_secret,
     managed_secret,
     oidc,
+    provision_oidc,
 )
 from .conftest import (
     PASSWORD,
@@ -39,7 +44,7 @@ from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
-__all__ = ["managed", "managed_secret", "oidc"]  # fixtures used below
+__all__ = ["managed", "managed_plus_secret", "managed_secret", "oidc"]  # fixtures used below
 
 RUN_LOGIN = "run: cognito-credproc login --profile dev"
 
@@ -199,6 +204,53 @@ def test_authorize_errors_are_one_or_two_lines_with_the_fix(
     assert visits(ws) == []
 
 
+def test_a_pool_with_the_updated_issuer_signs_in_and_refreshes(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    """IssuerConfiguration UPDATED: the pool's tokens name
+    https://issuer-cognito-idp.REGION.amazonaws.com/POOL_ID; the identity pool still
+    knows the pool as cognito-idp.REGION.amazonaws.com/POOL_ID, the Logins key sent."""
+    managed.login.issuer_configuration = "UPDATED"
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 0, done.stderr
+    parse_output(done.stdout)
+    (entry,) = signin_entries(ws)
+    iss = jwt_claims(json.loads(entry.read_text())["id_token"])["iss"]
+    pool = managed.cognito.user_pool_id
+    assert iss == f"https://issuer-cognito-idp.{pool.split('_')[0]}.amazonaws.com/{pool}"
+    expire_tokens(ws)
+    again = ws.run("--profile", "dev")  # refreshed tokens name it too
+    assert again.returncode == 0, again.stderr
+    assert managed.login.calls["refreshed"] == 1
+
+
+def test_logins_key_names_the_pool_as_the_identity_pool_registered_it(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    """An identity pool that lists the user pool under another provider name (here the
+    updated issuer's host) takes the ID token only under that name: logins_key."""
+    pool = managed.cognito.user_pool_id
+    region = pool.split("_")[0]
+    name = f"issuer-cognito-idp.{region}.amazonaws.com/{pool}"
+    identity_pool_id = managed.cognito.identity.create_identity_pool(
+        IdentityPoolName="registered_otherwise",
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": name, "ClientId": managed.client_id}],
+    )["IdentityPoolId"]
+    managed.login.issuer_configuration = "UPDATED"
+    ws.write_config(
+        managed.profile_section("dev", identity_pool_id=identity_pool_id)
+        + managed.profile_section("named", identity_pool_id=identity_pool_id, logins_key=name)
+    )
+    unnamed = ws.run("--profile", "dev", env=browser_env(ws))
+    assert unnamed.returncode == 1
+    assert "Token is not from a supported provider of this identity pool" in unnamed.stderr
+    named = ws.run("--profile", "named", env=browser_env(ws))
+    assert named.returncode == 0, named.stderr
+    parse_output(named.stdout)
+
+
 def test_profiles_of_one_sign_in_share_it(ws: Workspace, managed: ManagedPool) -> None:
     role = grant_role(managed.cognito, "arn:aws:iam::123456789012:role/Ops")
     ws.write_config(managed.profile_section("dev") + managed.profile_section("ops", role_arn=role))
@@ -353,6 +405,39 @@ def test_client_secret_goes_as_http_basic(ws: Workspace, managed_secret: Managed
     expire_tokens(ws)
     assert ws.run("--profile", "dev").returncode == 0
     assert managed_secret.login.calls["refreshed"] == 1
+
+
+def test_a_secret_with_plus_goes_in_cognitos_form_of_basic(
+    ws: Workspace, managed_plus_secret: ManagedPool
+) -> None:
+    """Sign-in, refresh and revocation at the managed login with a secret that holds +
+    and _, which Cognito takes only as it is (not form-encoded first)."""
+    pool = managed_plus_secret
+    ws.write_config(pool.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 0, done.stderr
+    expire_tokens(ws)
+    assert ws.run("--profile", "dev").returncode == 0
+    logout = ws.run("logout", "--profile", "dev")
+    assert logout.returncode == 0, logout.stderr
+    assert [pool.login.calls[n] for n in ("code exchanged", "refreshed", "revoked")] == [1, 1, 1]
+
+
+def test_a_secret_with_plus_goes_to_an_oidc_provider_as_rfc_6749_says(
+    ws: Workspace, moto_endpoint: str
+) -> None:
+    setup = provision_oidc(moto_endpoint, secret=PLUS_SECRET)
+    try:
+        ws.write_config(setup.profile_section("dev"))
+        done = ws.run("--profile", "dev", env=browser_env(ws, user="bob"))
+        assert done.returncode == 0, done.stderr
+        expire_tokens(ws)
+        assert ws.run("--profile", "dev").returncode == 0
+        assert ws.run("logout", "--profile", "dev").returncode == 0
+        calls = setup.provider.calls
+        assert [calls[n] for n in ("code exchanged", "refreshed", "revoked")] == [1, 1, 1]
+    finally:
+        setup.provider.stop()
 
 
 def test_a_wrong_client_secret_is_invalid_client(

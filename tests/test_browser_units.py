@@ -143,6 +143,27 @@ def jwt(**claims: Any) -> str:
 GOOD = {"access_token": "opaque-1", "token_type": "Bearer", "expires_in": 3600}
 
 
+# A secret of the form Cognito's model allows ([\w+]+, 24 to 64 characters).
+PLUS_SECRET = "q7+Xw2_vL9+k3Jz_8mNp4+Rt6Yb_1Cd5Ef0Gh"
+
+
+@pytest.mark.parametrize(
+    ("cognito", "pair"),
+    [
+        # Cognito: Basic Base64Encode(client_id:client_secret), the values as they are
+        (True, f"1abc_def+2:{PLUS_SECRET}"),
+        # RFC 6749 2.3.1: form-encoded first (+ is %2B)
+        (False, "1abc_def%2B2:q7%2BXw2_vL9%2Bk3Jz_8mNp4%2BRt6Yb_1Cd5Ef0Gh"),
+    ],
+)
+def test_basic_client_authentication_in_cognitos_form_or_rfc_6749s(
+    cognito: bool, pair: str
+) -> None:
+    header = oauth.basic_authorization("1abc_def+2", PLUS_SECRET, cognito=cognito)
+    scheme, encoded = header.split(" ")
+    assert scheme == "Basic" and base64.b64decode(encoded).decode() == pair
+
+
 def test_token_client_sends_the_secret_as_basic_and_the_grant_as_a_form(server: Scripted) -> None:
     id_token = jwt(aud="cid")
     server.answer = lambda _r: json_response(
@@ -169,10 +190,14 @@ def test_token_client_sends_the_secret_as_basic_and_the_grant_as_a_form(server: 
     scheme, encoded = sent.headers["Authorization"].split(" ")
     assert scheme == "Basic"
     assert base64.b64decode(encoded).decode() == "cid:s3cr%3Dt%2B%2F"  # form-encoded first
+    cognito = oauth.TokenClient("cid", PLUS_SECRET, cognito_basic=True)
+    cognito.refresh(server.url + "/t", "r-1")
+    encoded = server.requests[-1].headers["Authorization"].split(" ")[1]
+    assert base64.b64decode(encoded).decode() == f"cid:{PLUS_SECRET}"  # as it is
     public = oauth.TokenClient("cid")
     public.refresh(server.url + "/t", "r-1")
-    assert "Authorization" not in server.requests[1].headers
-    assert server.requests[1].form == {
+    assert "Authorization" not in server.requests[-1].headers
+    assert server.requests[-1].form == {
         "grant_type": "refresh_token",
         "refresh_token": "r-1",
         "client_id": "cid",
@@ -597,30 +622,69 @@ def test_a_pasted_address_must_be_the_redirect_uri(pasted: str, ok: bool) -> Non
     assert (found == {"code": "c", "state": "s"}) is ok
 
 
+NOW = 1_800_000_000.0  # the server's time in these checks
+FRESH = {"iat": NOW - 5, "exp": NOW + 3600}
+UPDATED_ISS = "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1"
+
+
 @pytest.mark.parametrize(
-    ("claims", "nonce", "problem"),
+    ("claims", "problem"),
     [
-        ({"aud": "cid", "iss": POOL_ISS, "exp": 1}, None, None),
-        ({"aud": "other", "iss": POOL_ISS, "exp": 1}, None, "another app client"),
-        ({"aud": ["x", "cid"], "iss": POOL_ISS, "exp": 1}, None, None),
+        ({"aud": "cid", "iss": POOL_ISS}, None),
+        ({"aud": "cid", "iss": UPDATED_ISS}, None),  # IssuerConfiguration UPDATED
+        ({"aud": "other", "iss": POOL_ISS}, "another app client"),
+        ({"aud": ["x", "cid"], "iss": POOL_ISS, "azp": "cid"}, None),
+        ({"aud": "cid", "iss": POOL_ISS, "azp": "cid"}, None),
+        ({"aud": ["x", "cid"], "iss": POOL_ISS}, "several audiences"),
+        ({"aud": ["x", "cid"], "iss": POOL_ISS, "azp": "x"}, "issued to another app client"),
+        ({"aud": "cid", "iss": POOL_ISS, "azp": "x"}, "issued to another app client"),
+        (
+            {"aud": "cid", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"},
+            "issued by",
+        ),
         (
             {
                 "aud": "cid",
-                "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other",
-                "exp": 1,
+                "iss": "https://issuer-cognito-idp.us-east-2.amazonaws.com/us-east-1_Pool1",
             },
-            None,
             "issued by",
         ),
-        ({"aud": "cid", "iss": POOL_ISS}, None, "no expiry"),
+        ({"aud": "cid", "iss": POOL_ISS, "exp": None}, "no expiry"),
+        ({"aud": "cid", "iss": POOL_ISS, "exp": "2030-01-01"}, "no expiry"),
+        ({"aud": "cid", "iss": POOL_ISS, "exp": True}, "no expiry"),
+        ({"aud": "cid", "iss": POOL_ISS, "exp": float("nan")}, "no expiry"),
+        ({"aud": "cid", "iss": POOL_ISS, "iat": None}, "no issue time"),
+        ({"aud": "cid", "iss": POOL_ISS, "iat": NOW - 3 * 3600, "exp": NOW - 2 * 3600}, "expired"),
+        ({"aud": "cid", "iss": POOL_ISS, "exp": NOW}, "expired"),
+        (
+            {"aud": "cid", "iss": POOL_ISS, "iat": NOW + 55},
+            None,
+        ),  # a second's rounding, a slow answer
+        ({"aud": "cid", "iss": POOL_ISS, "iat": NOW + 3600}, "issued at"),
+        ({"aud": "cid", "iss": POOL_ISS, "iat": NOW + 7200, "exp": NOW + 3600}, "issued at"),
     ],
 )
-def test_the_id_token_must_be_for_this_client_and_pool(
-    claims: dict[str, Any], nonce: str | None, problem: str | None
+def test_the_id_token_must_be_for_this_client_and_pool_and_in_date(
+    claims: dict[str, Any], problem: str | None
 ) -> None:
     endpoints = oidc.managed_login(str(SETTINGS.login_domain))
-    found = messages.id_token_problem(SETTINGS, claims, endpoints, nonce)
-    assert (found is None) if problem is None else (found is not None and problem in found)
+    found = messages.id_token_problem(
+        SETTINGS,
+        {k: v for k, v in {**FRESH, **claims}.items() if v is not None},
+        endpoints,
+        None,
+        NOW,
+    )
+    assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+def test_the_expired_id_token_is_named_with_both_times() -> None:
+    endpoints = oidc.managed_login(str(SETTINGS.login_domain))
+    claims = {"aud": "cid", "iss": POOL_ISS, "iat": NOW - 10800, "exp": NOW - 7200}
+    assert messages.id_token_problem(SETTINGS, claims, endpoints, None, NOW) == (
+        "the ID token expired at 2027-01-15T06:00:00Z, before it arrived (the server's time "
+        "was 2027-01-15T08:00:00Z)"
+    )
 
 
 def test_an_oidc_id_token_must_carry_the_nonce_and_the_issuer() -> None:
@@ -629,22 +693,26 @@ def test_an_oidc_id_token_must_carry_the_nonce_and_the_issuer() -> None:
         "okta", "f", "cid", SETTINGS.redirect_uri, ("openid",), oidc_issuer=issuer
     )
     endpoints = oidc.Endpoints("a", "t", None, issuer)
-    good = {"aud": "cid", "iss": issuer, "exp": 1, "nonce": "n-1"}
-    assert messages.id_token_problem(settings, good, endpoints, "n-1") is None
-    assert "nonce" in str(messages.id_token_problem(settings, good, endpoints, "n-2"))
+    good = {"aud": "cid", "iss": issuer, "nonce": "n-1", **FRESH}
+    assert messages.id_token_problem(settings, good, endpoints, "n-1", NOW) is None
+    assert "nonce" in str(messages.id_token_problem(settings, good, endpoints, "n-2", NOW))
     without = {k: v for k, v in good.items() if k != "nonce"}
-    assert "nonce" in str(messages.id_token_problem(settings, without, endpoints, "n-1"))
+    assert "nonce" in str(messages.id_token_problem(settings, without, endpoints, "n-1", NOW))
     other = {**good, "iss": "https://dev-123.okta.com/oauth2/other"}
-    assert "issued by" in str(messages.id_token_problem(settings, other, endpoints, "n-1"))
+    assert "issued by" in str(messages.id_token_problem(settings, other, endpoints, "n-1", NOW))
+    # a provider's issuer is its own: a user pool's forms do not apply
+    pool = {**good, "iss": POOL_ISS}
+    assert "issued by" in str(messages.id_token_problem(settings, pool, endpoints, "n-1", NOW))
 
 
 def test_a_configured_username_must_be_who_signed_in() -> None:
     settings = BrowserSettings(**{**SETTINGS.__dict__, "username": "alice"})
     endpoints = oidc.managed_login(str(SETTINGS.login_domain))
-    claims = {"aud": "cid", "iss": POOL_ISS, "exp": 1, "cognito:username": "bob"}
-    assert "signed in as bob" in str(messages.id_token_problem(settings, claims, endpoints, None))
+    claims = {"aud": "cid", "iss": POOL_ISS, "cognito:username": "bob", **FRESH}
+    found = messages.id_token_problem(settings, claims, endpoints, None, NOW)
+    assert "signed in as bob" in str(found)
     claims["email"] = "alice"
-    assert messages.id_token_problem(settings, claims, endpoints, None) is None
+    assert messages.id_token_problem(settings, claims, endpoints, None, NOW) is None
 
 
 def test_a_redirect_mismatch_names_the_url_to_register() -> None:

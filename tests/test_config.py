@@ -181,3 +181,39 @@ def test_help_and_version_exit_0(ws: Workspace) -> None:
     version = run(ws, "--version")
     assert version.returncode == 0
     assert version.stdout == f"cognito-credproc {__version__}\n"
+
+
+def test_logins_key_renames_the_provider_and_keys_its_own_cache_entries(tmp_path: Path) -> None:
+    path = tmp_path / "c.ini"
+    name = "issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+    path.write_text(GOOD + "[named]\n" + GOOD.split("\n", 1)[1] + f"logins_key = {name}\n")
+    plain, named = load_profile(str(path), "dev", {}), load_profile(str(path), "named", {})
+    assert named.login_provider == name
+    assert plain.login_provider == "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+    # another provider name may be another identity: its own IdentityId and credentials,
+    # the same sign-in; a profile without the key keeps the cache keys it had
+    assert named.identity_key != plain.identity_key
+    assert named.credentials_key != plain.credentials_key
+    assert named.signin_key == plain.signin_key
+    assert (plain.identity_key, plain.credentials_key) == (
+        "identity-0a27b284ac6936c19165fd20afd1dd12",
+        "credentials-f384a383b614e145cf95d38262b9272f",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("logins_key = has space", "is not a provider name of the identity pool"),
+        ("logins_key = " + "x" * 129, "is not a provider name of the identity pool"),
+        ("unauthenticated = true\nlogins_key = a.b/c", "is not used with unauthenticated"),
+    ],
+)
+def test_a_logins_key_that_cannot_be_one_is_refused(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    path = tmp_path / "c.ini"
+    path.write_text(GOOD + line + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_profile(str(path), "dev", {})
+    assert "[dev] logins_key: " in caught.value.message and problem in caught.value.message

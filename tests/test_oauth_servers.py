@@ -17,14 +17,23 @@ from typing import Any
 import pytest
 
 from .browser_driver import drive
-from .browser_setup import ManagedPool, OidcSetup, managed, managed_secret, oidc, provision_oidc
+from .browser_setup import (
+    PLUS_SECRET,
+    ManagedPool,
+    OidcSetup,
+    managed,
+    managed_plus_secret,
+    managed_secret,
+    oidc,
+    provision_oidc,
+)
 from .conftest import PASSWORD, aws_client
 from .managed_login import CODE_LIFETIME_SECONDS
 from .oauth_common import s256
 from .strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
-__all__ = ["managed", "managed_secret", "oidc"]  # fixtures used below
+__all__ = ["managed", "managed_plus_secret", "managed_secret", "oidc"]  # fixtures used below
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -296,6 +305,60 @@ def test_client_secret_only_as_http_basic(managed_secret: ManagedPool) -> None:
     assert post(url, {**form, "client_secret": pool.client_secret})[1]["error"] == "invalid_client"
     status, tokens = post(url, form, (pool.client_id, pool.client_secret))
     assert status == 200 and tokens["id_token"]
+
+
+def basic(client_id: str, secret: str, *, form_encoded: bool) -> str:
+    if form_encoded:
+        client_id, secret = urllib.parse.quote_plus(client_id), urllib.parse.quote_plus(secret)
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def revoke_status(url: str, client_id: str, authorization: str) -> tuple[int, dict[str, Any]]:
+    """A revocation of a token nobody holds: only the client's authentication matters."""
+    request = urllib.request.Request(  # noqa: S310
+        url,
+        data=urllib.parse.urlencode({"token": "nobodys", "client_id": client_id}).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": authorization,
+        },
+        method="POST",
+    )
+    try:
+        with OPENER.open(request, timeout=10) as answer:
+            return answer.status, {}
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read())
+
+
+def test_managed_login_takes_a_secret_only_in_cognitos_form_of_basic(
+    managed_plus_secret: ManagedPool,
+) -> None:
+    """Basic Base64Encode(client_id:client_secret), the values as they are: a secret
+    with + form-encoded first (RFC 6749 2.3.1's way) is another secret to Cognito."""
+    pool = managed_plus_secret
+    assert pool.client_secret == PLUS_SECRET
+    url = pool.login.url + "/oauth2/revoke"
+    as_is = basic(pool.client_id, PLUS_SECRET, form_encoded=False)
+    assert revoke_status(url, pool.client_id, as_is) == (200, {})
+    encoded = basic(pool.client_id, PLUS_SECRET, form_encoded=True)
+    assert revoke_status(url, pool.client_id, encoded) == (400, {"error": "invalid_client"})
+
+
+def test_the_oidc_provider_takes_a_secret_only_as_rfc_6749_encodes_it(moto_endpoint: str) -> None:
+    setup = provision_oidc(moto_endpoint, secret=PLUS_SECRET)
+    try:
+        url = setup.provider.issuer + "/v1/revoke"
+        client_id = setup.client.client_id
+        encoded = basic(client_id, PLUS_SECRET, form_encoded=True)
+        assert revoke_status(url, client_id, encoded) == (200, {})
+        status, error = revoke_status(
+            url, client_id, basic(client_id, PLUS_SECRET, form_encoded=False)
+        )
+        assert status == 401 and error["error"] == "invalid_client"
+    finally:
+        setup.provider.stop()
 
 
 def test_refresh_and_revoke_through_the_oauth_endpoints(managed: ManagedPool) -> None:

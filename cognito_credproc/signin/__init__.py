@@ -64,9 +64,11 @@ def method_for(
     now: Callable[[], float] = time.time,
     register_secret: Callable[[str], None] | None = None,
     no_browser: bool = False,
+    server_now: Callable[[], float] | None = None,
 ) -> SignInMethod:
     """The sign-in method the profile's ``auth_flow`` selects. ``no_browser``: a browser
     sign-in asks for the address the browser ended on instead (``login --no-browser``).
+    ``server_now``: the service's time, by the clock skew measured so far.
     Every secret the method handles is registered for redaction (``redact``) unless the
     caller passes its own ``register_secret``."""
     from ..redact import register_secret as register_for_redaction
@@ -84,6 +86,7 @@ def method_for(
             now=now,
             register_secret=register,
             no_browser=no_browser,
+            server_now=server_now,
         )
     from .api import ApiSignIn
 

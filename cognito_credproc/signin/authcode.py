@@ -2,7 +2,8 @@
 way the browser's answer arrives (the loopback listener, or an address pasted on the
 terminal): state, nonce and PKCE made fresh, the authorize request tried first, the
 callback's state checked before anything else, the code exchanged, the ID token
-checked (aud, iss, nonce)."""
+checked (aud, azp, iss, nonce, exp, iat) and the tokens' shape, all before anything is
+shown or kept."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..aws import Skew
 from ..errors import AuthFailed, CredprocError, ServiceError
-from ..tokens import Tokens, jwt_claims
+from ..store import MAX_CLOCK_SKEW_SECONDS
+from ..tokens import Tokens, check_tokens, jwt_claims
 from . import messages
 from .oauth import (
     OAuthError,
@@ -53,12 +56,17 @@ class BrowserSettings:
         return urllib.parse.urlsplit(url).netloc or url
 
     @property
-    def pool_issuer(self) -> str | None:
-        """What a user pool's ID tokens name as iss."""
+    def pool_issuers(self) -> tuple[str, ...]:
+        """What a user pool's ID tokens may name as iss: the original issuer, or the
+        updated one of a pool whose IssuerConfiguration is UPDATED (its primary region,
+        the region in the pool id). Amazon Cognito API Reference, IssuerConfigurationType."""
         if not self.user_pool_id:
-            return None
+            return ()
         region = self.user_pool_id.split("_", 1)[0]
-        return f"https://cognito-idp.{region}.amazonaws.com/{self.user_pool_id}"
+        return tuple(
+            f"https://{host}.{region}.amazonaws.com/{self.user_pool_id}"
+            for host in ("cognito-idp", "issuer-cognito-idp")
+        )
 
 
 @dataclass(frozen=True)
@@ -81,12 +89,22 @@ class CodeGrant:
         *,
         now: Callable[[], float],
         register_secret: Callable[[str], None],
+        server_now: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
         self.endpoints = endpoints
         self.now = now
+        # The service's time by the skew measured before (the provider's), for an answer
+        # that carries no Date header of its own.
+        self.server_now = server_now or now
         self.register_secret = register_secret
-        self.client = TokenClient(settings.client_id, settings.client_secret)
+        self.client = TokenClient(
+            settings.client_id,
+            settings.client_secret,
+            # Cognito's managed login takes id and secret as they are; other providers
+            # follow RFC 6749 2.3.1 (form-encoded first).
+            cognito_basic=settings.oidc_issuer is None,
+        )
 
     def error(self, kind: type[CredprocError], message: str, hint: str | None) -> CredprocError:
         """An error of ``kind`` that names the profile."""
@@ -170,7 +188,9 @@ class CodeGrant:
                 ServiceError, f"{self.settings.where} sent no ID token", messages.OPENID_SCOPE
             )
         claims = jwt_claims(answer.id_token)
-        problem = messages.id_token_problem(self.settings, claims, self.endpoints(), nonce)
+        problem = messages.id_token_problem(
+            self.settings, claims, self.endpoints(), nonce, self._server_time(answer)
+        )
         if problem:
             raise self.error(AuthFailed, problem, messages.run_login(self.settings.profile))
         # An opaque access token expires after expires_in; unsaid, with the ID token.
@@ -183,6 +203,22 @@ class CodeGrant:
         }
         if answer.refresh_token:
             changes.update(refresh_token=answer.refresh_token, refresh_issued_at=self.now())
-        if old is None:
-            return Tokens(**changes)
-        return dataclasses.replace(old, **changes)
+        tokens = Tokens(**changes) if old is None else dataclasses.replace(old, **changes)
+        try:
+            check_tokens(tokens)  # as the cache will, before the browser is told anything
+        except ValueError as exc:
+            raise self.error(
+                ServiceError,
+                f"{self.settings.where} answered with unusable tokens ({exc})",
+                "retry with --debug; check a proxy in between",
+            ) from None
+        return tokens
+
+    def _server_time(self, answer: TokenResponse) -> float:
+        """Now by the token endpoint's clock: its Date header, else the skew measured
+        before (ID tokens' times are the issuer's)."""
+        skew = Skew()
+        skew.observe(answer.date, self.now())
+        if not skew.measured or abs(skew.seconds) > MAX_CLOCK_SKEW_SECONDS:
+            return self.server_now()  # no Date, or one no clock is that far off
+        return self.now() + skew.seconds

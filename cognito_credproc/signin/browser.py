@@ -51,6 +51,7 @@ def browser_sign_in(
     now: Callable[[], float],
     register_secret: Callable[[str], None],
     no_browser: bool,
+    server_now: Callable[[], float] | None = None,
 ) -> BrowserSignIn:
     """The browser sign-in for a profile with ``auth_flow = BROWSER``."""
     from ..parentwatch import ParentWatch
@@ -82,6 +83,7 @@ def browser_sign_in(
         now=now,
         register_secret=register_secret,
         no_browser=no_browser,
+        server_now=server_now,
         global_sign_out=global_sign_out if profile.user_pool_id else None,
         watch=ParentWatch(),
     )
@@ -97,6 +99,7 @@ class BrowserSignIn:
         *,
         environ: Mapping[str, str],
         now: Callable[[], float] = time.time,
+        server_now: Callable[[], float] | None = None,
         register_secret: Callable[[str], None] = lambda _s: None,
         no_browser: bool = False,
         opener: Callable[[str, Mapping[str, str]], Launch] = open_browser,
@@ -111,7 +114,13 @@ class BrowserSignIn:
         self._global_sign_out = global_sign_out
         # The Go SDKs kill the helper's parent at 60 s: an orphan stops waiting.
         self.watch = watch
-        self.grant = CodeGrant(settings, self.endpoints, now=now, register_secret=register_secret)
+        self.grant = CodeGrant(
+            settings,
+            self.endpoints,
+            now=now,
+            register_secret=register_secret,
+            server_now=server_now,
+        )
         self._endpoints: Endpoints | None = None
 
     def describe(self) -> str:

@@ -9,7 +9,9 @@ import math
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+from ..credentials import MAX_EPOCH
 from ..errors import AuthFailed, CredprocError, ServiceError
+from ..output import iso_utc
 from ..tokens import jwt_claims
 from .oauth import same_secret
 
@@ -22,6 +24,9 @@ STATE_MISMATCH = (
     "the browser came back with a state that does not belong to this sign-in "
     "(a forged or stale callback); nothing was exchanged"
 )
+# An ID token may say it was issued this much later than the server's clock reads: the
+# Date header has one-second resolution and the answer takes time to arrive.
+IAT_LEEWAY_SECONDS = 60
 OPENID_SCOPE = "include openid in scopes, and allow it on the app client"
 # What a user pool's access token needs for GlobalSignOut (and the other user API calls).
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
@@ -234,22 +239,58 @@ def who(claims: dict[str, Any]) -> str | None:
     return None
 
 
+def _time_claim(value: object) -> float | None:
+    """A NumericDate claim (seconds since the epoch) as a number, or None when it is not
+    one (a string, a boolean, NaN, out of range)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    if not math.isfinite(value) or not 0 < value < MAX_EPOCH:
+        return None
+    return float(value)
+
+
 def id_token_problem(
-    settings: BrowserSettings, claims: dict[str, Any], endpoints: Endpoints, nonce: str | None
+    settings: BrowserSettings,
+    claims: dict[str, Any],
+    endpoints: Endpoints,
+    nonce: str | None,
+    server_now: float,
 ) -> str | None:
-    """Why this ID token must not be used, or None. (Its signature is TLS's business:
-    it came straight from the token endpoint, OpenID Connect Core 3.1.3.7.)"""
+    """Why this ID token must not be used, or None: the checks of OpenID Connect Core
+    3.1.3.7 (its signature is TLS's business: it came straight from the token endpoint).
+    ``server_now`` is the time by the issuer's clock (this machine's, corrected by the
+    skew measured on the answer)."""
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     if settings.client_id not in audiences:
         return f"the ID token is for another app client ({audience!r})"
-    expected = endpoints.issuer or settings.pool_issuer
-    if expected is not None and claims.get("iss") != expected:
-        return f"the ID token was issued by {claims.get('iss')!r}, not {expected}"
+    # 3.1.3.7 items 4 and 5: an authorized party must be this client; with several
+    # audiences there must be one.
+    azp = claims.get("azp")
+    if azp is not None and azp != settings.client_id:
+        return f"the ID token was issued to another app client (azp {azp!r})"
+    if len(audiences) > 1 and azp is None:
+        return f"the ID token is for several audiences ({audience!r}) and names no azp"
+    expected = (endpoints.issuer,) if endpoints.issuer else settings.pool_issuers
+    if expected and claims.get("iss") not in expected:
+        return f"the ID token was issued by {claims.get('iss')!r}, not {' or '.join(expected)}"
     if nonce is not None and not same_secret(str(claims.get("nonce", "")), nonce):
         return "the ID token does not carry this sign-in's nonce (a replayed token?)"
-    if not isinstance(claims.get("exp"), (int, float)):
+    exp, iat = _time_claim(claims.get("exp")), _time_claim(claims.get("iat"))
+    if exp is None:
         return "the ID token has no expiry"
+    if iat is None:
+        return "the ID token has no issue time (iat)"
+    if exp <= server_now:
+        return (
+            f"the ID token expired at {iso_utc(exp)}, before it arrived (the server's "
+            f"time was {iso_utc(server_now)})"
+        )
+    if iat > server_now + IAT_LEEWAY_SECONDS or iat > exp:
+        return (
+            f"the ID token says it was issued at {iso_utc(iat)}, after the server's time "
+            f"({iso_utc(server_now)}) or after it expires"
+        )
     if settings.username and settings.username not in (
         claims.get("cognito:username"),
         claims.get("preferred_username"),

@@ -1,6 +1,7 @@
 """OAuth 2.0 with the standard library: PKCE, state and nonce, the authorize URL, and a
 client for the token and revocation endpoints (urllib; a client secret goes as HTTP
-Basic; the service's JSON errors become one-line messages).
+Basic, in Cognito's form or RFC 6749's; the service's JSON errors become one-line
+messages).
 
 Every URL the tool sends a code, a token or a secret to must be https, except on a
 loopback host (local emulators and tests).
@@ -143,6 +144,12 @@ class Answer:
     headers: dict[str, str]
     body: bytes
 
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
     def json(self) -> Any:
         """The body as JSON; ValueError (or UnicodeDecodeError) when it is not."""
         try:
@@ -151,11 +158,24 @@ class Answer:
             raise ValueError("JSON nested too deeply") from None
 
 
+def basic_authorization(client_id: str, secret: str, *, cognito: bool) -> str:
+    """The Authorization header of a client with a secret. Cognito's token and revocation
+    endpoints take ``Basic Base64Encode(client_id:client_secret)`` of the values as they
+    are (Amazon Cognito Developer Guide, "The token issuer endpoint" and "The token
+    revocation endpoint"); RFC 6749 2.3.1 form-encodes both first. The two differ for a
+    secret with ``+``, which Cognito's secrets may hold (``[\\w+]+``)."""
+    if cognito:
+        pair = f"{client_id}:{secret}"
+    else:
+        pair = f"{urllib.parse.quote_plus(client_id)}:{urllib.parse.quote_plus(secret)}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
 def http(
     url: str,
     *,
     form: dict[str, str] | None = None,
-    basic: tuple[str, str] | None = None,
+    authorization: str | None = None,
     timeout: float = HTTP_TIMEOUT_SECONDS,
 ) -> Answer:
     """GET (or POST ``form``) without following redirects; any HTTP status is an Answer."""
@@ -166,10 +186,8 @@ def http(
     if form is not None:
         data = urllib.parse.urlencode(form).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    if basic is not None:
-        # RFC 6749 2.3.1: id and secret are form-encoded before they are joined.
-        pair = f"{urllib.parse.quote_plus(basic[0])}:{urllib.parse.quote_plus(basic[1])}"
-        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    if authorization is not None:
+        headers["Authorization"] = authorization
     request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - checked above
     try:
         return _send(request, timeout)
@@ -230,19 +248,28 @@ class TokenResponse:
     id_token: str | None
     refresh_token: str | None
     expires_in: int | None
+    date: str | None = None  # the answer's Date header: the server's clock
 
 
 class TokenClient:
-    """One app client at one token endpoint (and revocation endpoint)."""
+    """One app client at one token endpoint (and revocation endpoint). ``cognito_basic``:
+    the secret goes in Cognito's form of HTTP Basic, not RFC 6749's."""
 
-    def __init__(self, client_id: str, client_secret: str | None = None) -> None:
+    def __init__(
+        self, client_id: str, client_secret: str | None = None, *, cognito_basic: bool = False
+    ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
+        self.cognito_basic = cognito_basic
 
     def _post(self, url: str, form: dict[str, str]) -> Answer:
         form = {**form, "client_id": self.client_id}
-        basic = (self.client_id, self.client_secret) if self.client_secret else None
-        return http(url, form=form, basic=basic)
+        authorization = None
+        if self.client_secret:
+            authorization = basic_authorization(
+                self.client_id, self.client_secret, cognito=self.cognito_basic
+            )
+        return http(url, form=form, authorization=authorization)
 
     def exchange_code(
         self, token_endpoint: str, *, code: str, redirect_uri: str, verifier: str
@@ -307,4 +334,4 @@ class TokenClient:
                 expires_in = int(expires_in)  # some providers send it as a string
             if not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in <= 0:
                 raise OAuthError("malformed answer", f"expires_in is {expires_in!r}")
-        return TokenResponse(access, id_token, refresh, expires_in)
+        return TokenResponse(access, id_token, refresh, expires_in, answer.header("Date"))
