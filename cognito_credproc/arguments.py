@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="browser sign-in: print the address to open anywhere, then paste back the "
         "address the browser ended on",
     )
+    p.add_argument(
+        "--switch-user",
+        action="store_true",
+        help="browser sign-in: let someone other than who this profile signed in as "
+        "before sign in (otherwise refused)",
+    )
     p = add("logout", "revoke the refresh token and delete the profile's cache")
     p.add_argument(
         "--global",

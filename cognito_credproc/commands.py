@@ -65,6 +65,7 @@ def cmd_login(ctx: Context) -> int:
     try:
         provider = Provider(profile, ctx.cache, environ=ctx.environ, interaction=terminal)
         provider.no_browser = no_browser
+        provider.switch_user = ctx.args.switch_user
         tokens = provider.login()
         from .redact import printable
 

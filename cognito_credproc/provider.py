@@ -78,6 +78,8 @@ class Provider:
         self.register_secret = register_secret
         # login --no-browser: a browser sign-in asks for the address it ended on instead
         self.no_browser = False
+        # login --switch-user: a browser sign-in may bring another person than last time
+        self.switch_user = False
         # When this run asked for credentials or tokens (before waiting for the lock).
         self.asked_at: float | None = None
 
@@ -134,6 +136,7 @@ class Provider:
             now=self.now,
             register_secret=self.register_secret,
             no_browser=self.no_browser,
+            switch_user=self.switch_user,
             server_now=self.server_now,
         )
 
@@ -176,8 +179,9 @@ class Provider:
     # the work --------------------------------------------------------------------------
 
     def _forget_identity_of_someone_else(self, before: Tokens | None, after: Tokens) -> None:
-        """A browser sign-in may bring another person than last time (no username is
-        configured): their IdentityId is not this one's."""
+        """A sign-in may bring another person than last time (``login --switch-user``,
+        or a user pool user deleted and made again under the same name): their
+        IdentityId is not this one's."""
         from .tokens import jwt_claims
 
         if before is None:

@@ -1,16 +1,23 @@
 """A stand-in for a person at a browser, run by the helper through ``$BROWSER``.
 
-Given the authorize URL it does what a person would: loads it, follows redirects,
-fills in the sign-in form it finds (a form post, cookies kept) and follows the final
-redirect to the loopback callback, then reads the page the helper answers with.
-What it saw is appended as one JSON line to ``$BROWSER_DRIVER_RECORD``.
+Given the address the helper opens (its one-time start URL) it does what a browser and
+a person would: loads it, follows redirects (to the authorize URL and on), keeps
+cookies as a browser does (the helper's binding cookie too, sent back on the callback:
+a top-level navigation, which SameSite=Lax allows), fills in the sign-in form it finds
+and follows the final redirect to the loopback callback, then reads the page the
+helper answers with. What it saw is appended as one JSON line to
+``$BROWSER_DRIVER_RECORD``. With ``$BROWSER_DRIVER_GO`` (a FIFO) it waits until a line
+is written there before it starts: a browser slow to start.
 
 ``$BROWSER_DRIVER_MODE`` picks the behaviour:
     signin        sign in with $BROWSER_DRIVER_USER / $BROWSER_DRIVER_PASSWORD
     deny          press Cancel on the sign-in page (-> error=access_denied)
-    forge-state   sign in, then call back with another state
-    drop-state    sign in, then call back without state
+    forge-state   sign in, call back with another state, then with the real one
+    drop-state    sign in, call back without state, then with the real one
+    no-cookie     sign in, call back without cookies (as another browser would), then
+                  with them
     drop-code     sign in, then call back with the state but neither code nor error
+    twice         load the start URL a second time before going on
     steal-code    sign in, try the code at the token endpoint without the verifier (as
                   someone who intercepted it would), then call back with it
     never         record the URL and never call back
@@ -30,6 +37,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from email.message import Message
 from http.cookiejar import CookieJar
 
 
@@ -67,13 +75,20 @@ class _Forms(html.parser.HTMLParser):
 
 @dataclass
 class Visit:
-    authorize_url: str
+    opened_url: str
     mode: str
+    authorize_url: str | None = None
     visited: list[str] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     callback_url: str | None = None
     callback_status: int | None = None
     callback_page: str | None = None
+    # what a first, tampered callback got (forge-state, drop-state, no-cookie)
+    first_callback_status: int | None = None
+    first_callback_page: str | None = None
+    # what a second load of the start URL got (twice)
+    again_status: int | None = None
+    again_page: str | None = None
     problem: str | None = None
     stolen: int | None = None  # the token endpoint's status for a stolen code
 
@@ -95,6 +110,27 @@ def _tamper(url: str, mode: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
+def _open(
+    opener: urllib.request.OpenerDirector, request: urllib.request.Request
+) -> tuple[int, Message, str]:
+    """(status, headers, page) of one request, whatever its status."""
+    try:
+        with opener.open(request, timeout=30) as answer:
+            return answer.status, answer.headers, answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers, exc.read().decode("utf-8", "replace")
+
+
+def browser() -> urllib.request.OpenerDirector:
+    """A browser's HTTP side: it keeps cookies and lets ``drive`` follow redirects."""
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        urllib.request.HTTPCookieProcessor(CookieJar()),
+        _NoRedirect(),
+    )
+
+
 def drive(
     url: str,
     *,
@@ -103,31 +139,32 @@ def drive(
     password: str = "",
     call_back: bool = True,
     max_steps: int = 12,
+    opener: urllib.request.OpenerDirector | None = None,
 ) -> Visit:
-    """Load ``url`` and act as ``mode`` says until the browser is sent to redirect_uri."""
-    visit = Visit(authorize_url=url, mode=mode)
-    redirect_uri = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)).get(
-        "redirect_uri", ""
-    )
-    opener = urllib.request.build_opener(
-        urllib.request.ProxyHandler({}),
-        urllib.request.HTTPCookieProcessor(CookieJar()),
-        _NoRedirect(),
-    )
+    """Load ``url`` and act as ``mode`` says until the browser is sent to redirect_uri
+    (the authorize URL on the way names it). ``opener``: the browser (its cookies) to
+    use, from ``browser``; a new one by default."""
+    visit = Visit(opened_url=url, mode=mode)
+    redirect_uri = ""
+    opener = opener or browser()
     request = urllib.request.Request(url)  # noqa: S310 - tests reach loopback servers
     for _ in range(max_steps):
         visit.visited.append(request.full_url)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request.full_url).query))
+        if not redirect_uri and "redirect_uri" in query:
+            redirect_uri, visit.authorize_url = query["redirect_uri"], request.full_url
         try:
-            with opener.open(request, timeout=10) as answer:
-                status, headers, body = answer.status, answer.headers, answer.read()
-        except urllib.error.HTTPError as exc:
-            with exc:
-                status, headers, body = exc.code, exc.headers, exc.read()
-        page = body.decode("utf-8", "replace")
+            status, headers, page = _open(opener, request)
+        except OSError as exc:
+            visit.problem = f"{request.full_url} failed: {exc}"
+            return visit
+        if mode == "twice" and request.full_url == url and visit.again_status is None:
+            again = _open(opener, urllib.request.Request(url))  # noqa: S310
+            visit.again_status, visit.again_page = again[0], again[2]
         if status in (301, 302, 303, 307, 308):
             target = urllib.parse.urljoin(request.full_url, headers["Location"])
             if redirect_uri and _same_endpoint(target, redirect_uri):
-                visit.callback_url = _tamper(target, mode)
+                visit.callback_url = target
                 break
             request = urllib.request.Request(target)  # noqa: S310
             continue
@@ -150,21 +187,31 @@ def drive(
     else:
         visit.problem = "too many steps"
         return visit
-    if mode == "steal-code" and visit.callback_url:
-        visit.stolen = _try_stolen_code(url, visit.callback_url)
+    if mode == "steal-code" and visit.callback_url and visit.authorize_url:
+        visit.stolen = _try_stolen_code(visit.authorize_url, visit.callback_url)
     if call_back and mode != "never" and visit.callback_url:
-        plain = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with plain.open(visit.callback_url, timeout=30) as answer:
-                visit.callback_status = answer.status
-                visit.callback_page = answer.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            with exc:
-                visit.callback_status = exc.code
-                visit.callback_page = exc.read().decode("utf-8", "replace")
-        except OSError as exc:
-            visit.problem = f"callback failed: {exc}"
+        come_back(visit, opener, mode)
     return visit
+
+
+def come_back(visit: Visit, opener: urllib.request.OpenerDirector, mode: str = "signin") -> None:
+    """The browser's last step: the callback, after a tampered one where ``mode`` says."""
+    assert visit.callback_url is not None
+    try:
+        if mode in ("forge-state", "drop-state", "no-cookie"):
+            first = urllib.request.Request(  # noqa: S310
+                _tamper(visit.callback_url, mode)
+            )
+            without_cookies = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            status, _headers, page = _open(
+                without_cookies if mode == "no-cookie" else opener, first
+            )
+            visit.first_callback_status, visit.first_callback_page = status, page
+        url = _tamper(visit.callback_url, mode) if mode == "drop-code" else visit.callback_url
+        status, _headers, page = _open(opener, urllib.request.Request(url))  # noqa: S310
+        visit.callback_status, visit.callback_page = status, page
+    except OSError as exc:
+        visit.problem = f"callback failed: {exc}"
 
 
 def _try_stolen_code(authorize_url: str, callback_url: str) -> int:
@@ -200,8 +247,12 @@ def main(argv: list[str]) -> int:
     if mode == "fail":
         return 1
     url = argv[1]
+    go = os.environ.get("BROWSER_DRIVER_GO")
+    if go:
+        with open(go, encoding="utf-8") as fifo:  # blocks until the test says go
+            fifo.readline()
     if mode == "never":
-        visit = Visit(authorize_url=url, mode=mode)
+        visit = Visit(opened_url=url, mode=mode)
     else:
         visit = drive(
             url,

@@ -500,59 +500,95 @@ MUTANTS: list[Mutant] = [
         "browser-state-unchecked",
         'if not same_secret(params.get("state", ""), attempt.state):',
         "if False:",
-        (
-            "tests/test_browser_signin.py::test_a_forged_state_ends_the_sign_in_with_nothing_exchanged",
-            "tests/test_browser_signin.py::test_a_callback_without_state_is_refused_too",
-        ),
+        ("tests/security/test_hostile_sign_in_servers.py",),
     ),
     Mutant(
         "browser-missing-state-accepted",
         'if not same_secret(params.get("state", ""), attempt.state):',
         'if "state" in params and params["state"] != attempt.state:',
-        ("tests/test_browser_signin.py::test_a_callback_without_state_is_refused_too",),
-    ),
-    Mutant(
-        "browser-pkce-wrong-verifier",
-        "verifier=attempt.pkce.verifier,",
-        "verifier=attempt.pkce.challenge,",
         (
-            "tests/test_browser_signin.py::test_plain_run_signs_in_through_the_browser_then_serves_the_cache",
+            "tests/security/test_hostile_sign_in_servers.py::"
+            "test_a_pasted_address_without_a_state_is_a_forged_state",
         ),
     ),
     Mutant(
-        "browser-pkce-fixed-verifier",
-        "verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-]",
-        'verifier = "v" * 86',
-        ("tests/test_browser_units.py::test_a_fresh_verifier_every_time_of_the_allowed_form",),
-    ),
-    Mutant(
-        "browser-pkce-plain",
-        '"code_challenge_method": "S256",',
-        '"code_challenge_method": "plain",',
-        (
-            "tests/test_browser_signin.py::test_plain_run_signs_in_through_the_browser_then_serves_the_cache",
-        ),
-    ),
-    Mutant(
-        "browser-nonce-unchecked",
-        'if nonce is not None and not same_secret(str(claims.get("nonce", "")), nonce):',
-        "if False:",
-        ("tests/test_browser_units.py::test_an_oidc_id_token_must_carry_the_nonce_and_the_issuer",),
-    ),
-    Mutant(
-        "browser-nonce-not-sent",
-        "nonce = new_nonce() if s.oidc_issuer else None",
-        "nonce = None",
-        (
-            "tests/test_browser_signin.py::test_oidc_provider_without_a_user_pool_signs_in_and_refreshes",
-        ),
-    ),
-    Mutant(
-        "browser-id-token-audience-unchecked",
-        "if settings.client_id not in audiences:",
+        "browser-listener-takes-any-state",
+        'if self._state is None or not same_secret(params.get("state", ""), self._state):',
         "if False:",
         (
-            "tests/test_browser_units.py::test_the_id_token_must_be_for_this_client_and_pool_and_in_date",
+            "tests/test_browser_units.py::test_listener_ignores_stray_requests_and_takes_one_callback",
+            "tests/test_browser_signin.py::"
+            "test_a_callback_not_of_this_sign_in_is_ignored_and_the_browsers_own_completes",
+        ),
+    ),
+    Mutant(
+        "browser-listener-takes-a-callback-without-the-cookie",
+        "if binding is None or not any(same_secret(value, binding) for value in sent):",
+        "if False:",
+        (
+            "tests/test_browser_units.py::test_listener_ignores_stray_requests_and_takes_one_callback",
+            "tests/test_browser_signin.py::"
+            "test_a_callback_not_of_this_sign_in_is_ignored_and_the_browsers_own_completes",
+        ),
+    ),
+    Mutant(
+        "browser-start-url-not-single-use",
+        "if self._starts > 1 or self._authorize_url is None or self._callback is not None:",
+        "if self._authorize_url is None:",
+        (
+            "tests/test_browser_units.py::test_a_second_load_of_the_start_url_ends_the_wait_as_raced",
+            "tests/security/test_browser_login_csrf.py::"
+            "test_a_racer_who_loads_the_start_url_first_ends_the_sign_in",
+        ),
+    ),
+    Mutant(
+        "browser-race-ignored-after-the-exchange",
+        "                if listener.raced:  # the start URL was fetched again meanwhile\n"
+        "                    raise raced",
+        "                if False:\n                    raise raced",
+        (
+            "tests/security/test_browser_login_csrf.py::"
+            "test_a_racer_who_loads_the_start_url_first_ends_the_sign_in",
+        ),
+    ),
+    Mutant(
+        "browser-gets-the-authorize-url",
+        "launch = self.opener(start_url, self.environ)",
+        "launch = self.opener(attempt.url, self.environ)",
+        (
+            "tests/security/test_browser_login_csrf.py::"
+            "test_another_user_who_reads_the_process_table_cannot_sign_the_profile_in_as_herself",
+            "tests/test_browser_signin.py::test_the_browser_gets_a_one_time_start_url_not_the_authorize_url",
+        ),
+    ),
+    Mutant(
+        "browser-listener-lets-every-user-in",
+        "    if owner not in ours:\n",
+        "    if False:\n",
+        (
+            "tests/security/test_browser_login_csrf.py::"
+            "test_another_user_who_reads_the_process_table_cannot_sign_the_profile_in_as_herself",
+        ),
+    ),
+    Mutant(
+        "browser-owner-read-from-the-wrong-column",
+        "_proc_address(fields[1]) == want_local\n",
+        "_proc_address(fields[2]) == want_local\n",
+        (
+            "tests/test_browser_units.py::test_who_owns_the_far_end_of_a_loopback_connection",
+            "tests/security/test_browser_login_csrf.py::"
+            "test_another_user_who_reads_the_process_table_cannot_sign_the_profile_in_as_herself",
+        ),
+    ),
+    Mutant(
+        "browser-someone-else-taken",
+        '        if before.get("sub") != now.get("sub"):',
+        "        if False:",
+        (
+            "tests/security/test_browser_login_csrf.py::"
+            "test_a_racer_who_finishes_first_is_refused_as_not_the_profiles_person",
+            "tests/security/test_browser_login_csrf.py::"
+            "test_login_as_someone_else_is_refused_unless_switch_user_says_so",
         ),
     ),
     Mutant(
@@ -611,6 +647,50 @@ MUTANTS: list[Mutant] = [
             "tests/test_config.py::test_logins_key_renames_the_provider_and_keys_its_own_cache_entries",
             "tests/test_browser_signin.py::"
             "test_logins_key_names_the_pool_as_the_identity_pool_registered_it",
+        ),
+    ),
+    Mutant(
+        "browser-pkce-wrong-verifier",
+        "verifier=attempt.pkce.verifier,",
+        "verifier=attempt.pkce.challenge,",
+        (
+            "tests/test_browser_signin.py::test_plain_run_signs_in_through_the_browser_then_serves_the_cache",
+        ),
+    ),
+    Mutant(
+        "browser-pkce-fixed-verifier",
+        "verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-]",
+        'verifier = "v" * 86',
+        ("tests/test_browser_units.py::test_a_fresh_verifier_every_time_of_the_allowed_form",),
+    ),
+    Mutant(
+        "browser-pkce-plain",
+        '"code_challenge_method": "S256",',
+        '"code_challenge_method": "plain",',
+        (
+            "tests/test_browser_signin.py::test_plain_run_signs_in_through_the_browser_then_serves_the_cache",
+        ),
+    ),
+    Mutant(
+        "browser-nonce-unchecked",
+        'if nonce is not None and not same_secret(str(claims.get("nonce", "")), nonce):',
+        "if False:",
+        ("tests/test_browser_units.py::test_an_oidc_id_token_must_carry_the_nonce_and_the_issuer",),
+    ),
+    Mutant(
+        "browser-nonce-not-sent",
+        "nonce = new_nonce() if s.oidc_issuer else None",
+        "nonce = None",
+        (
+            "tests/test_browser_signin.py::test_oidc_provider_without_a_user_pool_signs_in_and_refreshes",
+        ),
+    ),
+    Mutant(
+        "browser-id-token-audience-unchecked",
+        "if settings.client_id not in audiences:",
+        "if False:",
+        (
+            "tests/test_browser_units.py::test_the_id_token_must_be_for_this_client_and_pool_and_in_date",
         ),
     ),
     Mutant(
@@ -734,8 +814,7 @@ MUTANTS: list[Mutant] = [
     )""",
         "    return hmac.compare_digest(given, expected)",
         (
-            "tests/security/test_sign_in_listener.py::"
-            "test_a_callback_whose_state_is_not_ascii_is_a_forged_state",
+            "tests/test_browser_units.py::test_listener_ignores_stray_requests_and_takes_one_callback",
             "tests/security/test_hostile_sign_in_servers.py",
         ),
     ),

@@ -116,25 +116,75 @@ def test_plain_run_signs_in_through_the_browser_then_serves_the_cache(
     assert len(visits(ws)) == 1 and managed.login.calls["authorize"] == 2  # a check + the browser
 
 
-def test_a_forged_state_ends_the_sign_in_with_nothing_exchanged(
+@pytest.mark.parametrize(
+    ("mode", "page"),
+    [
+        ("forge-state", "This address belongs to another sign-in"),
+        ("drop-state", "This address belongs to another sign-in"),
+        ("no-cookie", "This browser did not start this sign-in"),
+    ],
+)
+def test_a_callback_not_of_this_sign_in_is_ignored_and_the_browsers_own_completes(
+    ws: Workspace, managed: ManagedPool, mode: str, page: str
+) -> None:
+    """A callback with another state, none, or without the cookie the start URL set (a
+    stale tab, another browser, any program or web page) gets an error page and does
+    not end the wait: the browser's own callback then signs in."""
+    ws.write_config(managed.profile_section())
+    done = ws.run("--profile", "dev", env=browser_env(ws, mode))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    parse_output(done.stdout)
+    (visit,) = visits(ws)
+    assert visit["first_callback_status"] == 403
+    assert page in str(visit["first_callback_page"])
+    assert visit["callback_status"] == 200
+    assert "Signed in as alice (profile dev)" in str(visit["callback_page"])
+    assert managed.login.calls["token:authorization_code"] == 1
+
+
+def test_the_browser_gets_a_one_time_start_url_not_the_authorize_url(
     ws: Workspace, managed: ManagedPool
 ) -> None:
+    """What $BROWSER gets on its command line (which every user can read) carries no
+    state, PKCE challenge, nonce or client id: a one-time address on the listener,
+    which sends the browser on to the authorize URL with the binding cookie."""
     ws.write_config(managed.profile_section())
-    done = ws.run("--profile", "dev", env=browser_env(ws, "forge-state"))
-    assert done.returncode == 1
-    assert "state that does not belong to this sign-in" in done.stderr
-    assert done.stderr.rstrip().endswith(RUN_LOGIN)
-    assert managed.login.calls["token:authorization_code"] == 0
-    assert signin_entries(ws) == [] and done.stdout == ""
+    done = ws.run("--profile", "dev", env=browser_env(ws))
+    assert done.returncode == 0, done.stderr
     (visit,) = visits(ws)
-    assert visit["callback_status"] == 400 and "Sign-in failed" in str(visit["callback_page"])
+    opened = urllib.parse.urlsplit(str(visit["opened_url"]))
+    redirect = urllib.parse.urlsplit(managed.redirect_uri)
+    assert (opened.scheme, opened.netloc) == (redirect.scheme, redirect.netloc)
+    assert opened.path != redirect.path and opened.query == "" and opened.fragment == ""
+    sent = managed.login.authorize_requests[-1]
+    for value in (sent["state"], sent["code_challenge"], sent["client_id"]):
+        assert value not in str(visit["opened_url"])
+    assert str(visit["authorize_url"]).startswith(f"{managed.login.url}/oauth2/authorize?")
+    visited = visit["visited"]
+    assert isinstance(visited, list)
+    assert visited[:2] == [visit["opened_url"], visit["authorize_url"]]
 
 
-def test_a_callback_without_state_is_refused_too(ws: Workspace, managed: ManagedPool) -> None:
+def test_a_start_url_opened_twice_ends_the_sign_in_with_nothing_exchanged(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    """The second load of the start URL means someone raced the browser to it: the
+    sign-in stops with that said, and no code is exchanged whoever comes back."""
     ws.write_config(managed.profile_section())
-    done = ws.run("--profile", "dev", env=browser_env(ws, "drop-state"))
-    assert done.returncode == 1 and "state" in done.stderr
+    done = ws.run("--profile", "dev", env=browser_env(ws, "twice"))
+    assert done.returncode == 1 and done.stdout == ""
+    first, hint = done.stderr.strip().splitlines()
+    assert first == (
+        "cognito-credproc: profile dev: another program on this machine opened the sign-in "
+        "page first (or it was opened twice); the sign-in was stopped and nothing was "
+        "exchanged or kept"
+    )
+    assert hint.strip() == RUN_LOGIN
+    (visit,) = visits(ws)
+    assert visit["again_status"] == 409 and "Go back to the terminal" in str(visit["again_page"])
     assert managed.login.calls["token:authorization_code"] == 0
+    assert signin_entries(ws) == []
 
 
 def test_a_callback_without_a_code_ends_the_sign_in_at_once(
@@ -497,7 +547,9 @@ def test_the_url_is_shown_on_the_terminal_too(ws: Workspace, managed: ManagedPoo
     assert code == 0, err
     parse_output(out)
     assert "opening the browser to sign in (profile dev)" in screen
-    assert f"{managed.login.url}/oauth2/authorize?" in run.screen
+    (visit,) = visits(ws)
+    assert f"visit:\r\n  {visit['opened_url']}\r\n" in run.screen  # the start URL
+    assert "/oauth2/authorize" not in run.screen
     assert err == ""  # the terminal, not the pipes
 
 

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -410,38 +411,155 @@ def fetch(url: str, host: str | None = None) -> tuple[int, str]:
             return exc.code, exc.read().decode()
 
 
+class Tab:
+    """A browser tab: keeps cookies, follows no redirect (so the start URL's answer can
+    be looked at)."""
+
+    def __init__(self) -> None:
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPCookieProcessor(self.jar),
+            NoRedirect(),
+        )
+
+    def get(self, url: str) -> tuple[int, dict[str, str], str]:
+        try:
+            with self.opener.open(url, timeout=10) as answer:
+                return answer.status, dict(answer.headers.items()), answer.read().decode()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, dict(exc.headers.items()), exc.read().decode()
+
+    def cookie(self) -> str:
+        (only,) = self.jar
+        return f"{only.name}={only.value}"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+AUTHORIZE = "https://people.auth.us-east-1.amazoncognito.com/oauth2/authorize?client_id=c"
+
+
 @pytest.fixture
 def redirect_uri() -> str:
     return f"http://localhost:{pick_redirect_port()}/callback"
 
 
+def started(listener: loopback.Listener, state: str = "s") -> Tab:
+    """A tab that has loaded the listener's start URL (and holds its cookie)."""
+    tab = Tab()
+    status, headers, _page = tab.get(listener.expect(AUTHORIZE, state))
+    assert status == 302 and headers["Location"] == AUTHORIZE
+    return tab
+
+
+def test_the_start_url_sets_the_binding_cookie_and_leads_to_the_authorize_url(
+    redirect_uri: str,
+) -> None:
+    port = urllib.parse.urlsplit(redirect_uri).port
+    with loopback.Listener(redirect_uri) as listener:
+        start = listener.expect(AUTHORIZE, "s")
+        assert start.startswith(f"http://localhost:{port}/cognito-credproc-signin-")
+        assert len(start.rsplit("-", 1)[-1]) >= 20 and "?" not in start
+        status, headers, _page = Tab().get(start)
+        assert status == 302 and headers["Location"] == AUTHORIZE
+        cookie = headers["Set-Cookie"]
+        name_value, *attributes = [part.strip() for part in cookie.split(";")]
+        name, value = name_value.split("=")
+        assert name == f"cognito-credproc-{port}" and len(value) >= 43
+        assert set(attributes) == {
+            "Path=/callback",
+            f"Max-Age={loopback.COOKIE_MAX_AGE_SECONDS}",
+            "HttpOnly",
+            "SameSite=Lax",
+        }
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert listener.wait(0.2) is None and not listener.raced
+        assert listener.expect(AUTHORIZE, "s") != start  # a fresh path every time
+
+
+def test_a_second_load_of_the_start_url_ends_the_wait_as_raced(redirect_uri: str) -> None:
+    with loopback.Listener(redirect_uri) as listener:
+        start = listener.expect(AUTHORIZE, "s")
+        first, second = Tab(), Tab()
+        assert first.get(start)[0] == 302
+        status, headers, page = second.get(start)
+        assert status == 409 and "Set-Cookie" not in headers
+        assert "opened before, by another program" in page
+        assert listener.wait(10) is None and listener.raced
+        # and whoever holds the cookie now can no longer come back
+        callback = f"http://localhost:{listener.port}/callback?code=c&state=s"
+        assert first.get(callback)[0] == 409
+
+
+def test_a_request_of_another_user_is_refused_and_does_not_count(redirect_uri: str) -> None:
+    refuse = [True]
+    peers: list[tuple[tuple[str, int], tuple[str, int]]] = []
+
+    def peer_check(server: tuple[str, int], client: tuple[str, int]) -> bool:
+        peers.append((server, client))
+        return not refuse[0]
+
+    with loopback.Listener(redirect_uri, peer_check=peer_check) as listener:
+        start = listener.expect(AUTHORIZE, "s")
+        status, headers, page = Tab().get(start)
+        assert status == 403 and "Set-Cookie" not in headers and "another user" in page
+        refuse[0] = False
+        tab = Tab()
+        assert tab.get(start)[0] == 302  # the browser's load is the first that counts
+        refuse[0] = True
+        callback = f"http://localhost:{listener.port}/callback?code=c&state=s"
+        assert tab.get(callback)[0] == 403
+        assert listener.wait(0.2) is None and not listener.raced
+    server, client = peers[0]
+    assert server[1] == listener.port and client[0] in ("127.0.0.1", "::1")
+
+
 def test_listener_ignores_stray_requests_and_takes_one_callback(redirect_uri: str) -> None:
     port = urllib.parse.urlsplit(redirect_uri).port
     with loopback.Listener(redirect_uri) as listener:
+        tab = started(listener)
         assert fetch(f"http://127.0.0.1:{port}/favicon.ico")[0] == 404
         assert fetch(f"http://127.0.0.1:{port}/callback")[0] == 400  # no code, no error
         assert fetch(f"http://127.0.0.1:{port}/callback?code=1", host="evil.test:80")[0] == 400
+        # without the cookie (another program, another browser) or with another state
+        status, page = fetch(f"http://localhost:{port}/callback?code=abc&state=s")
+        assert status == 403 and "did not start this sign-in" in page
+        for state in ("x", "%C3%A9t%C3%A9", ""):  # another, one not ASCII, none
+            status, _headers, page = tab.get(
+                f"http://localhost:{port}/callback?code=abc&state={state}"
+            )
+            assert status == 403 and "belongs to another sign-in" in page
         assert listener.wait(0.2) is None  # still waiting
-        seen: list[tuple[int, str]] = []
+        seen: list[tuple[int, dict[str, str], str]] = []
         browser = threading.Thread(
-            target=lambda: seen.append(fetch(f"http://localhost:{port}/callback?code=abc&state=s"))
+            target=lambda: seen.append(
+                tab.get(f"http://localhost:{port}/callback?code=abc&state=s")
+            )
         )
         browser.start()
         assert listener.wait(10) == {"code": "abc", "state": "s"}
         listener.finish(loopback.Page(True, "Signed in", "Signed in as <alice>. Close this tab."))
         browser.join(10)
-        status, page = seen[0]
+        status, headers, page = seen[0]
         assert status == 200
         assert "Signed in as &lt;alice&gt;. Close this tab." in page
-        assert fetch(f"http://127.0.0.1:{port}/callback?code=again&state=s")[0] == 409
+        assert headers["Set-Cookie"].startswith(f"cognito-credproc-{port}=; ")  # cleared
+        again = tab.get(f"http://127.0.0.1:{port}/callback?code=again&state=s")
+        assert again[0] in (403, 409)  # the cookie is gone, and the sign-in is over
 
 
-def raw_get(port: int, target: str, *hosts: str) -> bytes:
+def raw_get(port: int, target: str, *hosts: str, cookie: str = "") -> bytes:
     """What the listener answers to a request written by hand (two Host headers, or an
     absolute-form target, which urllib never sends)."""
-    head = f"GET {target} HTTP/1.0\r\n" + "".join(f"Host: {h}\r\n" for h in hosts) + "\r\n"
+    head = f"GET {target} HTTP/1.0\r\n" + "".join(f"Host: {h}\r\n" for h in hosts)
+    head += f"Cookie: {cookie}\r\n" if cookie else ""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-        connection.sendall(head.encode())
+        connection.sendall((head + "\r\n").encode())
         return connection.recv(200)
 
 
@@ -450,19 +568,97 @@ def test_a_callback_that_names_another_host_anywhere_is_refused(redirect_uri: st
     assert port is not None
     ours = f"127.0.0.1:{port}"
     with loopback.Listener(redirect_uri) as listener:
+        cookie = started(listener).cookie()
         for target, hosts in (
             ("http://evil.test/callback?code=1&state=s", (ours,)),
             ("/callback?code=1&state=s", (ours, "evil.test")),
         ):
-            assert raw_get(port, target, *hosts).startswith(b"HTTP/1.0 400 "), (target, hosts)
+            answer = raw_get(port, target, *hosts, cookie=cookie)
+            assert answer.startswith(b"HTTP/1.0 400 "), (target, hosts)
         assert listener.wait(0.2) is None  # still waiting for the browser
         browser = threading.Thread(
-            target=raw_get, args=(port, f"http://{ours}/callback?code=abc&state=s", ours)
+            target=raw_get,
+            args=(port, f"http://{ours}/callback?code=abc&state=s", ours),
+            kwargs={"cookie": cookie},
         )
         browser.start()
         assert listener.wait(10) == {"code": "abc", "state": "s"}
         listener.finish(loopback.Page(True, "Signed in", "Close this tab."))
         browser.join(10)
+
+
+def proc_address(ip: str, port: int) -> str:
+    """An address as /proc/net/tcp{,6} print it: 32-bit words in host order."""
+    raw = socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+    words = [int.from_bytes(raw[i : i + 4], sys.byteorder) for i in range(0, len(raw), 4)]
+    return "".join(f"{word:08X}" for word in words) + f":{port:04X}"
+
+
+def proc_row(
+    local: tuple[str, int], remote: tuple[str, int], state: str, uid: int, inode: int
+) -> str:
+    return (
+        f"   0: {proc_address(*local)} {proc_address(*remote)} {state} 00000000:00000000 "
+        f"00:00000000 00000000 {uid:5d}        0 {inode} 1 0000000000000000 20 4 30 10 -1"
+    )
+
+
+HEADER = (
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+    "timeout inode"
+)
+SERVER = ("127.0.0.1", 8400)
+CLIENT = ("127.0.0.1", 41000)
+
+
+@pytest.mark.parametrize(
+    ("tcp", "tcp6", "owner"),
+    [
+        ([proc_row(CLIENT, SERVER, "01", 1000, 777)], [], 1000),
+        # the listener's own end of the connection is not the client's
+        ([proc_row(SERVER, CLIENT, "01", 0, 778)], [], None),
+        # closed by the client: TIME_WAIT or a socket no process holds (the kernel says 0)
+        ([proc_row(CLIENT, SERVER, "06", 0, 0)], [], None),
+        ([proc_row(CLIENT, SERVER, "01", 0, 0)], [], None),
+        ([proc_row(CLIENT, SERVER, "04", 1000, 777)], [], None),
+        ([proc_row(CLIENT, ("127.0.0.1", 8401), "01", 1000, 777)], [], None),
+        # an IPv6 socket connected to 127.0.0.1 (a v4-mapped address, in tcp6)
+        (
+            [],
+            [proc_row(("::ffff:127.0.0.1", 41000), ("::ffff:127.0.0.1", 8400), "01", 1001, 9)],
+            1001,
+        ),
+    ],
+)
+def test_who_owns_the_far_end_of_a_loopback_connection(
+    tmp_path: Path, tcp: list[str], tcp6: list[str], owner: int | None
+) -> None:
+    tables = (tmp_path / "tcp", tmp_path / "tcp6")
+    for table, rows in zip(tables, (tcp, tcp6), strict=True):
+        table.write_text("\n".join([HEADER, *rows]) + "\n")
+    found = loopback.connection_owner(SERVER, CLIENT, tuple(str(t) for t in tables))
+    assert found == owner
+
+
+def test_the_owner_over_ipv6_and_without_the_kernel_tables(tmp_path: Path) -> None:
+    table = tmp_path / "tcp6"
+    table.write_text(HEADER + "\n" + proc_row(("::1", 5000), ("::1", 8400), "01", 42, 1) + "\n")
+    assert loopback.connection_owner(("::1", 8400), ("::1", 5000), (str(table),)) == 42
+    with pytest.raises(FileNotFoundError):
+        loopback.connection_owner(SERVER, CLIENT, (str(tmp_path / "none"),))
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc/net/tcp")
+def test_the_owner_of_a_real_connection_is_this_user() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname()[:2], timeout=10)
+        accepted, peer = server.accept()
+        with accepted:
+            try:
+                assert loopback.connection_owner(server.getsockname(), peer) == os.geteuid()
+                assert loopback.peer_is_ours(server.getsockname(), peer)
+            finally:
+                client.close()
 
 
 def test_listener_binds_the_loopback_interface_only(redirect_uri: str) -> None:
@@ -485,17 +681,18 @@ def test_a_busy_port_is_a_clear_error_naming_it(redirect_uri: str) -> None:
 def test_a_failed_sign_in_shows_what_went_wrong(redirect_uri: str) -> None:
     port = urllib.parse.urlsplit(redirect_uri).port
     with loopback.Listener(redirect_uri) as listener:
-        seen: list[tuple[int, str]] = []
+        tab = started(listener)
+        seen: list[tuple[int, dict[str, str], str]] = []
         browser = threading.Thread(
             target=lambda: seen.append(
-                fetch(f"http://127.0.0.1:{port}/callback?error=access_denied")
+                tab.get(f"http://localhost:{port}/callback?error=access_denied&state=s")
             )
         )
         browser.start()
-        assert listener.wait(10) == {"error": "access_denied"}
+        assert listener.wait(10) == {"error": "access_denied", "state": "s"}
         listener.finish(loopback.Page(False, "Sign-in failed", "It was cancelled."))
         browser.join(10)
-    assert seen[0][0] == 400 and "It was cancelled." in seen[0][1]
+    assert seen[0][0] == 400 and "It was cancelled." in seen[0][2]
 
 
 def test_waiting_ends_when_asked_to_give_up(redirect_uri: str) -> None:
@@ -715,6 +912,20 @@ def test_a_configured_username_must_be_who_signed_in() -> None:
     assert messages.id_token_problem(settings, claims, endpoints, None, NOW) is None
 
 
+def test_a_person_is_named_by_user_name_and_email_and_the_sub_tells_namesakes_apart() -> None:
+    alice = {"sub": "1111", "cognito:username": "alice", "email": "alice@example.com"}
+    assert messages.identity(alice) == "alice (alice@example.com)"
+    assert messages.identity({"sub": "2222", "email": "bob@example.com"}) == "bob@example.com"
+    assert messages.identity({"sub": "3333"}) == "3333"
+    namesake = {**alice, "sub": "9999"}  # deleted and made again, or another IdP's alice
+    refused = messages.switch_refused("dev", alice, namesake)
+    assert refused.message == (
+        "this sign-in is alice (alice@example.com, sub 9999), but the profile signed in as "
+        "alice (alice@example.com, sub 1111) before: refused, and the earlier sign-in is kept"
+    )
+    assert refused.hint is not None and refused.hint.endswith("login --profile dev --switch-user")
+
+
 def test_a_redirect_mismatch_names_the_url_to_register() -> None:
     error = messages.authorize_error(SETTINGS, "redirect_mismatch", "")
     text = str(error)
@@ -826,7 +1037,9 @@ def test_a_browser_that_never_comes_back_ends_in_the_login_advice(
         method.sign_in(None)
     assert "no sign-in came back from the browser" in caught.value.message
     assert caught.value.hint == "run: cognito-credproc login --profile dev"
-    assert len(opened) == 1 and opened[0].startswith(server.url + "/oauth2/authorize?")
+    port = urllib.parse.urlsplit(settings.redirect_uri).port
+    assert len(opened) == 1
+    assert opened[0].startswith(f"http://localhost:{port}/cognito-credproc-signin-")
 
 
 def test_an_orphan_stops_waiting_for_the_browser(server: Scripted) -> None:

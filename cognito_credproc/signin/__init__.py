@@ -64,10 +64,13 @@ def method_for(
     now: Callable[[], float] = time.time,
     register_secret: Callable[[str], None] | None = None,
     no_browser: bool = False,
+    switch_user: bool = False,
     server_now: Callable[[], float] | None = None,
 ) -> SignInMethod:
     """The sign-in method the profile's ``auth_flow`` selects. ``no_browser``: a browser
     sign-in asks for the address the browser ended on instead (``login --no-browser``).
+    ``switch_user``: a browser sign-in may bring another person than the profile's last
+    (``login --switch-user``; the API flows sign in the configured ``username``).
     ``server_now``: the service's time, by the clock skew measured so far.
     Every secret the method handles is registered for redaction (``redact``) unless the
     caller passes its own ``register_secret``."""
@@ -86,6 +89,7 @@ def method_for(
             now=now,
             register_secret=register,
             no_browser=no_browser,
+            switch_user=switch_user,
             server_now=server_now,
         )
     from .api import ApiSignIn

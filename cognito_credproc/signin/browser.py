@@ -4,8 +4,12 @@ browser sent back to a loopback listener (loopback.py), or, with ``login
 --no-browser``, the address it ended on pasted on the terminal.
 
 sign_in:  no browser and nobody to ask -> fail at once; else listen on redirect_uri ->
-          try the authorize request -> open the browser (opener.py) -> wait (less than
-          the Go SDKs' 60 s in a credential_process run) -> exchange the code
+          try the authorize request -> open the browser (opener.py) at a one-time start
+          URL on the listener, never at the authorize URL (command lines are public) ->
+          wait (less than the Go SDKs' 60 s in a credential_process run) for the
+          callback of the browser that fetched it -> exchange the code -> refuse a
+          person other than the one the profile signed in as, unless switching was
+          asked for (``login --switch-user``)
 refresh:  the token endpoint's refresh_token grant (a new refresh token when the client
           rotates); None when it answers invalid_grant, or without an ID token
 revoke:   /oauth2/revoke, or the provider's revocation endpoint
@@ -20,10 +24,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import AuthFailed, ConfigError, CredprocError, ServiceError, SignInRequired
 from ..prompt import Interaction
-from ..tokens import Tokens
+from ..tokens import Tokens, jwt_claims
 from . import messages
 from .authcode import BrowserSettings, CodeGrant
-from .loopback import Listener, ListenError, Page
+from .loopback import Listener, ListenError, Page, PeerCheck, peer_is_ours
 from .oauth import OAuthError, Unreachable
 from .oidc import DiscoveryError, Endpoints, discover, managed_login
 from .opener import Launch, browser_available, open_browser
@@ -51,6 +55,7 @@ def browser_sign_in(
     now: Callable[[], float],
     register_secret: Callable[[str], None],
     no_browser: bool,
+    switch_user: bool = False,
     server_now: Callable[[], float] | None = None,
 ) -> BrowserSignIn:
     """The browser sign-in for a profile with ``auth_flow = BROWSER``."""
@@ -83,6 +88,7 @@ def browser_sign_in(
         now=now,
         register_secret=register_secret,
         no_browser=no_browser,
+        switch_user=switch_user,
         server_now=server_now,
         global_sign_out=global_sign_out if profile.user_pool_id else None,
         watch=ParentWatch(),
@@ -90,7 +96,8 @@ def browser_sign_in(
 
 
 class BrowserSignIn:
-    """One profile's sign-in through the browser."""
+    """One profile's sign-in through the browser. ``switch_user``: a person other than
+    the one the profile signed in as before may sign in (``login --switch-user``)."""
 
     def __init__(
         self,
@@ -102,15 +109,19 @@ class BrowserSignIn:
         server_now: Callable[[], float] | None = None,
         register_secret: Callable[[str], None] = lambda _s: None,
         no_browser: bool = False,
+        switch_user: bool = False,
         opener: Callable[[str, Mapping[str, str]], Launch] = open_browser,
         global_sign_out: Callable[[Tokens], None] | None = None,
         watch: ParentWatch | None = None,
+        peer_check: PeerCheck = peer_is_ours,
     ) -> None:
         self.settings = settings
         self.interaction = interaction
         self.environ = environ
         self.no_browser = no_browser
+        self.switch_user = switch_user
         self.opener = opener
+        self.peer_check = peer_check
         self._global_sign_out = global_sign_out
         # The Go SDKs kill the helper's parent at 60 s: an orphan stops waiting.
         self.watch = watch
@@ -152,7 +163,7 @@ class BrowserSignIn:
         for_person = attempts > 1
         has_browser = browser_available(self.environ)
         if self.no_browser or (for_person and not has_browser):
-            return self._paste_back()
+            return self._paste_back(previous)
         if not has_browser:
             raise self.grant.error(
                 SignInRequired,
@@ -160,12 +171,28 @@ class BrowserSignIn:
                 messages.run_login(self.settings.profile),
             )
         wait = LOGIN_WAIT_SECONDS if for_person else CREDENTIAL_PROCESS_WAIT_SECONDS
-        return self._with_browser(wait, countdown=for_person)
+        return self._with_browser(wait, previous, countdown=for_person)
 
-    def _with_browser(self, wait: float, *, countdown: bool = False) -> Tokens:
+    def _same_person(self, previous: Tokens | None, tokens: Tokens) -> None:
+        """Refuse a sign-in as someone other than who the profile signed in as before
+        (the ID token's sub), unless switching was asked for: whoever finishes a
+        browser sign-in decides who it is."""
+        if previous is None or self.switch_user:
+            return
+        try:
+            before = jwt_claims(previous.id_token)
+        except ValueError:
+            return  # nothing to compare with
+        now = jwt_claims(tokens.id_token)
+        if before.get("sub") != now.get("sub"):
+            raise messages.switch_refused(self.settings.profile, before, now)
+
+    def _with_browser(
+        self, wait: float, previous: Tokens | None, *, countdown: bool = False
+    ) -> Tokens:
         attempt = self.grant.start()
         try:
-            listener = Listener(self.settings.redirect_uri)
+            listener = Listener(self.settings.redirect_uri, peer_check=self.peer_check)
             listener.start()
         except ListenError as exc:
             raise self.grant.error(
@@ -173,8 +200,11 @@ class BrowserSignIn:
             ) from None
         try:
             self.grant.check_authorize(attempt.url)
-            self.interaction.say(messages.opening(self.settings.profile, attempt.url))
-            launch = self.opener(attempt.url, self.environ)
+            # The browser gets a one-time address on the listener, never the authorize
+            # URL: a command line can be read by every user of this machine.
+            start_url = listener.expect(attempt.url, attempt.state)
+            self.interaction.say(messages.opening(self.settings.profile, start_url))
+            launch = self.opener(start_url, self.environ)
             person = self.interaction.interactive
 
             def give_up() -> bool:
@@ -196,6 +226,11 @@ class BrowserSignIn:
             finally:
                 if status is not None and shown[0]:
                     status("")
+            raced = self.grant.error(
+                AuthFailed, messages.RACED, messages.run_login(self.settings.profile)
+            )
+            if listener.raced:
+                raise raced
             if params is None and self.watch is not None:
                 self.watch.check(self.settings.profile)  # raises ParentGone
             if params is None:
@@ -209,6 +244,9 @@ class BrowserSignIn:
                 )
             try:
                 tokens = self.grant.finish(params, attempt)
+                self._same_person(previous, tokens)
+                if listener.raced:  # the start URL was fetched again meanwhile
+                    raise raced
             except CredprocError as exc:
                 listener.finish(Page(False, "Sign-in failed", messages.page_failed(exc)))
                 raise
@@ -218,7 +256,7 @@ class BrowserSignIn:
         finally:
             listener.close()
 
-    def _paste_back(self) -> Tokens:
+    def _paste_back(self, previous: Tokens | None) -> Tokens:
         if not self.interaction.interactive:
             raise self.grant.error(
                 SignInRequired,
@@ -238,7 +276,9 @@ class BrowserSignIn:
                 f"(it starts with {self.settings.redirect_uri}?)",
                 messages.run_login(self.settings.profile, no_browser=True),
             )
-        return self.grant.finish(params, attempt)
+        tokens = self.grant.finish(params, attempt)
+        self._same_person(previous, tokens)
+        return tokens
 
     def check_setup(self, *, port: bool) -> list[tuple[bool, str, str]]:
         """(ok, what, fix) for ``doctor`` and ``configure``: the domain or issuer answers

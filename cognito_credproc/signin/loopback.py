@@ -1,12 +1,25 @@
-"""The loopback listener: where the browser comes back to after signing in.
+"""The loopback listener: where the browser starts the sign-in and comes back to.
 
 It listens on the loopback interface only (both 127.0.0.1 and ::1 for ``localhost``),
-at the exact port and path of ``redirect_uri``. Stray requests (a favicon, another
-path, a request that names another host in its Host header or its target, as DNS
-rebinding would) get a small error page and it keeps waiting; the first request on the
-path that carries ``code``, ``error`` or ``state`` is the callback. The browser's page
-for it is written once the sign-in has finished, so it can say who signed in, or what
-went wrong.
+at the exact port of ``redirect_uri``, and serves two addresses:
+
+    the start URL   a random one-time path: the browser is handed this, not the
+                    authorize URL (a command line is readable by every user of the
+                    machine; the authorize URL's state, PKCE challenge and nonce would
+                    let another user finish the sign-in as herself). Fetched once, it
+                    sets a cookie holding a fresh random binding value (HttpOnly,
+                    SameSite=Lax) and redirects to the authorize URL. Fetched again,
+                    someone raced the browser to it: the sign-in is over (``raced``).
+    redirect_uri    the callback: taken only with the binding cookie and this
+                    sign-in's state; anything else (another program, a web page, a
+                    stale tab) gets an error page and the wait goes on.
+
+On Linux, where the kernel says which user owns the other end of a loopback
+connection, requests from other users (root aside) are refused before either step.
+Stray requests (a favicon, another path, a request that names another host in its
+Host header or its target, as DNS rebinding would) get a small error page too. The
+browser's page for the callback is written once the sign-in has finished, so it can
+say who signed in, or what went wrong.
 """
 
 from __future__ import annotations
@@ -14,7 +27,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import html
+import ipaddress
 import logging
+import os
+import secrets
 import socket
 import sys
 import threading
@@ -23,6 +39,8 @@ import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from .oauth import same_secret
 
 log = logging.getLogger("cognito_credproc")
 
@@ -33,6 +51,22 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 # A request on the path with any of these is the callback (one with only a state and
 # neither code nor error is a broken one, to report rather than wait past).
 CALLBACK_PARAMS = frozenset({"code", "error", "state"})
+# The binding cookie outlives the longest wait (``login``: five minutes) with room for a
+# slow sign-in page, and no more: it is useless once the sign-in is over.
+COOKIE_MAX_AGE_SECONDS = 15 * 60
+START_PATH_PREFIX = "/cognito-credproc-signin-"
+# What the kernel lists for each TCP socket (Linux): the owner of a connection's far end.
+PROC_NET_TCP = ("/proc/net/tcp", "/proc/net/tcp6")
+TCP_ESTABLISHED = "01"
+
+RACED_PAGE = (
+    "This sign-in page was opened before, by another program on this computer (or in "
+    "another tab or browser): the sign-in was stopped, so that nobody else's sign-in can "
+    "be slipped in. Go back to the terminal and try again."
+)
+
+Address = tuple[str, int]
+PeerCheck = Callable[[Address, Address], bool]
 
 
 class ListenError(Exception):
@@ -75,6 +109,89 @@ def parse_redirect_uri(redirect_uri: str) -> tuple[str, int, str]:
     return host, port, parts.path or "/"
 
 
+def _proc_address(field: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
+    """``0100007F:1F90`` (/proc/net/tcp: 32-bit words in host order, then the port)."""
+    host, port = field.split(":")
+    raw = b"".join(
+        int(host[i : i + 8], 16).to_bytes(4, sys.byteorder) for i in range(0, len(host), 8)
+    )
+    address = ipaddress.ip_address(raw)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped, int(port, 16)
+    return address, int(port, 16)
+
+
+def _normal(address: Address) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
+    ip = ipaddress.ip_address(address[0].split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip, int(address[1])
+
+
+def connection_owner(
+    server: Address, client: Address, tables: tuple[str, ...] = PROC_NET_TCP
+) -> int | None:
+    """The uid that owns the client end of a loopback connection to ``server``: the
+    established socket (one with an inode: a socket a process holds) whose local
+    address is ``client`` and whose peer is ``server``. None when there is none, as
+    for a client that already closed its end (the kernel then lists uid 0).
+    OSError when the kernel's tables cannot be read (not Linux)."""
+    want_local, want_remote = _normal(client), _normal(server)
+    read_any = False
+    for path in tables:
+        try:
+            with open(path, encoding="ascii", errors="replace") as table:
+                lines = table.read().splitlines()[1:]
+        except FileNotFoundError:
+            continue  # no IPv6 here
+        read_any = True
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != TCP_ESTABLISHED or fields[9] == "0":
+                continue
+            try:
+                if (
+                    _proc_address(fields[1]) == want_local
+                    and _proc_address(fields[2]) == want_remote
+                ):
+                    return int(fields[7])
+            except ValueError:
+                continue
+    if not read_any:
+        raise FileNotFoundError(tables[0])
+    return None
+
+
+def peer_is_ours(server: Address, client: Address) -> bool:
+    """Whether the program at the other end of a loopback connection runs as this user
+    (or as root, who could read this process's memory anyway, and who runs the relays
+    of WSL). Where the kernel does not say (not Linux), True: there the start URL being
+    single-use is the protection."""
+    try:
+        owner = connection_owner(server, client)
+    except OSError:
+        return True
+    if owner is None:
+        log.debug("sign-in listener: the other end of a connection is not a process's")
+        return False
+    ours = {os.geteuid(), 0} if hasattr(os, "geteuid") else {0}
+    if owner not in ours:
+        log.debug("sign-in listener: refused a request of another user (uid %d)", owner)
+        return False
+    return True
+
+
+def _cookie_values(header: str | None, name: str) -> list[str]:
+    """Every value the Cookie header gives ``name`` (a browser may send two cookies of
+    one name, with different paths)."""
+    found = []
+    for part in (header or "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            found.append(value.strip())
+    return found
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # SO_REUSEADDR lets a second listener share the port on Windows; elsewhere it only
@@ -96,9 +213,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request line carries the code
 
-    def _send(self, status: int, page: Page) -> None:
-        body = page.render()
+    def _send(
+        self, status: int, page: Page | None, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        body = page.render() if page is not None else b""
         self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
@@ -118,6 +239,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._for_us(split):
             self._send(400, Page(False, "Wrong address", "This address is not the sign-in's."))
             return
+        if split.path == listener.start_path:
+            self._start()
+            return
         if split.path != listener.path:
             self._send(404, Page(False, "Not found", "Nothing here."))
             return
@@ -125,12 +249,39 @@ class _Handler(BaseHTTPRequestHandler):
         if not CALLBACK_PARAMS & params.keys():
             self._send(400, Page(False, "No sign-in here", "This address expects a sign-in."))
             return
+        if not self._peer_ok():
+            return
+        refusal = listener.refusal(params, self.headers.get_all("Cookie") or [])
+        if refusal is not None:
+            self._send(403, refusal)
+            return
         if not listener.deliver(params):
             self._send(409, Page(False, "Already finished", "This sign-in has finished."))
             return
         page = listener.page_for_browser()
-        self._send(200 if page.ok else 400, page)
+        self._send(200 if page.ok else 400, page, (("Set-Cookie", listener.cookie_cleared),))
         listener.page_written.set()
+
+    def _peer_ok(self) -> bool:
+        """Refuse a request from another user of this machine (where that can be told)."""
+        listener = self.server.listener
+        server = self.connection.getsockname()[:2]
+        if listener.peer_check(server, self.client_address[:2]):
+            return True
+        self._send(403, Page(False, "Not yours", "This sign-in belongs to another user."))
+        return False
+
+    def _start(self) -> None:
+        """The start URL: once, the binding cookie and the way on to the authorize URL."""
+        listener = self.server.listener
+        if not self._peer_ok():
+            return
+        started = listener.take_start()
+        if started is None:
+            self._send(409, Page(False, "Sign-in stopped", RACED_PAGE))
+            return
+        location, cookie = started
+        self._send(302, None, (("Location", location), ("Set-Cookie", cookie)))
 
     def _for_us(self, split: urllib.parse.SplitResult) -> bool:
         """Whether the request names a loopback host and our port: in its one Host
@@ -150,10 +301,26 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Listener:
-    """Serves redirect_uri until one callback arrives; then hands it to ``wait``."""
+    """Serves the start URL and redirect_uri until one callback arrives from the browser
+    that fetched the start URL; then hands it to ``wait``."""
 
-    def __init__(self, redirect_uri: str) -> None:
+    def __init__(self, redirect_uri: str, *, peer_check: PeerCheck = peer_is_ours) -> None:
         self.host, self.port, self.path = parse_redirect_uri(redirect_uri)
+        self.authority = urllib.parse.urlsplit(redirect_uri).netloc
+        self.peer_check = peer_check
+        # Cookies are kept per host, not per port: sign-ins on two ports keep apart.
+        self.cookie_name = f"cognito-credproc-{self.port}"
+        # The cookie goes back only to the callback's path (unless that path cannot be
+        # written in a cookie attribute).
+        safe = self.path.isascii() and self.path.isprintable() and ";" not in self.path
+        self.cookie_path = self.path if safe else "/"
+        self.cookie_cleared = f"{self.cookie_name}=; Path={self.cookie_path}; Max-Age=0"
+        self.start_path: str | None = None
+        self._authorize_url: str | None = None
+        self._state: str | None = None
+        self._binding: str | None = None
+        self._starts = 0
+        self.raced = False
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -205,11 +372,61 @@ class Listener:
             self._servers.append(server)
             self._threads.append(thread)
 
+    def expect(self, authorize_url: str, state: str) -> str:
+        """Make the one-time start URL that leads the browser to ``authorize_url``; the
+        callback must then carry ``state``. Returns the start URL."""
+        self.start_path = START_PATH_PREFIX + secrets.token_urlsafe(24)
+        self._authorize_url = authorize_url
+        self._state = state
+        return f"http://{self.authority}{self.start_path}"
+
+    def take_start(self) -> tuple[str, str] | None:
+        """(Location, Set-Cookie) for the first fetch of the start URL; None for any
+        later one, which ends the sign-in: someone raced the browser to it."""
+        with self._lock:
+            self._starts += 1
+            if self._starts > 1 or self._authorize_url is None or self._callback is not None:
+                self.raced = True
+                started = None
+            else:
+                self._binding = secrets.token_urlsafe(32)
+                cookie = (
+                    f"{self.cookie_name}={self._binding}; Path={self.cookie_path}; "
+                    f"Max-Age={COOKIE_MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax"
+                )
+                started = (self._authorize_url, cookie)
+        if started is None:
+            log.debug("sign-in listener: the start URL was fetched again; stopping")
+            self._arrived.set()
+        return started
+
+    def refusal(self, params: dict[str, str], cookie_headers: list[str]) -> Page | None:
+        """Why a callback is not this sign-in's (the page to show), or None. Neither a
+        refusal nor its page ends the wait: only the browser that started the sign-in
+        can end it."""
+        binding = self._binding
+        sent = [v for header in cookie_headers for v in _cookie_values(header, self.cookie_name)]
+        if binding is None or not any(same_secret(value, binding) for value in sent):
+            return Page(
+                False,
+                "Not this browser's sign-in",
+                "This browser did not start this sign-in (it did not send the sign-in's "
+                "cookie). Finish signing in in the tab the sign-in opened.",
+            )
+        if self._state is None or not same_secret(params.get("state", ""), self._state):
+            return Page(
+                False,
+                "Not this sign-in",
+                "This address belongs to another sign-in (an earlier tab?). Finish signing "
+                "in in the newest tab.",
+            )
+        return None
+
     def deliver(self, params: dict[str, str]) -> bool:
         """The first callback wins; the handler then holds the browser's request until
         ``finish`` says what to show (or PAGE_WAIT_SECONDS pass)."""
         with self._lock:
-            if self._callback is not None:
+            if self._callback is not None or self.raced:
                 return False
             self._callback = params
         self._arrived.set()
@@ -228,7 +445,8 @@ class Listener:
     ) -> dict[str, str] | None:
         """The callback's parameters, or None after ``timeout`` seconds (or as soon as
         ``give_up()`` is true; it is asked about twice a second, and ``tick`` is told
-        the seconds left as often)."""
+        the seconds left as often), or at once when the start URL was fetched twice
+        (then ``raced`` is true)."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -237,7 +455,7 @@ class Listener:
             if tick is not None:
                 tick(left)
             if self._arrived.wait(min(left, 0.5)):
-                return self._callback
+                return None if self.raced else self._callback
             if give_up is not None and give_up():
                 return None
 

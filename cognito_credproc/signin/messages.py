@@ -24,6 +24,10 @@ STATE_MISMATCH = (
     "the browser came back with a state that does not belong to this sign-in "
     "(a forged or stale callback); nothing was exchanged"
 )
+RACED = (
+    "another program on this machine opened the sign-in page first (or it was opened "
+    "twice); the sign-in was stopped and nothing was exchanged or kept"
+)
 # An ID token may say it was issued this much later than the server's clock reads: the
 # Date header has one-second resolution and the answer takes time to arrive.
 IAT_LEEWAY_SECONDS = 60
@@ -239,6 +243,18 @@ def who(claims: dict[str, Any]) -> str | None:
     return None
 
 
+def identity(claims: dict[str, Any], *, with_sub: bool = False) -> str:
+    """Who an ID token names, for people: the user name, with the email address when
+    that says more (``alice (alice@example.com)``); with ``with_sub``, the sub too."""
+    name = who(claims) or "someone without a name"
+    email = claims.get("email")
+    details = [email] if isinstance(email, str) and email and email != name else []
+    sub = claims.get("sub")
+    if with_sub and isinstance(sub, str) and sub and sub != name:
+        details.append(f"sub {sub}")
+    return f"{name} ({', '.join(details)})" if details else name
+
+
 def _time_claim(value: object) -> float | None:
     """A NumericDate claim (seconds since the epoch) as a number, or None when it is not
     one (a string, a boolean, NaN, out of range)."""
@@ -305,3 +321,16 @@ def waiting(seconds_left: float) -> str:
     """The countdown line ``login`` shows while the browser is out."""
     left = max(0, math.ceil(seconds_left))
     return f"waiting for the browser, {left // 60}:{left % 60:02d} left, Ctrl-C to stop"
+
+
+def switch_refused(profile: str, before: dict[str, Any], now: dict[str, Any]) -> CredprocError:
+    """A sign-in as someone else than the profile's person, not asked for."""
+    same_names = identity(before) == identity(now)
+    was, came = identity(before, with_sub=same_names), identity(now, with_sub=same_names)
+    return AuthFailed(
+        f"this sign-in is {came}, but the profile signed in as {was} before: refused, "
+        "and the earlier sign-in is kept",
+        profile=profile,
+        hint=f"to sign in as someone else on purpose, run: cognito-credproc login --profile "
+        f"{profile} --switch-user",
+    )

@@ -111,14 +111,24 @@ def test_doctor_flags_a_client_secret_others_can_read(
 
 
 FAKE_BROWSER = """#!{python}
-# A browser that notes whether it got the password, then cancels the sign-in.
-import os, sys, urllib.parse, urllib.request
-url = sys.argv[-1]
-sent = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+# A browser that notes whether it got the password, then cancels the sign-in: it loads
+# the start URL (keeping its cookie), and comes back as a Cancel at the provider would.
+import os, sys, urllib.error, urllib.parse, urllib.request
+from http.cookiejar import CookieJar
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 with open({record!r}, "a") as out:
     out.write(os.environ.get("COGNITO_CREDPROC_PASSWORD", "absent") + "\\n")
+opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({{}}), urllib.request.HTTPCookieProcessor(CookieJar()), NoRedirect()
+)
+try:
+    opener.open(sys.argv[-1], timeout=30)
+except urllib.error.HTTPError as redirect:
+    authorize = redirect.headers["Location"]
+sent = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize).query))
 query = urllib.parse.urlencode({{"error": "access_denied", "state": sent["state"]}})
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({{}}))
 opener.open(sent["redirect_uri"] + "?" + query, timeout=30).close()
 """
 
