@@ -548,7 +548,7 @@ MUTANTS: list[Mutant] = [
         "                if False:\n                    raise raced",
         (
             "tests/security/test_browser_login_csrf.py::"
-            "test_a_racer_who_loads_the_start_url_first_ends_the_sign_in",
+            "test_a_start_url_loaded_again_during_the_code_exchange_still_ends_the_sign_in",
         ),
     ),
     Mutant(

@@ -648,15 +648,31 @@ def test_the_owner_over_ipv6_and_without_the_kernel_tables(tmp_path: Path) -> No
         loopback.connection_owner(SERVER, CLIENT, (str(tmp_path / "none"),))
 
 
+def ipv6_loopback() -> bool:
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6):
+            return True
+    except OSError:
+        return False
+
+
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc/net/tcp")
-def test_the_owner_of_a_real_connection_is_this_user() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
+@pytest.mark.parametrize(
+    ("family", "host"), [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")]
+)
+def test_the_owner_of_a_real_connection_is_this_user(
+    family: socket.AddressFamily, host: str
+) -> None:
+    if family == socket.AF_INET6 and not ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    with socket.create_server((host, 0), family=family) as server:
         client = socket.create_connection(server.getsockname()[:2], timeout=10)
         accepted, peer = server.accept()
         with accepted:
             try:
-                assert loopback.connection_owner(server.getsockname(), peer) == os.geteuid()
-                assert loopback.peer_is_ours(server.getsockname(), peer)
+                ours = server.getsockname()[:2]
+                assert loopback.connection_owner(ours, peer[:2]) == os.geteuid()
+                assert loopback.peer_is_ours(ours, peer[:2])
             finally:
                 client.close()
 

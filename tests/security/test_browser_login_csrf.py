@@ -243,6 +243,35 @@ def test_a_racer_who_loads_the_start_url_first_ends_the_sign_in(managed: Managed
     assert managed.login.calls["token:authorization_code"] == 0
 
 
+def test_a_start_url_loaded_again_during_the_code_exchange_still_ends_the_sign_in(
+    managed: ManagedPool,
+) -> None:
+    """Her callback came first and her code is being exchanged when the person's
+    browser loads the start URL: the exchange's tokens are not used."""
+    managed.cognito.add_user("mallory", MALLORY_PASSWORD)
+    started: list[str] = []
+    seen: dict[str, Any] = {}
+    exchange = managed.login.token
+
+    def token_endpoint_meanwhile(request: Any) -> Any:
+        if request.form.get("grant_type") == "authorization_code":
+            seen["browser"] = drive(started[0], username="alice", password=PASSWORD)
+        return exchange(request)
+
+    managed.login.token = token_endpoint_meanwhile  # type: ignore[method-assign]
+
+    def race(url: str) -> None:
+        started.append(url)
+        seen["racer"] = drive(url, username="mallory", password=MALLORY_PASSWORD)
+
+    with pytest.raises(AuthFailed) as caught:
+        sign_in_where_nobody_can_tell_who_connects(managed, race)
+    assert caught.value.message == messages.RACED
+    assert "opened before, by another program" in seen["browser"].pages[0]
+    assert seen["racer"].callback_status == 400  # her page: the sign-in failed
+    assert managed.login.calls["code exchanged"] == 1
+
+
 def test_a_racer_who_finishes_first_is_refused_as_not_the_profiles_person(
     managed: ManagedPool,
 ) -> None:
