@@ -347,13 +347,12 @@ class ManagedLogin(AuthorizationServer):
         nonce: str | None,
         refresh_token: str | None,
     ) -> dict[str, Any]:
-        """Tokens through moto's pool (its key, its refresh-token table), with the iss
-        of the pool's issuer configuration and times by this server's clock."""
+        """Tokens through moto's pool (its key, its refresh-token table, the strict
+        fake's clock and lifetimes), with the iss of the pool's issuer configuration."""
         pool = self.pool()
-        now = int(self.clock())
-        times: dict[str, Any] = {"iat": now, "auth_time": now, "exp": now + 3600}
+        issuer: dict[str, Any] = {}
         if self.issuer_configuration == "UPDATED":
-            times["iss"] = f"https://issuer-cognito-idp.{self.region}.amazonaws.com/{pool.id}"
+            issuer["iss"] = f"https://issuer-cognito-idp.{self.region}.amazonaws.com/{pool.id}"
         if refresh_token is None:
             refresh_token, origin = pool.create_refresh_token(client_id, username)
             self.scopes_of[refresh_token] = scopes
@@ -363,7 +362,7 @@ class ManagedLogin(AuthorizationServer):
             client_id,
             username,
             "access",
-            extra_data={"origin_jti": origin, "scope": " ".join(scopes), **times},
+            extra_data={"origin_jti": origin, "scope": " ".join(scopes), **issuer},
         )
         pool.access_tokens[access_token] = (client_id, username)
         result: dict[str, Any] = {
@@ -375,7 +374,7 @@ class ManagedLogin(AuthorizationServer):
         if "openid" in scopes:
             extra = pool.get_user_extra_data_by_client_id(client_id, username)
             extra["origin_jti"] = origin
-            extra.update(times)
+            extra.update(issuer)
             if nonce is not None:
                 extra["nonce"] = nonce
             id_token, _ = pool.create_jwt(client_id, username, "id", extra_data=extra)

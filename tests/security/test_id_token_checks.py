@@ -20,6 +20,7 @@ from ..browser_setup import (
     oidc,
 )
 from ..conftest import PASSWORD, Workspace
+from ..strict_cognito import BEHAVIOUR
 
 pytestmark = pytest.mark.integration
 __all__ = ["managed", "oidc"]  # fixtures used below
@@ -52,7 +53,7 @@ def test_an_id_token_that_expired_hours_ago_is_refused_not_cached(
     """A token endpoint whose tokens expired two hours before they were handed out (its
     Date header says now): refused, with both times, rather than cached with a
     "valid until" in the past."""
-    managed.login.clock.advance(-3 * 3600)  # its tokens: issued 3 h ago, for an hour
+    BEHAVIOUR.advance(-3 * 3600)  # the pool's tokens: issued 3 h ago, for an hour
     ws.write_config(managed.profile_section())
     done = ws.run("login", "--profile", "dev", env=person(ws, "alice", PASSWORD))
     assert done.returncode == 1 and done.stdout == ""
