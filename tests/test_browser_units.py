@@ -463,8 +463,9 @@ def test_the_start_url_sets_the_binding_cookie_and_leads_to_the_authorize_url(
     port = urllib.parse.urlsplit(redirect_uri).port
     with loopback.Listener(redirect_uri) as listener:
         start = listener.expect(AUTHORIZE, "s")
-        assert start.startswith(f"http://localhost:{port}/cognito-credproc-signin-")
-        assert len(start.rsplit("-", 1)[-1]) >= 20 and "?" not in start
+        prefix = f"http://localhost:{port}/cognito-credproc-signin-"
+        assert start.startswith(prefix)
+        assert len(start.removeprefix(prefix)) >= 32 and "?" not in start  # 192 random bits
         status, headers, _page = Tab().get(start)
         assert status == 302 and headers["Location"] == AUTHORIZE
         cookie = headers["Set-Cookie"]
