@@ -1077,8 +1077,8 @@ MUTANTS: list[Mutant] = [
     # -- settings whose spelling reaches the network -----------------------------------
     Mutant(
         "net-iss-compared-with-the-configured-issuer",
-        "expected = endpoints.issuer or settings.pool_issuer",
-        "expected = settings.oidc_issuer or settings.pool_issuer",
+        "expected = (endpoints.issuer,) if endpoints.issuer else settings.pool_issuers",
+        "expected = (settings.oidc_issuer,) if settings.oidc_issuer else settings.pool_issuers",
         ("tests/test_settings_network.py::test_an_oidc_issuer_with_or_without_its_trailing_slash",),
     ),
     Mutant(

@@ -16,7 +16,7 @@ from .browser_setup import ManagedPool, OidcSetup, managed, oidc
 from .conftest import Cognito, Workspace, parse_output
 from .oauth_common import pick_redirect_port
 from .test_browser_signin import browser_env, visits
-from .test_browser_units import fetch
+from .test_browser_units import started
 
 pytestmark = pytest.mark.integration
 
@@ -64,9 +64,10 @@ def test_a_redirect_uri_without_a_path(ws: Workspace, oidc: OidcSetup) -> None:
 def test_the_listener_takes_the_callback_at_the_root_of_a_bare_redirect_uri() -> None:
     port = pick_redirect_port()
     with loopback.Listener(f"http://localhost:{port}") as listener:
-        seen: list[tuple[int, str]] = []
+        tab = started(listener)  # the browser that loaded the start URL (its cookie)
+        seen: list[tuple[int, dict[str, str], str]] = []
         browser = threading.Thread(
-            target=lambda: seen.append(fetch(f"http://localhost:{port}/?code=abc&state=s"))
+            target=lambda: seen.append(tab.get(f"http://localhost:{port}/?code=abc&state=s"))
         )
         browser.start()
         assert listener.wait(10) == {"code": "abc", "state": "s"}
