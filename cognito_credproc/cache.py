@@ -14,11 +14,11 @@ import stat
 
 from .configfile import ENV_CACHE_DIR, user_dir
 from .errors import ConfigError, CredprocError
+from .platform import current
 from .safepath import (
     TEMP_PREFIX,
     Directory,
     Unsafe,
-    is_mine,
     open_directory,
     open_file,
     read_fd,
@@ -95,12 +95,7 @@ class FileCache:
                 f"cannot use cache directory {self.directory}: {exc.strerror or exc}",
                 hint=f"set {ENV_CACHE_DIR} to a directory of your own",
             ) from None
-        info = directory.info
-        problem = None
-        if not is_mine(info):
-            problem = Unsafe("other-owner", self.directory, info)
-        elif info.st_mode & 0o022:
-            problem = Unsafe("writable", self.directory, info)
+        problem = current().private_directory_problem(directory, self.directory)
         if problem is not None:
             directory.close()
             raise self._refusal(problem)
@@ -126,18 +121,19 @@ class FileCache:
             )
         if problem.reason == "other-owner":
             return CacheDirError(
-                f"{subject} belongs to another user",
+                f"{subject} belongs to {problem.detail or 'another user'}",
                 hint=f"remove it, or {elsewhere}" if where == own else elsewhere,
             )
         if problem.reason == "writable":
             if where == own:
-                hint = f"chmod 700 {self.directory}"
+                hint = current().fix_private(self.directory, directory=True)
             elif problem.mine:
-                hint = f"chmod go-w {where}"
+                hint = current().fix_not_writable(where, directory=True)
             else:  # a shared directory (not sticky): never ask to change it
                 hint = elsewhere
+            who = problem.detail or "other users"
             return CacheDirError(
-                f"{subject} is writable by other users, who could swap the cache", hint=hint
+                f"{subject} is writable by {who}, who could swap the cache", hint=hint
             )
         detail = f": {problem.detail}" if problem.detail else ""
         return CacheDirError(
@@ -183,7 +179,7 @@ class FileCache:
                 if (
                     not stat.S_ISREG(info.st_mode)
                     or info.st_size > MAX_ENTRY_BYTES
-                    or not is_mine(info)
+                    or not current().owns_file(directory, fd, info)
                 ):
                     raise KeyError(key)
                 raw = read_fd(fd, MAX_ENTRY_BYTES)

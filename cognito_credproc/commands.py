@@ -3,7 +3,6 @@ own module): login, logout, token, env, exec, clear."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import urllib.parse
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from .config import ENV_PASSWORD, Profile, profile_from_section
 from .configfile import read_config_file
 from .errors import EXIT_OK, ConfigError, CredprocError, SignInRequired, cannot_run
 from .output import env_lines, env_variables, iso_utc
+from .platform import current
 from .store import Store
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _code_first(profile: Profile) -> bool:
 
 
 def cmd_login(ctx: Context) -> int:
-    from .prompt import Terminal
+    from .prompt import open_terminal
     from .provider import Provider
 
     profile = ctx.profile
@@ -37,7 +37,7 @@ def cmd_login(ctx: Context) -> int:
             "this profile uses guest (unauthenticated) access; there is no sign-in",
             profile=profile.name,
         )
-    terminal = Terminal.open()
+    terminal = open_terminal()
     no_browser: bool = ctx.args.no_browser
     if profile.browser:
         from .signin.opener import browser_available
@@ -295,7 +295,7 @@ def cmd_exec(ctx: Context) -> int:
         env.pop(name, None)
     env.update(env_variables(creds, ctx.profile.region))
     try:
-        return subprocess.call(command, env=env)
+        return current().run_command(command, env)
     except OSError as exc:
         raise cannot_run(command[0], exc) from None
 

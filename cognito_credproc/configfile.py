@@ -12,10 +12,10 @@ from __future__ import annotations
 import configparser
 import os
 import stat
-import sys
 
 from .errors import ConfigError
-from .safepath import Unsafe, is_mine, open_directory, open_file, read_fd
+from .platform import current
+from .safepath import Unsafe, open_directory, open_file, read_fd
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,37 +29,15 @@ ENV_CACHE_DIR = "COGNITO_CREDPROC_CACHE_DIR"
 DEFAULT_PROFILE = "default"
 MAX_CONFIG_BYTES = 1 << 20
 
-_XDG_DIRS = {"config": ("XDG_CONFIG_HOME", "~/.config"), "cache": ("XDG_CACHE_HOME", "~/.cache")}
-
-
-def xdg_user_dir(kind: str) -> str | None:
-    """platformdirs' user ``kind`` ("config" or "cache") directory for this tool on Linux,
-    worked out without importing platformdirs: that import (it brings pathlib and
-    tempfile) would cost a cache hit more than all of this tool's own work. None where
-    the answer is not this plain one (another system, Android, an XDG variable or HOME
-    that is not a clean absolute path): then platformdirs is asked, and it stays the
-    source of truth (a test checks that both agree)."""
-    if not sys.platform.startswith("linux") or "ANDROID_DATA" in os.environ:
-        return None
-    variable, default = _XDG_DIRS[kind]
-    value = os.environ.get(variable, "")
-    if value:
-        if value != value.strip() or not value.startswith("/"):
-            return None
-        base = value
-    else:
-        if not os.environ.get("HOME", "").startswith("/"):
-            return None
-        base = os.path.expanduser(default)
-    return os.path.join(base, APP_NAME)
-
 
 def user_dir(kind: str) -> str:
-    """This tool's user config or cache directory, as platformdirs has it."""
-    found = xdg_user_dir(kind)
+    """This tool's user config or cache directory, as platformdirs has it (worked out
+    without importing platformdirs where the answer is plain: that import would cost a
+    cache hit more than all of this tool's own work)."""
+    found = current().plain_user_dir(kind, APP_NAME)
     if found is not None:
         return found
-    import platformdirs  # off the cache-hit path: only where xdg_user_dir cannot tell
+    import platformdirs  # off the cache-hit path: only where the answer is not plain
 
     get = platformdirs.user_config_dir if kind == "config" else platformdirs.user_cache_dir
     return get(APP_NAME, appauthor=False)
@@ -137,13 +115,16 @@ def location_error(problem: Unsafe, path: str, profile: str | None = None) -> Co
         )
     if reason == "other-owner":
         return ConfigError(
-            f"{subject} belongs to another user, who could change the settings",
+            f"{subject} belongs to {problem.detail or 'another user'}, who could change "
+            "the settings",
             hint=own_place if where != absolute else f"{own_place}, or chown it",
         )
     if reason == "writable":
+        fix = current().fix_not_writable(where, directory=where != absolute)
         return ConfigError(
-            f"{subject} is writable by other users, who could change the settings",
-            hint=f"chmod go-w {where}" if problem.mine else own_place,
+            f"{subject} is writable by {problem.detail or 'other users'}, who could change "
+            "the settings",
+            hint=fix if problem.mine else own_place,
         )
     if reason == "denied":
         return ConfigError(
@@ -189,12 +170,9 @@ def read_config_text(path: str, profile: str | None = None, *, missing_ok: bool 
                     f"config file {path} is not a regular file (a FIFO, device or socket)",
                     hint=f"point --config or {ENV_CONFIG} at the settings file",
                 )
-            if not is_mine(info) and info.st_uid != 0:
-                raise location_error(
-                    Unsafe("other-owner", os.path.abspath(path), info), path, profile
-                )
-            if info.st_mode & 0o022:
-                raise location_error(Unsafe("writable", os.path.abspath(path), info), path, profile)
+            found = current().settings_file_problem(folder, fd, info, os.path.abspath(path))
+            if found is not None:
+                raise location_error(found, path, profile)
             try:
                 data = read_fd(fd, MAX_CONFIG_BYTES)
             except OSError as exc:

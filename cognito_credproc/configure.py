@@ -81,9 +81,9 @@ def collect(ctx: Context) -> dict[str, str]:
     needed = required_keys(given)
     missing = [s for s in SETTINGS if s.name in needed and s.name not in given]
     if missing:
-        from .prompt import Terminal
+        from .prompt import open_terminal
 
-        terminal = Terminal.open()
+        terminal = open_terminal()
         if terminal is None:
             flags = ", ".join(s.option for s in missing)
             raise ConfigError(f"configure needs {flags} (no terminal to ask on)")
@@ -307,7 +307,6 @@ def _unwritable(name: str, path: str, exc: OSError | Unsafe, *, settings: bool) 
 
 
 def _readable_by_others(path: str) -> bool:
-    try:
-        return bool(os.stat(path).st_mode & 0o044)
-    except OSError:
-        return False
+    from .platform import current
+
+    return current().readable_by_others(path, directory=False) is not None

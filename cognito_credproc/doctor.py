@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import stat
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 from .cache import CacheDirError
 from .errors import EXIT_FAILURE, EXIT_OK, CredprocError
 from .launch import tool_argv
+from .platform import current
 from .processline import check_process_line, config_args, run_process_line
 from .store import Store
 
@@ -101,15 +101,12 @@ def cmd_doctor(ctx: Context) -> int:
         return EXIT_FAILURE
     report.ok(f"settings: profile {name} in {profile.source}")
     if profile.app_client_secret:
-        try:
-            mode = os.stat(profile.source).st_mode
-        except OSError:
-            mode = 0
-        if mode & 0o044:
+        readers = current().readable_by_others(profile.source, directory=False)
+        if readers is not None:
             report.fail(
                 f"settings file {profile.source} holds app_client_secret and other users can "
-                f"read it ({stat.filemode(mode)})",
-                f"chmod 600 {profile.source}",
+                f"read it ({readers})",
+                current().fix_private(profile.source, directory=False),
             )
 
     # 1. the profile's own credential_process line, checked, then run as the AWS CLI
@@ -169,16 +166,17 @@ def cmd_doctor(ctx: Context) -> int:
     directory = ctx.cache.directory
     try:
         ctx.cache.check_directory()
-        info = os.lstat(directory)
+        exists = os.path.lexists(directory)
     except CacheDirError as exc:
         report.fail(exc.message, exc.hint or f"set COGNITO_CREDPROC_CACHE_DIR for {name}")
-    except FileNotFoundError:
-        report.warn(f"cache directory {directory} does not exist yet", "run the helper once")
     else:
-        if info.st_mode & 0o077:
+        readers = current().readable_by_others(directory, directory=True) if exists else None
+        if not exists:
+            report.warn(f"cache directory {directory} does not exist yet", "run the helper once")
+        elif readers is not None:
             report.fail(
-                f"cache directory {directory} is not private ({stat.filemode(info.st_mode)})",
-                f"chmod 700 {directory}",
+                f"cache directory {directory} is not private ({readers})",
+                current().fix_private(directory, directory=True),
             )
         else:
             report.ok(f"cache directory {directory} is private")

@@ -26,7 +26,9 @@ SCRIPT_NAME = "cognito-credproc"
 
 
 def _script_names() -> tuple[str, ...]:
-    return (SCRIPT_NAME + ".exe", SCRIPT_NAME + "-script.py") if os.name == "nt" else (SCRIPT_NAME,)
+    from .platform import current
+
+    return current().script_names
 
 
 def _is_file(path: str) -> bool:
@@ -78,28 +80,28 @@ def start_detached(
     argv: list[str], env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` with none of our descriptors (its stdio is /dev/null: a
-    credential_process's stdout carries only the JSON) and in a session of its own, so
-    it never reaches our terminal. OSError when it cannot be started."""
+    credential_process's stdout carries only the JSON) and away from our terminal (a
+    session of its own; on Windows no console and a process group of its own), so it
+    never reaches the terminal nor gets its Ctrl-C. OSError when it cannot be started."""
     import subprocess
+
+    from .platform import current
 
     return subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
         close_fds=True,
         env=env,
+        **current().detached_options(),
     )
 
 
 def command_line(argv: list[str]) -> str:
-    """One line that botocore splits back into ``argv`` (shlex rules on POSIX; Windows
-    command-line rules there)."""
-    if os.name == "nt":
-        import subprocess
+    """One line that the SDKs split back into ``argv``: botocore's shlex rules on POSIX;
+    on Windows one that botocore's split and ``cmd.exe /C`` (the Go, Java, Rust and .NET
+    SDKs) both read (see ``platform.windows``)."""
+    from .platform import current
 
-        return subprocess.list2cmdline(argv)
-    import shlex
-
-    return " ".join(shlex.quote(part) for part in argv)
+    return current().command_line(argv)

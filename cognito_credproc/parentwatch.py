@@ -9,15 +9,16 @@ written, so the cache stays as it was.
 
 API (for every loop that waits on a person, another process or a browser):
 
-``ParentWatch(parent=None, getppid=os.getppid)``
+``ParentWatch(parent=None, getppid=None)``
     Remembers the original parent: by default the one this process had when the package
     was first imported (``cognito_credproc.STARTED_BY``), so a parent that died before
-    the wait began is noticed too. ``getppid`` is injectable for tests.
+    the wait began is noticed too. ``getppid`` is injectable for tests (by default the
+    platform tells).
 ``watch.gone() -> bool``
-    True once the parent has exited: this process was re-parented (to init or a
-    subreaper), so ``getppid()`` no longer returns the original parent. Never true
-    where that cannot be told: a process started by init itself (parent 1), or
-    Windows, which does not re-parent.
+    True once the parent has exited: on POSIX this process was re-parented (to init or
+    a subreaper), so ``getppid()`` no longer returns the original parent; Windows does
+    not re-parent, so there the parent process itself is asked (``platform.windows``).
+    Never true where that cannot be told: a process started by init itself (parent 1).
 ``watch.check(profile=None) -> None``
     Raises ``ParentGone`` (a ``CredprocError``, exit 1) when ``gone()``.
 ``wait_readable(fd, watch=None, *, timeout=None, poll=POLL_SECONDS) -> bool``
@@ -31,7 +32,6 @@ API (for every loop that waits on a person, another process or a browser):
 
 from __future__ import annotations
 
-import os
 import select
 import time
 from collections.abc import Callable
@@ -49,12 +49,16 @@ class ParentWatch:
     """Tells whether the process that started this one has exited."""
 
     def __init__(self, parent: int | None = None, getppid: Callable[[], int] | None = None) -> None:
-        self._getppid = getppid or os.getppid
+        self._getppid = getppid
         self.parent = STARTED_BY if parent is None else parent
 
     def gone(self) -> bool:
         if self.parent <= 1:
             return False  # started by init (or unknown): nothing to compare against
+        if self._getppid is None:
+            from .platform import current
+
+            return current().parent_gone(self.parent)
         return self._getppid() != self.parent
 
     def check(self, profile: str | None = None) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .errors import CredprocError
 from .launch import SCRIPT_NAME, command_line, tool_argv
+from .platform import current
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,9 +38,9 @@ def run_like_botocore(
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        start_new_session=True,
         timeout=timeout,
         check=False,
+        **current().no_terminal_options(),
     )
 
 
@@ -135,8 +136,6 @@ def check_process_line(
 ) -> list[str] | None:
     """Check the credential_process line as the AWS CLI will use it. Returns the argv to
     run, or None when the line cannot run this tool."""
-    from botocore.compat import compat_shell_split
-
     from .configfile import resolve_config_path, resolve_profile_name
 
     name = ctx.profile_name
@@ -149,7 +148,7 @@ def check_process_line(
         )
         return None
     try:
-        argv: list[str] = compat_shell_split(line)
+        argv = current().split_like_botocore(line)
     except ValueError as exc:
         report.fail(f"{where} credential_process cannot be split into words: {exc}", fix)
         return None
@@ -183,7 +182,7 @@ def check_process_line(
             os.path.expanduser(theirs or resolve_config_path(None, environ))
         )
         ours = os.path.abspath(ctx.config_path)
-        if their_path != ours:
+        if not current().same_path(their_path, ours):
             problems += 1
             report.fail(
                 f"{where} credential_process reads settings from {their_path}, not {ours}", fix

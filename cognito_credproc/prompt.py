@@ -1,4 +1,5 @@
-"""Talking to a person: only ever through the controlling terminal (/dev/tty).
+"""Talking to a person: only ever through the controlling terminal (/dev/tty; on
+Windows the console, see ``platform.windows``).
 
 The SDKs capture the helper's stdout and stderr, so a prompt written there would be
 invisible and the command would look hung. Without a terminal, asking fails at once.
@@ -30,6 +31,12 @@ class Interaction(Protocol):
     def ask(self, prompt: str, *, secret: bool = False) -> str: ...
 
     def say(self, text: str) -> None: ...
+
+
+class Console(Interaction, Protocol):
+    """A terminal (or a Windows console) that was opened for us, to close when done."""
+
+    def close(self) -> None: ...
 
 
 class NoTerminal:
@@ -149,8 +156,16 @@ class Terminal:
         return line.decode("utf-8", errors="replace")
 
 
-def open_interaction(profile: str) -> Terminal | NoTerminal:
-    return Terminal.open() or NoTerminal(profile)
+def open_terminal() -> Console | None:
+    """The person's terminal (this platform's: /dev/tty, or the Windows console), or
+    None when there is none."""
+    from .platform import current
+
+    return current().open_terminal()
+
+
+def open_interaction(profile: str) -> Console | NoTerminal:
+    return open_terminal() or NoTerminal(profile)
 
 
 def run_secret_command(command: str, key: str, profile: Profile) -> str:

@@ -11,6 +11,9 @@ caller then does below it cannot be redirected. Files are opened once, with
 ``O_NOFOLLOW | O_NONBLOCK`` (a planted FIFO cannot hang the tool), and checked on the
 descriptor.
 
+This module is the POSIX mechanism and the shared vocabulary (``Unsafe``,
+``Directory``); ``platform`` decides which walk and which rules apply.
+
 Light to import: the cache-hit path uses it.
 """
 
@@ -20,16 +23,21 @@ import errno
 import os
 import stat
 
+from .platform import current
+
 _UID = os.getuid() if hasattr(os, "getuid") else None
-# Without ``dir_fd`` (Windows) the checks fall back to paths; ownership and modes mean
-# little there anyway.
+# Without ``dir_fd`` (a Unix without openat) the checks fall back to paths. Windows
+# has a walk of its own (``platform.windows``): ownership and modes mean little there.
 DESCRIPTORS = (
     os.open in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
 )
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC
+# O_BINARY (Windows only): no newline translation, no stop at Ctrl-Z.
+_BINARY = getattr(os, "O_BINARY", 0)
 FILE_FLAGS = (
     os.O_RDONLY
+    | _BINARY
     | getattr(os, "O_NOFOLLOW", 0)
     | getattr(os, "O_NONBLOCK", 0)
     | getattr(os, "O_NOCTTY", 0)
@@ -38,7 +46,9 @@ FILE_FLAGS = (
 MAX_SYMLINKS = 40
 # A file being written, before it is renamed onto its final name.
 TEMP_PREFIX = ".tmp-"
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC
+_TEMP_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY | getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC
+)
 
 
 class Unsafe(Exception):
@@ -48,17 +58,27 @@ class Unsafe(Exception):
     denied, loop, error."""
 
     def __init__(
-        self, reason: str, where: str, info: os.stat_result | None = None, detail: str = ""
+        self,
+        reason: str,
+        where: str,
+        info: os.stat_result | None = None,
+        detail: str = "",
+        *,
+        mine: bool | None = None,
     ) -> None:
         super().__init__(f"{where}: {reason}")
         self.reason = reason
         self.where = where
         self.info = info
+        # For "other-owner" and "writable": who it is (empty: "another user", "other users").
         self.detail = detail
+        self._mine = mine
 
     @property
     def mine(self) -> bool:
         """The path belongs to whoever runs the tool (so changing it is theirs to do)."""
+        if self._mine is not None:
+            return self._mine
         return self.info is not None and (_UID is None or self.info.st_uid == _UID)
 
 
@@ -176,7 +196,22 @@ def open_directory(
     defer: bool = False,
     follow_last: bool = False,
 ) -> tuple[Directory, Unsafe | None]:
-    """Open directory ``path``, checking every directory on the way down.
+    """Open directory ``path``, checking every directory on the way down, as this
+    platform checks them: ``walk`` on POSIX, owners and ACLs on Windows."""
+    return current().open_directory(
+        path, create=create, mode=mode, defer=defer, follow_last=follow_last
+    )
+
+
+def walk(
+    path: str,
+    *,
+    create: bool = False,
+    mode: int = 0o700,
+    defer: bool = False,
+    follow_last: bool = False,
+) -> tuple[Directory, Unsafe | None]:
+    """Open directory ``path``, checking every directory on the way down (POSIX).
 
     Raises Unsafe when the path cannot be opened (missing, not a directory, a symbolic
     link as its last component) and, unless ``defer``, when a directory on the way is

@@ -4,7 +4,6 @@ within the hour."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from .config import ENV_PASSWORD
 from .endpoint import LOOPBACK, Endpoint
 from .errors import EXIT_OK, CredprocError, cannot_run
 from .output import env_lines
+from .platform import current
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -41,10 +41,12 @@ CHILD_DROPS = (
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     ENV_PASSWORD,
 )
-# Signals a terminal sends to its whole foreground process group: the child has had them.
-TERMINAL_SIGNALS = ("SIGINT", "SIGQUIT", "SIGHUP")
+# Signals a terminal sends to its whole foreground process group (a Windows console: to
+# every process attached to it, SIGBREAK being Ctrl-Break): the child has had them.
+# Those a system lacks are skipped.
+TERMINAL_SIGNALS = ("SIGINT", "SIGQUIT", "SIGHUP", "SIGBREAK")
 FORWARDED_SIGNALS = (*TERMINAL_SIGNALS, "SIGTERM")
-STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
 STOP_POLL_SECONDS = 0.5
 
 
@@ -101,7 +103,7 @@ def exec_with_server(ctx: Context, command: list[str]) -> int:
     with open_endpoint(ctx) as endpoint:
         env = child_environment(ctx.environ, endpoint, ctx.profile.region)
         code = run_child(command, env)
-    return 128 - code if code < 0 else code
+    return current().exit_status(code)
 
 
 def run_child(command: list[str], env: dict[str, str]) -> int:
@@ -128,19 +130,10 @@ def run_child(command: list[str], env: dict[str, str]) -> int:
 
 
 def _in_terminal_foreground() -> bool:
-    """Whether this process group is in the foreground of a controlling terminal."""
-    if not hasattr(os, "tcgetpgrp"):
-        return True  # Windows: the console sends Ctrl-C to every process attached to it
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
+    """Whether a Ctrl-C typed now reached the child too: this process group is in the
+    foreground of a controlling terminal (Windows: the console sends Ctrl-C and
+    Ctrl-Break to every process attached to it)."""
+    return current().in_terminal_foreground()
 
 
 @contextmanager

@@ -15,7 +15,8 @@ from cognito_credproc import configfile
 from cognito_credproc.arguments import build_parser
 from cognito_credproc.cli import plain_run_args
 from cognito_credproc.config import sha256
-from cognito_credproc.configfile import APP_NAME, user_dir, xdg_user_dir
+from cognito_credproc.configfile import APP_NAME, user_dir
+from cognito_credproc.platform import current
 
 from .conftest import Cognito, Workspace, parse_output, run_python
 
@@ -40,13 +41,15 @@ MAY_IMPORT = frozenset(
         *("cognito_credproc.settings", "cognito_credproc.errors", "cognito_credproc._record"),
         *("cognito_credproc.cache", "cognito_credproc.store", "cognito_credproc.credentials"),
         *("cognito_credproc.output", "cognito_credproc.safepath"),
+        # what differs by system: on POSIX, this and nothing heavy (no ctypes)
+        *("cognito_credproc.platform", "cognito_credproc.platform.posix"),
     }
 )
 # Named, so that a failure says which costly import came back.
 MUST_NOT_IMPORT = (
     *("argparse", "gettext", "locale", "shutil", "platformdirs", "pathlib", "tempfile"),
     *("typing", "dataclasses", "logging", "contextlib", "hashlib", "_hashlib", "subprocess"),
-    *("boto3", "botocore", "filelock", "keyring", "select"),
+    *("boto3", "botocore", "filelock", "keyring", "select", "ctypes"),
 )
 
 
@@ -183,7 +186,7 @@ def test_default_directories_agree_with_platformdirs(
         monkeypatch.setenv(name, value)
     get = platformdirs.user_config_dir if kind == "config" else platformdirs.user_cache_dir
     truth = get(APP_NAME, appauthor=False)
-    fast = xdg_user_dir(kind)
+    fast = current().plain_user_dir(kind, APP_NAME)
     if sys.platform.startswith("linux"):
         plain = all(v == v.strip() for v in environment.values()) and not any(
             k.startswith("ANDROID") or (k.startswith("XDG") and v and not v.startswith("/"))

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 
 from ..config import ENV_PASSWORD
 from ..launch import start_detached
+from ..platform import current
 
 # webbrowser's text-mode browsers: they would fight us for the terminal.
 CONSOLE_BROWSERS = frozenset({"www-browser", "links", "elinks", "lynx", "w3m"})
@@ -34,9 +35,13 @@ def browser_commands(environ: Mapping[str, str]) -> list[str]:
     return [entry for entry in environ.get("BROWSER", "").split(os.pathsep) if entry.strip()]
 
 
-def browser_available(environ: Mapping[str, str], platform: str = sys.platform) -> bool:
+def browser_available(environ: Mapping[str, str], platform: str | None = None) -> bool:
+    """Whether a browser can be opened: ``platform`` is a ``sys.platform`` value (by
+    default the current platform's)."""
     if browser_commands(environ):
         return True
+    if platform is None:
+        platform = current().sys_platform
     if platform.startswith(("win", "darwin", "cygwin")):
         return True
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
@@ -125,7 +130,8 @@ def _no_inherited_streams() -> Iterator[None]:
         os.close(devnull)
 
 
-def _open_default(url: str, launch: Launch) -> None:
+def open_with_webbrowser(url: str, launch: Launch) -> None:
+    """The default browser as Python's ``webbrowser`` finds it (Linux and the BSDs)."""
     import webbrowser
 
     # webbrowser.get() may run xdg-settings to find the default browser: no password there
@@ -153,7 +159,7 @@ def open_browser(url: str, environ: Mapping[str, str]) -> Launch:
             target=_run_commands, args=(entries, url, environ, launch), daemon=True
         ).start()
     elif browser_available(environ):
-        _open_default(url, launch)
+        current().open_default_browser(url, environ, launch)
     else:
         launch._finish(False, "there is no browser (no DISPLAY, WAYLAND_DISPLAY or BROWSER)")
     return launch
