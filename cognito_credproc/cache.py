@@ -18,6 +18,7 @@ from .platform import current
 from .safepath import (
     TEMP_PREFIX,
     Directory,
+    SharingViolation,
     Unsafe,
     open_directory,
     open_file,
@@ -212,9 +213,14 @@ class FileCache:
             self._sweep_stale_temp_files(directory)
 
     def unwritable(self, exc: OSError) -> CacheDirError:
+        hint = f"free some space or fix its permissions, or set {ENV_CACHE_DIR}"
+        if isinstance(exc, SharingViolation):
+            hint = (
+                "close what holds its files open (an editor, a backup or virus scan) and run again"
+            )
         return CacheDirError(
             f"cannot write to the cache directory {self.directory}: {exc.strerror or exc}",
-            hint=f"free some space or fix its permissions, or set {ENV_CACHE_DIR}",
+            hint=hint,
         )
 
     def _sweep_stale_temp_files(self, directory: Directory) -> None:

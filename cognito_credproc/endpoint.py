@@ -21,6 +21,7 @@ import logging
 import secrets
 import signal
 import socketserver
+import sys
 import threading
 import time
 import urllib.parse
@@ -224,8 +225,8 @@ def _main_thread_signals_blocked() -> Iterator[None]:
     kernel gave to another thread would wait for the main thread to wake: perhaps not
     before the child ends. A thread started in here is born with them blocked (threads
     take their creator's mask), and so are the request threads it starts."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
+    if sys.platform == "win32" or not hasattr(signal, "pthread_sigmask"):
+        yield  # no signal masks there
         return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, MAIN_THREAD_SIGNALS)
     try:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import shlex
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Protocol
 
@@ -20,6 +21,10 @@ from .parentwatch import ParentGone, ParentWatch, wait_readable
 
 COMMAND_TIMEOUT_SECONDS = 120
 MAX_ANSWER_BYTES = 4096
+PARENT_GONE_NOTE = (
+    "cognito-credproc: the program that asked for credentials has exited; "
+    "no answer is needed any more."
+)
 
 
 class Interaction(Protocol):
@@ -103,11 +108,11 @@ class Terminal:
 
     @contextlib.contextmanager
     def _no_echo(self) -> Iterator[None]:
-        try:
-            import termios
-        except ImportError:  # pragma: no cover - not on POSIX
+        if sys.platform == "win32":  # pragma: no cover - the console has its own (windows)
             yield
             return
+        import termios
+
         try:
             old = termios.tcgetattr(self.fd)
         except termios.error:
@@ -136,10 +141,7 @@ class Terminal:
             raise Aborted("interrupted at a prompt; nothing was changed") from None
         except ParentGone:
             self.say("")
-            self.say(
-                "cognito-credproc: the program that asked for credentials has exited; "
-                "no answer is needed any more."
-            )
+            self.say(PARENT_GONE_NOTE)
             raise
 
     def _read_line(self) -> str:

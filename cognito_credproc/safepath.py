@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 
 from .platform import current
 
@@ -49,6 +50,19 @@ TEMP_PREFIX = ".tmp-"
 _TEMP_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY | getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC
 )
+
+
+class SharingViolation(PermissionError):
+    """Windows: another program kept a file open, so it could not be replaced, however
+    often that was tried."""
+
+    def __init__(self, path: str, attempts: int, winerror: int) -> None:
+        name = os.path.basename(path)
+        super().__init__(
+            errno.EACCES,
+            f"another program has {name} open (WinError {winerror}, tried {attempts} times)",
+            path,
+        )
 
 
 class Unsafe(Exception):
@@ -104,7 +118,8 @@ def _readlink(name: str, dir_fd: int) -> str | None:
         return None
 
 
-def _os_problem(exc: OSError, where: str) -> Unsafe:
+def os_problem(exc: OSError, where: str) -> Unsafe:
+    """The Unsafe that says why ``where`` could not be opened."""
     if exc.errno == errno.ENOENT:
         return Unsafe("missing", where)
     if exc.errno == errno.ENOTDIR:
@@ -162,6 +177,14 @@ class Directory:
     def names(self) -> list[str]:
         return os.listdir(self.fd if self.fd is not None else self.path)
 
+    def _set_mode(self, fd: int, name: str, mode: int) -> None:
+        """Give the new file ``name`` (open as ``fd``, made 0600) the mode it is to have,
+        whatever the umask."""
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        else:  # a Unix without fchmod
+            os.chmod(self.join(name), mode)
+
     def write_atomically(self, name: str, data: bytes, mode: int) -> None:
         """Replace ``name`` with ``data`` in one rename: a fresh temp file, made ``mode``
         whatever the umask, written and synced, then renamed onto ``name``; both made
@@ -171,10 +194,7 @@ class Directory:
         temp = TEMP_PREFIX + os.urandom(8).hex()
         fd = self.open(temp, _TEMP_FLAGS, 0o600)
         try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)
-            else:  # Windows: no fchmod; the mode bits mean little there anyway
-                os.chmod(self.join(temp), mode)
+            self._set_mode(fd, temp, mode)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
@@ -222,7 +242,7 @@ def walk(
     unless ``follow_last``. The last directory is checked like the others; callers add
     their own rules."""
     absolute = os.path.abspath(path)
-    if not DESCRIPTORS:
+    if not DESCRIPTORS or sys.platform == "win32":
         return _open_directory_by_path(absolute, create=create, mode=mode)
     fd = os.open("/", _DIR_FLAGS)
     where = os.sep
@@ -253,13 +273,13 @@ def walk(
                 try:
                     child = os.open(name, _DIR_FLAGS, dir_fd=fd)
                 except OSError as exc:
-                    raise _os_problem(exc, here) from None
+                    raise os_problem(exc, here) from None
                 if is_mine(os.fstat(child)):
                     os.fchmod(child, mode)  # the umask may have left more, or less
             except OSError as exc:
                 target = _readlink(name, fd)
                 if target is None:
-                    raise _os_problem(exc, here) from None
+                    raise os_problem(exc, here) from None
                 if last and not follow_last:
                     raise Unsafe("symlink", here) from None
                 # A link in a directory others may write to (a sticky /tmp) could be
@@ -308,11 +328,11 @@ def _open_directory_by_path(
             except FileExistsError:
                 pass
             except OSError as exc:
-                raise _os_problem(exc, partial) from None
+                raise os_problem(exc, partial) from None
     try:
         info = os.lstat(absolute)
     except OSError as exc:
-        raise _os_problem(exc, absolute) from None
+        raise os_problem(exc, absolute) from None
     if stat.S_ISLNK(info.st_mode):
         raise Unsafe("symlink", absolute)
     if not stat.S_ISDIR(info.st_mode):
@@ -331,12 +351,12 @@ def open_file(directory: Directory, name: str) -> tuple[int, os.stat_result]:
             raise Unsafe("not-file", where) from None
         if directory.fd is not None and _readlink(name, directory.fd) is not None:
             raise Unsafe("symlink", where) from None
-        raise _os_problem(exc, where) from None
+        raise os_problem(exc, where) from None
     try:
         info = os.fstat(fd)
     except OSError as exc:
         os.close(fd)
-        raise _os_problem(exc, where) from None
+        raise os_problem(exc, where) from None
     return fd, info
 
 

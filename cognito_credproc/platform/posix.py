@@ -48,6 +48,8 @@ def xdg_user_dir(kind: str, app: str) -> str | None:
 
 def _in_terminal_foreground() -> bool:
     """Whether this process group is in the foreground of a controlling terminal."""
+    if sys.platform == "win32":
+        return True  # no process groups there (and the Windows layer answers itself)
     try:
         fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
     except OSError:

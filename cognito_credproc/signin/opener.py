@@ -101,7 +101,7 @@ def _run_commands(entries: list[str], url: str, environ: Mapping[str, str], laun
 
 
 @contextlib.contextmanager
-def _no_password_inherited() -> Iterator[None]:
+def no_password_inherited() -> Iterator[None]:
     """webbrowser starts the browser with this process's environment: take the password
     out of it meanwhile (nothing else here reads it while the browser is started)."""
     password = os.environ.pop(ENV_PASSWORD, None)
@@ -135,7 +135,7 @@ def open_with_webbrowser(url: str, launch: Launch) -> None:
     import webbrowser
 
     # webbrowser.get() may run xdg-settings to find the default browser: no password there
-    with _no_password_inherited():
+    with no_password_inherited():
         try:
             controller = webbrowser.get()
         except webbrowser.Error:
