@@ -19,6 +19,7 @@ from .inifile import (
     section_body,
     write_private,
 )
+from .platform import current as current_platform
 from .safepath import Unsafe
 from .settings import SETTINGS, Invalid
 
@@ -160,6 +161,13 @@ def check_aws_profile_name(name: str) -> None:
             f"[profile {name}] at spaces and quotes and would never find it",
             hint=f"choose a name without spaces or quotes, such as {suggestion}",
         )
+    if current_platform().line_problems(name):  # Windows: cmd.exe would read & | < > ^ % in it
+        raise ConfigError(
+            f"{name!r} cannot be a profile name here: the credential_process line holds "
+            "it, and cmd.exe (which the Go, Java, Rust and .NET SDKs run it with) treats "
+            "some of its characters specially",
+            hint="choose a name of letters, digits, '-', '_' and '.'",
+        )
 
 
 def check_with_cognito(profile: Profile) -> None:
@@ -220,7 +228,8 @@ def cmd_configure(ctx: Context) -> int:
     aws_text = read_regular_file(aws_path)
     aws_section = "default" if name == "default" else f"profile {name}"
     same = aws_profile_header(name)
-    wanted = f"credential_process = {helper_command(ctx, name)}\n"
+    command = helper_command(ctx, name)
+    wanted = f"credential_process = {command}\n"
     current = section_body(aws_text, aws_section, same)
     new_aws: str | None = None
     if current is not None and wanted.strip() in current:
@@ -240,6 +249,11 @@ def cmd_configure(ctx: Context) -> int:
         notes.append(f"wrote [{aws_section}] to {aws_path}")
 
     _write_both(name, (config_path, ours, new_ours), (aws_path, aws_text, new_aws), private)
+    for problem in current_platform().line_problems(command):  # Windows: no 8.3 name for a path
+        notes.append(
+            f"warning: the credential_process line {problem}; install cognito-credproc where "
+            "its path has no spaces, then run configure again with --force"
+        )
     for note in notes:
         sys.stderr.write(note + "\n")
     sys.stderr.write(f"next: cognito-credproc login --profile {name}\n")
@@ -307,6 +321,4 @@ def _unwritable(name: str, path: str, exc: OSError | Unsafe, *, settings: bool) 
 
 
 def _readable_by_others(path: str) -> bool:
-    from .platform import current
-
-    return current().readable_by_others(path, directory=False) is not None
+    return current_platform().readable_by_others(path, directory=False) is not None

@@ -14,7 +14,7 @@ from .cache import CacheDirError
 from .errors import EXIT_FAILURE, EXIT_OK, CredprocError
 from .launch import tool_argv
 from .platform import current
-from .processline import check_process_line, config_args, run_process_line
+from .processline import check_process_line, config_args, run_process_line, run_through_shell
 from .store import Store
 
 if TYPE_CHECKING:
@@ -115,6 +115,7 @@ def cmd_doctor(ctx: Context) -> int:
     aws_section = "default" if name == "default" else f"profile {name}"
     line = _aws_file(report, aws_config, config=True).get(name, {}).get("credential_process")
     argv = check_process_line(report, ctx, line, f"{aws_config} [{aws_section}]")
+    checked = argv is not None
     if argv is None:
         # Nothing of ours to run: still find out whether the profile itself works.
         argv = [*tool_argv(), *config_args(ctx), "--profile", name]
@@ -124,6 +125,9 @@ def cmd_doctor(ctx: Context) -> int:
         for name_of_var in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(name_of_var, None)
     run_process_line(report, argv, env, ctx.now)
+    if checked and line:
+        # Windows: as the SDKs that go through cmd.exe /C run it, too.
+        run_through_shell(report, ctx, line, env)
 
     # 2. nothing the SDKs look at first: keys in the shared credentials file or the
     #    environment

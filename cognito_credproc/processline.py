@@ -216,6 +216,40 @@ def check_process_line(
     return argv
 
 
+# Windows: the SDKs that run credential_process through cmd.exe /C.
+SHELL_SDKS = "the Go, Java, Rust and .NET SDKs run it so"
+
+
+def run_through_shell(report: Report, ctx: Context, line: str, env: dict[str, str]) -> None:
+    """Where some SDKs run the line another way than botocore (Windows: through
+    ``cmd.exe /C``), run it that way too and check that it prints credentials."""
+    try:
+        ran = current().run_through_shell(line, env, 120)
+    except subprocess.TimeoutExpired:
+        report.fail("the line did not finish within 120 s through the shell", "run it with --debug")
+        return
+    except OSError as exc:
+        report.fail(f"cannot run the shell: {exc.strerror or exc}", "run it with --debug")
+        return
+    if ran is None:
+        return
+    how, done = ran
+    if done.returncode == 0 and _parse_output(done.stdout) is not None:
+        report.ok(f"{how} runs the line too ({SHELL_SDKS})")
+        return
+    said = done.stderr.strip().splitlines()
+    why = said[0] if said else f"exit {done.returncode}, no credential_process JSON"
+    name = ctx.profile_name
+    wanted = command_line([*tool_argv(), *config_args(ctx), "--profile", name])
+    fix = f"cognito-credproc configure --profile {name} --force"
+    if current().line_problems(wanted):
+        fix = (
+            "install cognito-credproc where its path has no spaces (this drive has no 8.3 "
+            f"short names for it), then: {fix}"
+        )
+    report.fail(f"{how} cannot run the line ({SHELL_SDKS}): {why}", fix)
+
+
 def run_process_line(
     report: Report, argv: list[str], env: dict[str, str], now: Callable[[], float] = time.time
 ) -> None:
