@@ -411,8 +411,10 @@ def clean_env(root: Path) -> dict[str, str]:
 
 def processes_with(variable: str, value: str) -> list[int]:
     """Processes (other than this one) whose environment has variable=value: the helpers
-    a test started, including the detached ones (early_refresh). Linux only: elsewhere
-    the list is empty."""
+    a test started, including the detached ones (early_refresh). From /proc on Linux,
+    from ``ps -E`` on macOS and the BSDs; elsewhere the list is empty."""
+    if not Path("/proc/self/environ").exists():
+        return _processes_with_ps(f"{variable}={value}")
     wanted = f"{variable}={value}".encode() + b"\0"
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
@@ -424,6 +426,21 @@ def processes_with(variable: str, value: str) -> list[int]:
             continue
         if b"\0" + wanted in environ:
             found.append(int(entry.name))
+    return found
+
+
+def _processes_with_ps(assignment: str) -> list[int]:
+    ps = shutil.which("ps")
+    if ps is None or sys.platform == "win32":
+        return []
+    listed = subprocess.run(
+        [ps, "-axwwE", "-o", "pid=,command="], capture_output=True, text=True, check=False
+    )
+    found = []
+    for line in listed.stdout.splitlines():
+        pid, _, command = line.strip().partition(" ")
+        if pid.isdigit() and int(pid) != os.getpid() and f" {assignment} " in f"{command} ":
+            found.append(int(pid))
     return found
 
 

@@ -43,6 +43,7 @@ MAY_IMPORT = frozenset(
         *("cognito_credproc.output", "cognito_credproc.safepath"),
         # what differs by system: on POSIX, this and nothing heavy (no ctypes)
         *("cognito_credproc.platform", "cognito_credproc.platform.posix"),
+        "cognito_credproc.platform.macos",  # on macOS
     }
 )
 # Named, so that a failure says which costly import came back.
