@@ -636,6 +636,38 @@ def parse_output(stdout: str) -> dict[str, Any]:
     return data
 
 
+# Test modules built on what Windows has not (mode bits, POSIX signals and sessions,
+# shell scripts, another user to attack with, /proc): skipped there, with the reason. The
+# Windows branches themselves are tested everywhere through the simulated Windows
+# (winsim), and natively by the rest of the suite on the Windows runners.
+POSIX_ONLY = {
+    "tests.test_cache": "mode bits, symbolic links and /proc",
+    "tests.test_config_messages": "mode bits",
+    "tests.test_doctor": "shell scripts as stand-ins for the tool",
+    "tests.test_endpoint": "POSIX signals",
+    "tests.test_exec_server": "POSIX signals and shell scripts",
+    "tests.test_integration": "mode bits",
+    "tests.test_browser_chromium": "Chromium from Debian",
+    "tests.robustness.test_kill": "POSIX signals",
+    "tests.robustness.test_load": "/proc",
+    "tests.robustness.test_paths": "mode bits and FIFOs",
+    "tests.security.test_failures": "mode bits",
+    "tests.security.test_planted_files": "another user, FIFOs and symbolic links",
+    "tests.security.test_private_directories": "mode bits",
+    "tests.security.test_secret_leaks": "/proc and shell scripts",
+    "tests.security.test_settings_swap": "another user",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if sys.platform != "win32":
+        return
+    for item in items:
+        reason = POSIX_ONLY.get(getattr(getattr(item, "module", None), "__name__", ""))
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=f"needs {reason}, which Windows has not"))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A run that collects nothing is a broken run, not a green one."""
     if not session.items and not session.config.option.collectonly:

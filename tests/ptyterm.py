@@ -4,13 +4,18 @@ in a terminal runs the AWS CLI: stdout and stderr are pipes, /dev/tty is the pty
 from __future__ import annotations
 
 import os
-import pty
 import select
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+
+import pytest
+
+if sys.platform == "win32":  # skips the test module that imports this one
+    pytest.skip("needs a pseudo-terminal, which Windows has not", allow_module_level=True)
+import pty
 
 
 class PtyRun:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-import pty
 import select
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import filelock
 import pytest
+
+if sys.platform == "win32":
+    pytest.skip("needs a pseudo-terminal, which Windows has not", allow_module_level=True)
+import pty
 
 import cognito_credproc
 from cognito_credproc.cache import FileCache

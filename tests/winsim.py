@@ -61,7 +61,7 @@ _real_lstat = os.lstat
 _real_fstat = os.fstat
 _real_replace = os.replace
 _real_open = os.open
-_MY_UID = os.getuid()
+_MY_UID = os.getuid() if hasattr(os, "getuid") else -1  # the simulation runs on Linux
 
 # Rights the simulation gives Users or Everyone for POSIX group or other bits.
 READ_EXECUTE = "0x1200a9"

@@ -8,11 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
 import pytest
+
+if sys.platform == "win32":
+    pytest.skip("needs a pseudo-terminal and /proc, which Windows has not", allow_module_level=True)
+import termios
 
 from cognito_credproc.config import load_profile
 
