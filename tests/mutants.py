@@ -1128,6 +1128,148 @@ MUTANTS: list[Mutant] = [
             "test_early_refresh_child_does_not_import_from_the_working_directory",
         ),
     ),
+    # -- Windows and macOS (the simulated Windows, the macOS layer) -----------------------
+    Mutant(
+        "windows-owner-not-judged",
+        "    if owner is None or not trusted(owner, user):",
+        "    if owner is None:",
+        ("tests/test_sddl.py::test_another_owner_is_refused_whatever_the_dacl",),
+    ),
+    Mutant(
+        "windows-inherit-only-entries-counted",
+        "        if ace.inherit_only and not inheritable:",
+        "        if False:",
+        ("tests/test_sddl.py::test_entries_that_only_children_inherit_do_not_apply_to_the_folder",),
+    ),
+    Mutant(
+        "windows-delete-not-a-swap-right",
+        "SWAP_RIGHTS = DELETE | DELETE_CHILD | WRITE_DAC | WRITE_OWNER",
+        "SWAP_RIGHTS = DELETE_CHILD | WRITE_DAC | WRITE_OWNER",
+        (
+            "tests/test_windows.py::test_a_directory_above_is_refused_only_when_others_may_rename_in_it",
+        ),
+    ),
+    Mutant(
+        "windows-generic-write-not-mapped",
+        "    (GENERIC_WRITE, FILE_GENERIC_WRITE),",
+        "    (GENERIC_WRITE, 0),",
+        ("tests/test_sddl.py::test_generic_rights_count_as_the_file_rights_they_stand_for",),
+    ),
+    Mutant(
+        "windows-ancestor-not-checked",
+        '                    raise Unsafe("not-dir", where)\n'
+        "                check(handles[-1], where, sddl.SWAP_RIGHTS)",
+        '                    raise Unsafe("not-dir", where)',
+        (
+            "tests/test_windows.py::test_a_directory_above_is_refused_only_when_others_may_rename_in_it",
+        ),
+    ),
+    Mutant(
+        "windows-link-followed-unchecked",
+        "                    check(fd, where, sddl.CHANGE_RIGHTS)",
+        "                    pass",
+        ("tests/test_windows.py::test_links_are_followed_only_where_nobody_else_can_change_them",),
+    ),
+    Mutant(
+        "windows-cache-entry-not-judged",
+        '        return self._problem(fd, "", sddl.CHANGE_RIGHTS) is None',
+        "        return True",
+        ("tests/test_windows.py::test_a_cache_entry_others_may_change_is_a_miss",),
+    ),
+    Mutant(
+        "windows-made-with-an-inherited-acl",
+        '    return f"D:P(A;{inherit};FA;;;{user})"',
+        '    return f"D:(A;{inherit};FA;;;{user})"',
+        ("tests/test_sddl.py::test_what_the_tool_creates_is_the_users_alone_and_protected",),
+    ),
+    Mutant(
+        "windows-replace-not-tried-again",
+        "                if winerror not in SHARING_ERRORS:",
+        "                if True:",
+        ("tests/test_windows.py::test_a_replace_that_meets_two_sharing_violations_is_tried_again",),
+    ),
+    Mutant(
+        "windows-console-echoes-secrets",
+        "                chars.append(key)\n                if not secret:",
+        "                chars.append(key)\n                if True:",
+        ("tests/test_windows.py::test_a_password_and_a_code_typed_on_the_console",),
+    ),
+    Mutant(
+        "windows-console-backspace-ignored",
+        "                if chars:\n                    chars.pop()",
+        "                if False:\n                    chars.pop()",
+        ("tests/test_windows.py::test_a_password_and_a_code_typed_on_the_console",),
+    ),
+    Mutant(
+        "windows-console-ctrl-c-taken-as-a-character",
+        '            if key == "\\x03":',
+        '            if key == "\\x1b":',
+        ("tests/test_windows.py::test_ctrl_c_at_the_console_aborts_with_130",),
+    ),
+    Mutant(
+        "windows-prompt-without-a-console",
+        "        return WindowsConsole(self.api) if self.api.console() else None",
+        "        return WindowsConsole(self.api)",
+        ("tests/test_windows.py::test_no_console_fails_at_once_with_the_login_advice",),
+    ),
+    Mutant(
+        "windows-background-process-in-our-group",
+        "        return self.api.popen_options(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP)",
+        "        return self.api.popen_options(DETACHED_PROCESS)",
+        ("tests/test_windows.py::test_processes_started_in_the_background_get_no_console",),
+    ),
+    Mutant(
+        "windows-exec-dies-at-the-consoles-ctrl-c",
+        "        return self.exit_status(run_child(command, dict(env)))",
+        "        import subprocess; return subprocess.call(command, env=env)",
+        (
+            "tests/test_windows_e2e.py::test_ctrl_c_in_the_console_during_exec_is_the_commands_to_handle",
+        ),
+    ),
+    Mutant(
+        "windows-exit-code-unsigned",
+        "        return code - (1 << 32) if code >= 1 << 31 else code",
+        "        return code",
+        ("tests/test_windows.py::test_windows_exit_codes_pass_on_signed",),
+    ),
+    Mutant(
+        "windows-parent-never-gone",
+        "        return self.api.process_gone(parent)",
+        "        return False",
+        ("tests/test_windows.py::test_the_parent_watch_asks_windows_about_the_parent",),
+    ),
+    Mutant(
+        "windows-browser-gets-the-password",
+        "            with no_password_inherited():  # the browser may be started as our child",
+        "            if True:",
+        (
+            "tests/test_windows.py::test_the_default_browser_is_started_by_windows_without_the_password",
+        ),
+    ),
+    Mutant(
+        "windows-line-path-quoted",
+        "            if not cmd_safe(word) and os.path.isabs(word):",
+        "            if False:",
+        ("tests/test_windows_e2e.py::test_a_line_with_a_space_in_the_path_runs_under_cmd_exe",),
+    ),
+    Mutant(
+        "doctor-line-not-run-through-cmd",
+        "        run_through_shell(report, ctx, line, env)",
+        "        pass",
+        ("tests/test_windows_e2e.py::test_doctor_shows_a_line_cmd_exe_cannot_run",),
+    ),
+    Mutant(
+        "macos-xdg-taken-for-library",
+        "        if os.environ.get(_XDG_VARIABLES[kind]):",
+        "        if False:",
+        ("tests/test_macos.py::test_the_library_directories_agree_with_platformdirs",),
+    ),
+    Mutant(
+        "macos-open-gets-the-password",
+        "start_detached([self.open_command, url], browser_environment(environ))",
+        "start_detached([self.open_command, url], dict(environ))",
+        ("tests/test_macos.py::test_the_browser_is_opened_with_open_and_without_the_password",),
+    ),
 ]
 
 
