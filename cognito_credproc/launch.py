@@ -41,15 +41,23 @@ def console_script() -> str | None:
     # The script this process was started as (an absolute path, or one relative to the
     # directory the process started in, which is where the kernel found it).
     started_as = sys.argv[0] if sys.argv and sys.argv[0] else ""
-    if os.path.basename(started_as) in names and _is_file(started_as):
-        return os.path.abspath(started_as)
-    # The script installed beside this interpreter (a virtualenv, pipx, a user's venv).
+    # (Windows: pip's launcher takes ".exe" off the name it puts in argv[0].)
+    for candidate in (started_as, started_as + ".exe") if started_as else ():
+        if os.path.basename(candidate) in names and _is_file(candidate):
+            return os.path.abspath(candidate)
+    # The script installed beside this interpreter (a virtualenv, pipx, a user's venv;
+    # on Windows also its Scripts folder, where a system-wide Python keeps scripts).
     if sys.executable:
         beside = os.path.dirname(os.path.abspath(sys.executable))
-        for name in names:
-            candidate = os.path.join(beside, name)
-            if _is_file(candidate):
-                return candidate
+        from .platform import current
+
+        for folder in current().script_folders:
+            for name in names:
+                candidate = (
+                    os.path.join(beside, folder, name) if folder else os.path.join(beside, name)
+                )
+                if _is_file(candidate):
+                    return candidate
     return None
 
 

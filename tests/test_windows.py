@@ -436,3 +436,23 @@ def test_every_run_of_a_stock_windows_profile_keeps_its_cache(
         cache[KEY] = {**ENTRY, "Expiration": run}
         assert json.loads(Path(cache.path(KEY)).read_text())["Expiration"] == run
         assert FileCache(cache.directory)[KEY]["Expiration"] == run
+
+
+def test_the_console_script_is_found_as_pip_installs_it_on_windows(
+    windows: SimulatedWin32, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cognito_credproc.launch import console_script
+
+    python = tmp_path / "Python312"
+    scripts = python / "Scripts"
+    scripts.mkdir(parents=True)
+    exe = scripts / "cognito-credproc.exe"
+    exe.write_bytes(b"MZ")
+    exe.chmod(0o755)
+    # pip's launcher puts its own path in argv[0], without ".exe"
+    monkeypatch.setattr(sys, "argv", [str(scripts / "cognito-credproc"), "configure"])
+    assert console_script() == str(exe)
+    # started some other way: a system-wide Python keeps scripts in Scripts beside it
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.setattr(sys, "executable", str(python / "python.exe"))
+    assert console_script() == str(exe)

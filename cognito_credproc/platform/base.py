@@ -17,8 +17,10 @@ class Platform(Protocol):
 
     # ``sys.platform`` as this platform's own would say it ("linux", "darwin", "win32").
     sys_platform: str
-    # The names of the console script's files in a Scripts or bin directory.
+    # The names of the console script's files in a Scripts or bin directory, and the
+    # folders (relative to the interpreter's) where it may be.
     script_names: tuple[str, ...]
+    script_folders: tuple[str, ...]
 
     # -- private files and directories ----------------------------------------------------
 

@@ -67,6 +67,7 @@ class Posix:
 
     sys_platform = sys.platform
     script_names: tuple[str, ...] = ("cognito-credproc",)
+    script_folders: tuple[str, ...] = ("",)
 
     # -- private files and directories ----------------------------------------------------
 

@@ -365,6 +365,8 @@ class Windows:
 
     sys_platform = "win32"
     script_names: tuple[str, ...] = ("cognito-credproc.exe", "cognito-credproc-script.py")
+    # Beside python.exe in a virtualenv; in Scripts beside it in a system-wide install.
+    script_folders: tuple[str, ...] = ("", "Scripts")
 
     def __init__(self, api: Api, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api = api
