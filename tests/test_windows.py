@@ -456,3 +456,25 @@ def test_the_console_script_is_found_as_pip_installs_it_on_windows(
     monkeypatch.setattr(sys, "argv", ["-c"])
     monkeypatch.setattr(sys, "executable", str(python / "python.exe"))
     assert console_script() == str(exe)
+
+
+def test_the_sign_in_listener_keeps_its_port_to_itself_on_windows(
+    windows: SimulatedWin32,
+) -> None:
+    # SO_REUSEADDR on Windows would let another program bind the port beside it.
+    from cognito_credproc.signin.loopback import Listener
+
+    listener = Listener("http://127.0.0.1:0/callback")
+    listener.start()
+    try:
+        servers = listener._servers
+        assert servers and all(not server.allow_reuse_address for server in servers)
+    finally:
+        listener.close()
+    platform.use(None)
+    posix = Listener("http://127.0.0.1:0/callback")
+    posix.start()
+    try:
+        assert all(server.allow_reuse_address for server in posix._servers)
+    finally:
+        posix.close()

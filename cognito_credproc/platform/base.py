@@ -21,6 +21,8 @@ class Platform(Protocol):
     # folders (relative to the interpreter's) where it may be.
     script_names: tuple[str, ...]
     script_folders: tuple[str, ...]
+    # Whether SO_REUSEADDR on a listening socket keeps others off its port.
+    reuse_address_is_private: bool
 
     # -- private files and directories ----------------------------------------------------
 

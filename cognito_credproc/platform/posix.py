@@ -68,6 +68,8 @@ class Posix:
     sys_platform = sys.platform
     script_names: tuple[str, ...] = ("cognito-credproc",)
     script_folders: tuple[str, ...] = ("",)
+    # SO_REUSEADDR only skips TIME_WAIT here: nobody else can bind the port with it.
+    reuse_address_is_private = True
 
     # -- private files and directories ----------------------------------------------------
 

@@ -367,6 +367,8 @@ class Windows:
     script_names: tuple[str, ...] = ("cognito-credproc.exe", "cognito-credproc-script.py")
     # Beside python.exe in a virtualenv; in Scripts beside it in a system-wide install.
     script_folders: tuple[str, ...] = ("", "Scripts")
+    # SO_REUSEADDR would let another program bind the sign-in's port beside us.
+    reuse_address_is_private = False
 
     def __init__(self, api: Api, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api = api

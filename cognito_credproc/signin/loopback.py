@@ -40,6 +40,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..platform import current
 from .oauth import same_secret
 
 log = logging.getLogger("cognito_credproc")
@@ -194,10 +195,13 @@ def _cookie_values(header: str | None, name: str) -> list[str]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    # SO_REUSEADDR lets a second listener share the port on Windows; elsewhere it only
-    # skips TIME_WAIT. SO_REUSEPORT is never set: nobody shares this port with us.
-    allow_reuse_address = sys.platform != "win32"
     listener: Listener
+
+    def server_bind(self) -> None:
+        # SO_REUSEADDR lets a second listener share the port on Windows; elsewhere it only
+        # skips TIME_WAIT. SO_REUSEPORT is never set: nobody shares this port with us.
+        self.allow_reuse_address = current().reuse_address_is_private
+        super().server_bind()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A request that breaks off (a reset, a browser cancelling its favicon) or that
