@@ -98,11 +98,8 @@ def _our_options(line: str) -> dict[str, str] | None:
 
 
 def split_command_line(line: str) -> list[str]:
-    """Split as botocore splits credential_process (shell rules on POSIX)."""
-    if os.name == "nt":
-        from botocore.compat import compat_shell_split
+    """Split as botocore splits credential_process (shell rules on POSIX, the Windows
+    command-line rules there)."""
+    from .platform import current
 
-        return list(compat_shell_split(line))
-    import shlex
-
-    return shlex.split(line)
+    return current().split_like_botocore(line)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EXIT_OK, CredprocError
 from .launch import command_line, tool_argv
+from .platform import current
 from .processline import run_like_botocore
 from .settings import DEFAULT_REDIRECT_URI
 
@@ -129,7 +130,7 @@ def cmd_demo(ctx: Context) -> int:
             hint=f"run: {install_hint()}",
         ) from None
     flow: str = getattr(ctx.args, "flow", None) or "password"
-    if flow != "password" and os.name == "nt":
+    if flow != "password" and current().sys_platform == "win32":
         raise CredprocError(
             f"demo --flow {flow} plays the person at a terminal, which needs a POSIX system",
             hint="run: cognito-credproc demo",

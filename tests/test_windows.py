@@ -478,3 +478,27 @@ def test_the_sign_in_listener_keeps_its_port_to_itself_on_windows(
         assert all(server.allow_reuse_address for server in posix._servers)
     finally:
         posix.close()
+
+
+def test_a_countdown_is_redrawn_in_place_without_escape_sequences(
+    windows: SimulatedWin32,
+) -> None:
+    console = WindowsConsole(windows)
+    console.status("waiting for the browser: 50 s")
+    console.status("waiting: 9 s")
+    console.status("")
+    assert windows.shown == [
+        "\rwaiting for the browser: 50 s\rwaiting for the browser: 50 s",
+        "\rwaiting: 9 s" + " " * 17 + "\rwaiting: 9 s",
+        "\r" + " " * 12 + "\r",
+    ]
+    assert "\x1b" not in "".join(windows.shown)
+
+
+def test_the_aws_profiles_line_is_split_by_windows_rules(windows: SimulatedWin32) -> None:
+    from cognito_credproc.awsprofile import split_command_line
+
+    line = r"C:\tools\cognito-credproc.exe --profile dev"
+    assert split_command_line(line) == [r"C:\tools\cognito-credproc.exe", "--profile", "dev"]
+    platform.use(None)
+    assert split_command_line(line) == ["C:toolscognito-credproc.exe", "--profile", "dev"]

@@ -176,3 +176,20 @@ def test_lines_the_cmd_sdks_cannot_run_are_named() -> None:
         (problem,) = windows.line_problems(line)
         assert "cmd.exe /C" in problem and "Go, Java, Rust and .NET" in problem
     assert windows.line_problems('"C:\\tools\\cognito-credproc.exe" --profile dev')
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/opt/x/bin/cognito-credproc --profile dev",
+        "'/home/First Last/bin/cognito-credproc' --profile dev",
+        f'"{SCRIPT}" --profile dev',
+        r"C:\tools\cognito-credproc.exe --config C:\a\b.ini -p dev",
+    ],
+)
+def test_each_platform_splits_the_line_as_botocore_does_there(line: str) -> None:
+    from cognito_credproc.platform.posix import Posix
+
+    assert Posix().split_like_botocore(line) == compat_shell_split(line, "linux")
+    windows = Windows(SimulatedWin32())
+    assert windows.split_like_botocore(line) == compat_shell_split(line, "win32")

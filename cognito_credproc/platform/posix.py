@@ -167,10 +167,11 @@ class Posix:
         return []
 
     def split_like_botocore(self, line: str) -> list[str]:
-        from botocore.compat import compat_shell_split
+        # botocore.compat.compat_shell_split is shlex.split off Windows; without botocore,
+        # which the profile chosen through AWS_PROFILE must not import.
+        import shlex
 
-        parts: list[str] = compat_shell_split(line, "linux")
-        return parts
+        return shlex.split(line)
 
     def same_path(self, first: str, second: str) -> bool:
         return first == second

@@ -277,6 +277,7 @@ class WindowsConsole:
         self._watch = watch
         self.sleep = sleep
         self.clock = clock
+        self._status_width = 0
 
     @property
     def watch(self) -> ParentWatch:
@@ -288,6 +289,16 @@ class WindowsConsole:
 
     def close(self) -> None:
         pass
+
+    def status(self, text: str) -> None:
+        """A line redrawn in place (a countdown); "" clears it. Spaces, not an escape
+        sequence, blank what the last one left: an old console shows escapes as text."""
+        from ..redact import printable
+
+        shown = printable(text)
+        blank = " " * max(0, self._status_width - len(shown))
+        self.api.write_console(f"\r{shown}{blank}\r{shown}")
+        self._status_width = len(shown)
 
     def say(self, text: str) -> None:
         from ..redact import printable  # service text must not drive the console
