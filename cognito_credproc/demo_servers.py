@@ -288,15 +288,16 @@ class Person:
     """``argv`` run with a pseudo-terminal as its controlling terminal (POSIX)."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        # POSIX only: the demo refuses these flows on Windows before this (demo.py).
         import pty
         import subprocess
 
-        self.master, slave = pty.openpty()
-        name = os.ttyname(slave)
+        self.master, slave = pty.openpty()  # type: ignore[attr-defined,unused-ignore]
+        name = os.ttyname(slave)  # type: ignore[attr-defined,unused-ignore]
         os.close(slave)
 
         def own_terminal() -> None:
-            os.setsid()
+            os.setsid()  # type: ignore[attr-defined,unused-ignore]
             os.close(os.open(name, os.O_RDWR))  # the session's controlling terminal
 
         self.proc = subprocess.Popen(

@@ -642,6 +642,7 @@ def parse_output(stdout: str) -> dict[str, Any]:
 # (winsim), and natively by the rest of the suite on the Windows runners.
 POSIX_ONLY = {
     "tests.test_cache": "mode bits, symbolic links and /proc",
+    "tests.test_demo_flows": "a pseudo-terminal (the demo plays the person on one)",
     "tests.test_config_messages": "mode bits",
     "tests.test_doctor": "shell scripts as stand-ins for the tool",
     "tests.test_endpoint": "POSIX signals",
