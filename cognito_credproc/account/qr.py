@@ -238,16 +238,31 @@ class _Symbol:
                     self.dark[y][x] = not self.dark[y][x]
 
 
-# dark-light-dark-dark-dark-light-dark with four light modules before or after
-FINDER_LIKE: tuple[list[bool], ...] = (
-    [True, False, True, True, True, False, True, False, False, False, False],
-    [False, False, False, False, True, False, True, True, True, False, True],
-)
+FINDER_CORE = (True, False, True, True, True, False, True)  # dark 1:1:3:1:1
+
+
+def _finder_like(line: list[bool]) -> int:
+    """Finder-like patterns in a row or column: 1:1:3:1:1 with four light modules before
+    or after it, the quiet zone beyond the edge counting as light. After a match the
+    search goes on past it; after a near miss, from its middle."""
+    count = 0
+    start = 0
+    size = len(line)
+    while start <= size - 7:
+        if tuple(line[start : start + 7]) != FINDER_CORE:
+            start += 1
+            continue
+        if not any(line[max(start - 4, 0) : start]) or not any(line[start + 7 : start + 11]):
+            count += 1
+            start += 7
+        else:
+            start += 4
+    return count
 
 
 def penalty(dark: Matrix) -> int:
-    """The standard's four penalty rules: runs, 2x2 blocks, finder-like patterns, and
-    the balance of dark and light."""
+    """The standard's four penalty rules (ISO/IEC 18004, 7.8.3): runs of five or more,
+    2x2 blocks, finder-like patterns, and the balance of dark and light."""
     size = len(dark)
     columns = [[dark[y][x] for y in range(size)] for x in range(size)]
     score = 0
@@ -262,16 +277,15 @@ def penalty(dark: Matrix) -> int:
             run = 1
         if run >= 5:
             score += run - 2
-        for start in range(size - 10):
-            window = line[start : start + 11]
-            score += 40 * sum(window == pattern for pattern in FINDER_LIKE)
+        score += 40 * _finder_like(line)
     for y in range(size - 1):
         for x in range(size - 1):
             if dark[y][x] == dark[y][x + 1] == dark[y + 1][x] == dark[y + 1][x + 1]:
                 score += 3
     total = size * size
     dark_count = sum(map(sum, dark))
-    score += 10 * ((abs(dark_count * 20 - total * 10) + total - 1) // total - 1)
+    # 10 points for every full 5% the share of dark modules is away from half
+    score += 10 * (abs(dark_count * 20 - total * 10) // total)
     return score
 
 
