@@ -15,10 +15,16 @@ from collections.abc import Sequence
 
 class PtyRun:
     def __init__(
-        self, args: list[str], env: dict[str, str], *, through: Sequence[str] = ()
+        self,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        through: Sequence[str] = (),
+        module: str = "cognito_credproc",
     ) -> None:
         """``through``: a command that runs the helper as its child (``sh -c ...``); the
-        helper's arguments follow it."""
+        helper's arguments follow it. ``module``: what this interpreter runs (``awscli``:
+        the AWS CLI, which then runs the helper as its credential_process)."""
         self.master, slave = pty.openpty()
         slave_name = os.ttyname(slave)
         os.close(slave)
@@ -32,7 +38,7 @@ class PtyRun:
             os.close(fd)
 
         self.proc = subprocess.Popen(
-            [*through, sys.executable, "-m", "cognito_credproc", *args],
+            [*through, sys.executable, "-m", module, *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -604,7 +604,15 @@ def id_token_extra_data(self: CognitoIdpUserPool, client_id: str, username: str)
     of the group with the lowest precedence (``cognito:preferred_role``) (Developer Guide,
     "Adding groups to a user pool": "Assigning precedence values to groups")."""
     extra: dict[str, Any] = _moto_extra_data(self, client_id, username)
-    groups = [g for g in self._get_user(username).groups if g.role_arn]
+    user = self._get_user(username)
+    # moto leaves the user's standard attributes out; the service puts them in the ID
+    # token (Developer Guide, "Understanding the identity (ID) token")
+    attributes = _attrs(user)
+    for name in ("email", "phone_number"):
+        if attributes.get(name):
+            extra[name] = attributes[name]
+            extra[f"{name}_verified"] = attributes.get(f"{name}_verified") == "true"
+    groups = [g for g in user.groups if g.role_arn]
     if groups:
         extra["cognito:roles"] = sorted({g.role_arn for g in groups})
         ranked = sorted(groups, key=lambda g: (g.precedence is None, g.precedence or 0))
@@ -639,8 +647,11 @@ def _role_for(pool_id: str, logins: dict[str, str], custom: str | None) -> str |
         return custom
     with ACCOUNT.lock:
         config = ACCOUNT.pool_roles.get(pool_id) or {}
+    mappings = config.get("RoleMappings") or {}
     for provider, token in logins.items():
-        rule = (config.get("RoleMappings") or {}).get(provider) or {}
+        # a user pool's rule is keyed by the provider and the app client: "PROVIDER:CLIENT"
+        audience = strict_cognito._claims(token).get("aud")
+        rule = mappings.get(f"{provider}:{audience}") or mappings.get(provider) or {}
         if rule.get("Type") == "Token":
             preferred = strict_cognito._claims(token).get("cognito:preferred_role")
             if isinstance(preferred, str):
