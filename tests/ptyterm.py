@@ -3,6 +3,7 @@ in a terminal runs the AWS CLI: stdout and stderr are pipes, /dev/tty is the pty
 
 from __future__ import annotations
 
+import codecs
 import os
 import pty
 import select
@@ -46,6 +47,7 @@ class PtyRun:
             preexec_fn=become_session_leader_with_tty,
         )
         self.screen = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def _read(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.master], [], [], timeout)
@@ -55,7 +57,8 @@ class PtyRun:
             data = os.read(self.master, 4096)
         except OSError:
             return False
-        self.screen += data.decode(errors="replace")
+        # one decoder for the whole run: a character may be split between two reads
+        self.screen += self._decoder.decode(data)
         return bool(data)
 
     def expect(self, text: str, timeout: float = 30) -> str:

@@ -337,6 +337,33 @@ def test_password_change_with_a_refreshed_access_token(ws: Workspace, pool: Cogn
     assert not signs_in_with(ws, pool.password)
 
 
+def access_token_near_its_end(ws: Workspace) -> None:
+    """An access token with a minute left while the ID token still has its hour (app
+    clients may give them different lifetimes): too little for a dialogue that types
+    passwords before the call."""
+    import base64
+    import time
+
+    for path in ws.cache.glob("signin-*.json"):
+        entry = json.loads(path.read_text())
+        head, body, sig = entry["access_token"].split(".")
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        claims["exp"] = int(time.time()) + 60
+        new_body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        entry["access_token"] = f"{head}.{new_body}.{sig}"
+        path.write_text(json.dumps(entry))
+
+
+def test_an_access_token_near_its_end_is_renewed_before_the_call(
+    ws: Workspace, pool: Cognito
+) -> None:
+    login(ws, pool)
+    access_token_near_its_end(ws)
+    assert "no second factor is set up" in mfa_status(ws)
+    assert calls("InitiateAuth:REFRESH_TOKEN_AUTH") == 1
+    assert calls("GetUser") == 1
+
+
 def test_password_change_shows_the_policy(ws: Workspace, pool: Cognito) -> None:
     login(ws, pool)
     run = pty(ws, "password", "change", "--profile", "dev")

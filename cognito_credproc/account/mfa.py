@@ -80,7 +80,8 @@ def cmd_mfa(ctx: Context) -> int:
         if legacy:
             lines.append(f"  {'legacy MFAOptions:':26} {', '.join(legacy)}")
         if not on and not legacy:
-            lines.append(f"  no second factor is set up: {command('mfa setup totp', profile.name)}")
+            add = command("mfa setup totp", profile.name).removeprefix("run: ")
+            lines.append(f"  no second factor is set up; add an authenticator app: {add}")
         from ..redact import printable
 
         sys.stdout.write("\n".join(printable(line) for line in lines) + "\n")
@@ -120,8 +121,9 @@ def _off(profile: Profile, provider: Provider, tokens: Tokens, who: str) -> int:
             f"Cognito kept MFA on for {who} ({exc.message}): the user pool requires MFA "
             "(its MfaConfiguration is ON), so it cannot be turned off",
             profile=profile.name,
-            hint="only the user pool's administrator can make MFA optional; "
-            f"{command('mfa prefer totp', profile.name)} changes which factor is asked",
+            hint="only the user pool's administrator can make MFA optional (which factor "
+            "sign-in asks for: cognito-credproc mfa prefer totp|sms|email "
+            f"--profile {profile.name})",
         ) from None
     sys.stdout.write(
         f"MFA is off for {who} (profile {profile.name}): sign-in asks for the password only.\n"
