@@ -20,7 +20,7 @@ Installed by ``strict_cognito.install()`` on top of its patches:
   factor, no factor that the user has not set up, and none turned off all together where
   the pool requires MFA; GetUser reports what is set and preferred.
 - Devices: ListDevices and ForgetDevice (moto has neither) over the strict fake's devices.
-- Groups with roles: ID tokens carry ``cognito:roles`` and ``cognito:preferred_role``.
+- ID tokens carry the user's email address and phone number, as the service's do.
 - Identity pool roles: SetIdentityPoolRoles (moto lacks it) decides the role of the keys
   GetCredentialsForIdentity hands out, and STS GetCallerIdentity signed with those keys
   names that role, as an assumed role of the enhanced flow.
@@ -36,7 +36,6 @@ import json
 import re
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,15 +77,13 @@ class AccountBehaviour:
     """Knobs and state of the account layer."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = BEHAVIOUR.now  # the service's clock, which tests move
     # (pool id, username, "reset" | "signup") -> the code that is valid now
     codes: dict[tuple[str, str, str], _Code] = field(default_factory=dict)
     # (pool id, username) -> when codes were sent (ForgotPassword's per-user limit)
     sent: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     max_codes_per_hour: int = 5
     max_wrong_codes: int = 5
-    # (pool id, username) with email MFA on (moto keeps the other factors on the user)
-    email_mfa: set[tuple[str, str]] = field(default_factory=set)
     devices: dict[str, _DeviceInfo] = field(default_factory=dict)
     # identity pool id -> what SetIdentityPoolRoles stored
     pool_roles: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -95,12 +92,11 @@ class AccountBehaviour:
 
     def reset(self) -> None:
         with self.lock:
-            self.clock = time.time
+            self.clock = BEHAVIOUR.now
             self.codes.clear()
             self.sent.clear()
             self.max_codes_per_hour = 5
             self.max_wrong_codes = 5
-            self.email_mfa.clear()
             self.devices.clear()
             self.pool_roles.clear()
             self.key_roles.clear()
@@ -166,7 +162,7 @@ def _token_user(access_token: str) -> tuple[Any, Any]:
     for pool in (p for backend in _backends() for p in backend.user_pools.values()):
         if access_token in pool.access_tokens:
             claims = strict_cognito._claims(access_token)
-            if claims.get("exp", 0) <= time.time():
+            if claims.get("exp", 0) <= BEHAVIOUR.now():
                 raise _error("NotAuthorizedException", "Access Token has expired")
             if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
                 raise _error("NotAuthorizedException", "Access Token does not have required scopes")
@@ -451,7 +447,9 @@ def _factors(pool: Any, user: Any) -> list[str]:
         factors.append("SMS_MFA")
     if user.software_token_mfa_enabled:
         factors.append("SOFTWARE_TOKEN_MFA")
-    if key in ACCOUNT.email_mfa:
+    with BEHAVIOUR.lock:
+        email_on = BEHAVIOUR.email_mfa.get(key, (False, False))[0]
+    if email_on:
         factors.append("EMAIL_OTP")
     return factors
 
@@ -502,16 +500,17 @@ def set_user_mfa_preference(self: CognitoIdpResponse) -> str:
         )
     user.software_token_mfa_enabled = "SOFTWARE_TOKEN_MFA" in enabled
     user.sms_mfa_enabled = "SMS_MFA" in enabled
-    with ACCOUNT.lock:
-        if "EMAIL_OTP" in enabled:
-            ACCOUNT.email_mfa.add(key)
-        else:
-            ACCOUNT.email_mfa.discard(key)
-    # moto decides the sign-in's MFA challenge by this field: it is the one record
+    # the preference as moto keeps it (TOTP, SMS) and the strict fake's email MFA record,
+    # which decide the MFA challenge of the next sign-in
     if preferred:
         user.preferred_mfa_setting = preferred[0]
     elif user.preferred_mfa_setting not in enabled:
         user.preferred_mfa_setting = ""
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.email_mfa[key] = (
+            "EMAIL_OTP" in enabled,
+            "EMAIL_OTP" in enabled and user.preferred_mfa_setting == "EMAIL_OTP",
+        )
     return "{}"
 
 
@@ -594,29 +593,20 @@ def forget_device(self: CognitoIdpResponse) -> str:
     return "{}"
 
 
-# -- groups with roles in the ID token ---------------------------------------------------------
+# -- the user's attributes in the ID token ----------------------------------------------
 
 _moto_extra_data = CognitoIdpUserPool.get_user_extra_data_by_client_id
 
 
 def id_token_extra_data(self: CognitoIdpUserPool, client_id: str, username: str) -> dict[str, Any]:
-    """ID tokens name the IAM roles of the user's groups (``cognito:roles``) and the role
-    of the group with the lowest precedence (``cognito:preferred_role``) (Developer Guide,
-    "Adding groups to a user pool": "Assigning precedence values to groups")."""
+    """moto leaves the user's standard attributes out of the ID token; the service puts
+    them in (Developer Guide, "Understanding the identity (ID) token")."""
     extra: dict[str, Any] = _moto_extra_data(self, client_id, username)
-    user = self._get_user(username)
-    # moto leaves the user's standard attributes out; the service puts them in the ID
-    # token (Developer Guide, "Understanding the identity (ID) token")
-    attributes = _attrs(user)
+    attributes = _attrs(self._get_user(username))
     for name in ("email", "phone_number"):
         if attributes.get(name):
             extra[name] = attributes[name]
             extra[f"{name}_verified"] = attributes.get(f"{name}_verified") == "true"
-    groups = [g for g in user.groups if g.role_arn]
-    if groups:
-        extra["cognito:roles"] = sorted({g.role_arn for g in groups})
-        ranked = sorted(groups, key=lambda g: (g.precedence is None, g.precedence or 0))
-        extra["cognito:preferred_role"] = ranked[0].role_arn
     return extra
 
 

@@ -199,7 +199,7 @@ def test_mfa_preference_rules(pool: Cognito) -> None:
     assert error_of(prefer, AccessToken=access, **off)[0] == "InvalidParameterException"
 
 
-def test_group_roles_are_in_the_id_token(pool: Cognito) -> None:
+def test_group_roles_and_the_email_are_in_the_id_token(pool: Cognito) -> None:
     from .strict_cognito import _claims
 
     for name, precedence in (("b", 9), ("a", 2)):
@@ -213,7 +213,7 @@ def test_group_roles_are_in_the_id_token(pool: Cognito) -> None:
             UserPoolId=pool.user_pool_id, Username="alice", GroupName=name
         )
     claims = _claims(sign_in(pool)["IdToken"])
-    assert claims["cognito:roles"] == [
+    assert sorted(claims["cognito:roles"]) == [
         "arn:aws:iam::111122223333:role/a",
         "arn:aws:iam::111122223333:role/b",
     ]

@@ -81,7 +81,7 @@ def whoami(ctx: Context) -> tuple[dict[str, Any], CredprocError | None]:
         info["sub"] = claims.get("sub")
         info["email"] = claims.get("email")
         info["groups"] = _strings(claims.get("cognito:groups"))
-        info["roles"] = _strings(claims.get("cognito:roles"))
+        info["roles"] = sorted(_strings(claims.get("cognito:roles")))
         info["preferred_role"] = claims.get("cognito:preferred_role")
     info["role_arn"] = profile.role_arn
     if profile.role_arn and not profile.unauthenticated:
