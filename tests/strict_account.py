@@ -209,7 +209,9 @@ def _destination(pool: Any, user: Any, *, recovery: bool) -> tuple[str, str, str
 
 def _send_code(pool: Any, user: Any, purpose: str) -> dict[str, str]:
     """A new code for ``purpose`` in the outbox (it replaces the one before); the
-    CodeDeliveryDetails Cognito answers with."""
+    CodeDeliveryDetails Cognito answers with. The limits (``max_codes_per_hour``,
+    ``max_wrong_codes``) are the fake's: the service documents that they exist, not
+    their values."""
     medium, address, attribute = _destination(pool, user, recovery=purpose == "reset")
     now = ACCOUNT.clock()
     key = (pool.id, user.username)
@@ -458,7 +460,9 @@ def set_user_mfa_preference(self: CognitoIdpResponse) -> str:
     """API reference: SetUserMFAPreference. "Only one factor can be set as preferred"; a
     factor is turned on only once it is set up (a verified authenticator, a phone number,
     an email address; email MFA needs the Essentials or Plus plan); where the pool's
-    MfaConfiguration is ON, MFA is required and the user cannot turn every factor off."""
+    MfaConfiguration is ON, MFA is required and the user cannot turn every factor off.
+    The reference documents no wording for these refusals: the messages are the fake's
+    own, and the tool reads only the error codes."""
     BEHAVIOUR.count("SetUserMFAPreference")
     pool, user = _token_user(self._get_param("AccessToken") or "")
     key = (pool.id, user.username)
