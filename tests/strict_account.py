@@ -620,7 +620,7 @@ def id_token_extra_data(self: CognitoIdpUserPool, client_id: str, username: str)
 def set_identity_pool_roles(self: CognitoIdentityResponse) -> str:
     BEHAVIOUR.count("SetIdentityPoolRoles")
     pool_id = self._get_param("IdentityPoolId")
-    if strict_cognito._identity_pool(pool_id) is None:
+    if strict_cognito._identity_pool(pool_id, self.region) is None:
         raise _error("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
     with ACCOUNT.lock:
         ACCOUNT.pool_roles[pool_id] = {
