@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # what the scripts run to complete profile names: the settings file's sections
     p.add_argument("--profiles", action="store_true", help=argparse.SUPPRESS)
+    from .account.parser import add_account_commands
+
+    add_account_commands(add, lambda nested: _common(nested, top=False))
     p = add("demo", "run the whole flow against a local Cognito (needs cognito-credproc[demo])")
     p.add_argument(
         "--flow",

@@ -140,11 +140,9 @@ def _auth_hint(code: str, message: str, operation: str, profile: Profile) -> str
     if "attempts exceeded" in said:
         return f"wait a few minutes, then run: {login}"
     if code == "PasswordResetRequiredException":
-        return f"reset the password (the app's forgot-password page), then run: {login}"
+        return f"run: cognito-credproc password reset --profile {profile.name}"
     if code == "UserNotConfirmedException":
-        return (
-            f"confirm the user (the code sent at sign-up, or an administrator), then run: {login}"
-        )
+        return f"run: cognito-credproc signup confirm --profile {profile.name}"
     return f"run: {login}"
 
 

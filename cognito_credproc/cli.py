@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # The commands whose result is what they print on stdout.
 PRINTS_ON_STDOUT = frozenset(
-    {"credentials", "status", "token", "env", "doctor", "demo", "completion"}
+    {"credentials", "status", "token", "env", "doctor", "demo", "completion", "whoami", "devices"}
 )
 _stdout_closed = False
 
@@ -386,4 +386,10 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "console": _lazy("console", "cmd_console"),
     "completion": _lazy("completion", "cmd_completion"),
     "background-refresh": _lazy("background", "cmd_background_refresh"),
+    # account self-service (account/)
+    "password": _lazy("account.password", "cmd_password"),
+    "signup": _lazy("account.signup", "cmd_signup"),
+    "mfa": _lazy("account.mfa", "cmd_mfa"),
+    "devices": _lazy("account.devices", "cmd_devices"),
+    "whoami": _lazy("account.whoami", "cmd_whoami"),
 }

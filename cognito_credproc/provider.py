@@ -162,10 +162,25 @@ class Provider:
             tokens, _ = self._obtain_tokens()
             return tokens
 
-    def login(self, attempts: int = 3) -> Tokens:
-        """Sign in afresh, giving a person a few tries (``login``)."""
+    def fresh_tokens(self) -> Tokens:
+        """Valid tokens whose access token, too, has minutes left: the account commands
+        call the user pool with it (``password change``, ``mfa``, ``devices``)."""
+        self.asked_at = self.now()
+        with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
+            tokens, _ = self._obtain_tokens()
+            if tokens.access_expiry - self.server_now() <= TOKEN_MARGIN_SECONDS:
+                tokens, _ = self._obtain_tokens(distrust_cached=True)
+            return tokens
+
+    def login(
+        self, attempts: int = 3, before: Callable[[SignInMethod], None] | None = None
+    ) -> Tokens:
+        """Sign in afresh, giving a person a few tries (``login``). ``before`` runs with the
+        sign-in method first, under the lock (``password reset`` sets the password there)."""
         with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
             method = self.signin()
+            if before is not None:
+                before(method)
             self.interaction.say(
                 f"Signing in {method.describe()} (profile {self.profile.name}) ..."
             )

@@ -1270,8 +1270,122 @@ MUTANTS: list[Mutant] = [
         "start_detached([self.open_command, url], dict(environ))",
         ("tests/test_macos.py::test_the_browser_is_opened_with_open_and_without_the_password",),
     ),
+    # -- account self-service --------------------------------------------------------------
+    Mutant(
+        "reset-not-offered-at-sign-in",
+        "            if not recovered(self, exc):",
+        "            if True:",
+        (
+            "tests/test_account.py::test_login_after_an_admin_reset_resets_then_signs_in",
+            "tests/test_account.py::test_aws_cli_after_an_admin_reset_needs_one_reset_dialogue",
+        ),
+    ),
+    Mutant(
+        "reset-required-hint-says-login",
+        'return f"run: cognito-credproc password reset --profile {profile.name}"',
+        'return f"run: {login}"',
+        ("tests/test_account.py::test_a_required_reset_without_a_terminal_says_what_to_run",),
+    ),
+    Mutant(
+        "unconfirmed-hint-says-login",
+        'return f"run: cognito-credproc signup confirm --profile {profile.name}"',
+        'return f"run: {login}"',
+        ("tests/test_account.py::test_an_unconfirmed_user_without_a_terminal_is_told_the_command",),
+    ),
+    Mutant(
+        "reset-one-try-at-the-code",
+        "                if wrong >= PASSWORD_TRIES:\n                    raise AuthFailed(\n"
+        '                        "the code was not accepted (three tries)',
+        "                if wrong >= 1:\n                    raise AuthFailed(\n"
+        '                        "the code was not accepted (three tries)',
+        ("tests/test_account.py::test_a_wrong_code_is_asked_again_three_tries",),
+    ),
+    Mutant(
+        "reset-expired-code-not-resent",
+        "                if resent > MAX_RESENDS:",
+        "                if resent > 0:",
+        ("tests/test_account.py::test_an_expired_code_sends_a_new_one",),
+    ),
+    Mutant(
+        "reset-refused-password-asks-the-code-again",
+        '                    "Choose another (the code stays valid)."\n                )\n'
+        "                password = None",
+        '                    "Choose another (the code stays valid)."\n                )\n'
+        "                password = code = None",
+        ("tests/test_account.py::test_a_password_the_policy_refuses_shows_the_policy",),
+    ),
+    Mutant(
+        "reset-limit-unexplained",
+        '        if exc.code == "LimitExceededException":\n            raise _limit(profile, exc)',
+        "        if False:\n            raise _limit(profile, exc)",
+        ("tests/test_account.py::test_too_many_codes_says_to_wait",),
+    ),
+    Mutant(
+        "reset-admin-only-unexplained",
+        "            raise _admin_only(profile, username, exc) from None",
+        "            raise",
+        ("tests/test_account.py::test_admin_only_recovery_says_who_can_help",),
+    ),
+    Mutant(
+        "account-calls-with-an-expired-access-token",
+        "            if tokens.access_expiry - self.server_now() <= TOKEN_MARGIN_SECONDS:\n"
+        "                tokens, _ = self._obtain_tokens(distrust_cached=True)",
+        "            if False:\n"
+        "                tokens, _ = self._obtain_tokens(distrust_cached=True)",
+        ("tests/test_account.py::test_an_access_token_near_its_end_is_renewed_before_the_call",),
+    ),
+    Mutant(
+        "signup-empty-code-sent",
+        "        if code:\n            register_secret(code)\n            try:",
+        "        if True:\n            register_secret(code)\n            try:",
+        ("tests/test_account.py::test_login_of_an_unconfirmed_user_confirms_then_signs_in",),
+    ),
+    Mutant(
+        "forgotten-device-stays-cached",
+        "        if key == mine:",
+        "        if False:",
+        ("tests/test_account.py::test_devices_lists_and_forgets_this_machine",),
+    ),
+    Mutant(
+        "mfa-off-refusal-unexplained",
+        '        if exc.code != "InvalidParameterException":\n            raise\n'
+        "        raise AuthFailed(",
+        "        if True:\n            raise\n        raise AuthFailed(",
+        ("tests/test_account.py::test_mfa_off_refused_by_a_pool_that_requires_mfa",),
+    ),
+    Mutant(
+        "totp-set-up-but-not-preferred",
+        '            SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},\n        )\n'
+        "        terminal.say(",
+        '            SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": False},\n'
+        "        )\n        terminal.say(",
+        ("tests/test_account.py::test_mfa_setup_totp_draws_the_code_and_turns_it_on",),
+    ),
+    Mutant(
+        "whoami-role-arn-always-allowed",
+        '        info["role_arn_allowed"] = profile.role_arn in info["roles"]',
+        '        info["role_arn_allowed"] = True',
+        ("tests/test_account.py::test_whoami_names_a_role_arn_the_token_does_not_allow",),
+    ),
+    Mutant(
+        "account-code-not-redacted",
+        "        if code:\n            register_secret(code)\n            return code",
+        "        if code:\n            return code",
+        ("tests/test_account_units.py::test_a_code_is_typed_unseen_and_redacted_from_then_on",),
+    ),
+    Mutant(
+        "qr-format-bits-unmasked",
+        "    bits = (data << 10 | remainder) ^ 0x5412",
+        "    bits = data << 10 | remainder",
+        ("tests/test_qr.py",),
+    ),
+    Mutant(
+        "qr-pad-codewords-not-alternating",
+        "        pad ^= 0xEC ^ 0x11",
+        "        pass",
+        ("tests/test_qr.py::test_short_text_is_padded_as_the_standard_says",),
+    ),
 ]
-
 
 # -- the machinery -----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ in a terminal runs the AWS CLI: stdout and stderr are pipes, /dev/tty is the pty
 
 from __future__ import annotations
 
+import codecs
 import os
 import select
 import signal
@@ -20,10 +21,16 @@ import pty
 
 class PtyRun:
     def __init__(
-        self, args: list[str], env: dict[str, str], *, through: Sequence[str] = ()
+        self,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        through: Sequence[str] = (),
+        module: str = "cognito_credproc",
     ) -> None:
         """``through``: a command that runs the helper as its child (``sh -c ...``); the
-        helper's arguments follow it."""
+        helper's arguments follow it. ``module``: what this interpreter runs (``awscli``:
+        the AWS CLI, which then runs the helper as its credential_process)."""
         self.master, slave = pty.openpty()
         slave_name = os.ttyname(slave)
         os.close(slave)
@@ -37,7 +44,7 @@ class PtyRun:
             os.close(fd)
 
         self.proc = subprocess.Popen(
-            [*through, sys.executable, "-m", "cognito_credproc", *args],
+            [*through, sys.executable, "-m", module, *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -45,6 +52,7 @@ class PtyRun:
             preexec_fn=become_session_leader_with_tty,
         )
         self.screen = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def _read(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.master], [], [], timeout)
@@ -54,7 +62,8 @@ class PtyRun:
             data = os.read(self.master, 4096)
         except OSError:
             return False
-        self.screen += data.decode(errors="replace")
+        # one decoder for the whole run: a character may be split between two reads
+        self.screen += self._decoder.decode(data)
         return bool(data)
 
     def expect(self, text: str, timeout: float = 30) -> str:

@@ -1626,3 +1626,6 @@ def install() -> None:
     from . import strict_userauth  # USER_AUTH, which moto lacks, on top of these patches
 
     strict_userauth.install()
+    from . import strict_account  # account self-service, over both layers above
+
+    strict_account.install()

@@ -156,7 +156,18 @@ class ApiSignIn:
         """Sign in and answer every challenge. A sign-in session that expired while a
         person was at a prompt (a code, MFA setup) starts again for anyone at a terminal;
         with ``attempts`` > 1 (``login``), a person typing the password also gets another
-        try after a wrong one."""
+        try after a wrong one. A password that must be reset, or a sign-up not yet
+        confirmed, is fixed on the terminal (``account``), then the sign-in starts again."""
+        try:
+            return self._sign_in_tries(previous, attempts)
+        except CognitoError as exc:
+            from ..account import recovered
+
+            if not recovered(self, exc):
+                raise
+        return self._sign_in_tries(previous, attempts)
+
+    def _sign_in_tries(self, previous: Tokens | None, attempts: int) -> Tokens:
         restarts = SESSION_RESTARTS if self.interaction.interactive else 0
         attempt = 1
         while True:
