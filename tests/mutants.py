@@ -1270,6 +1270,19 @@ MUTANTS: list[Mutant] = [
         "start_detached([self.open_command, url], dict(environ))",
         ("tests/test_macos.py::test_the_browser_is_opened_with_open_and_without_the_password",),
     ),
+    # -- the demo's install hint ---------------------------------------------------------
+    Mutant(
+        "uv-tool-taken-for-pip",
+        "    if os.path.isfile(receipt):\n        return _uv_tool_hint(receipt)",
+        "    if False:\n        return _uv_tool_hint(receipt)",
+        ("tests/test_demo.py::test_the_install_hint_of_a_uv_tool_names_its_source",),
+    ),
+    Mutant(
+        "uv-tool-editable-reinstalled-as-a-copy",
+        '        return f"uv tool install -e {shlex.quote(value + wanted)}"',
+        '        return f"uv tool install {shlex.quote(value + wanted)}"',
+        ("tests/test_demo.py::test_the_install_hint_of_a_uv_tool_names_its_source",),
+    ),
 ]
 
 
