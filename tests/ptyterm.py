@@ -17,6 +17,8 @@ if sys.platform == "win32":  # skips the test module that imports this one
     pytest.skip("needs a pseudo-terminal, which Windows has not", allow_module_level=True)
 import pty
 
+from .floors import tool_python
+
 
 class PtyRun:
     def __init__(
@@ -37,7 +39,7 @@ class PtyRun:
             os.close(fd)
 
         self.proc = subprocess.Popen(
-            [*through, sys.executable, "-m", "cognito_credproc", *args],
+            [*through, tool_python(), "-m", "cognito_credproc", *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
