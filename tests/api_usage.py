@@ -202,6 +202,7 @@ def library_problems() -> list[str]:
     # locking.hold: FileLock(path, mode=...), acquire(timeout=...), Timeout (3.10.0)
     if "mode" not in inspect.signature(filelock.FileLock).parameters:
         return [*found, "filelock.FileLock takes no mode"]
+    posix = os.name == "posix"  # mode bits say nothing on Windows
     old_umask = os.umask(0)
     try:
         with tempfile.TemporaryDirectory() as directory:
@@ -209,7 +210,7 @@ def library_problems() -> list[str]:
             holder = filelock.FileLock(path, mode=0o600)
             holder.acquire(timeout=1)
             try:
-                if os.stat(path).st_mode & 0o777 != 0o600:
+                if posix and os.stat(path).st_mode & 0o777 != 0o600:
                     found.append("filelock does not create the lock file with its mode")
                 try:
                     filelock.FileLock(path, mode=0o600).acquire(timeout=0)
@@ -226,6 +227,8 @@ def library_problems() -> list[str]:
         function = getattr(platformdirs, name, None)
         if function is None or "appauthor" not in inspect.signature(function).parameters:
             found.append(f"platformdirs.{name}(appauthor=...) is missing")
+    if sys.platform == "win32":  # ~/Library paths are macOS's (and POSIX's) to spell
+        return found
     from platformdirs.macos import MacOS
 
     mac = MacOS("cognito-credproc", appauthor=False)

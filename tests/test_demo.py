@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,9 +154,10 @@ from = "cognito-credproc" }},
             "'cognito-credproc[demo] @ git+https://example.com/cognito-credproc'",
         ),
         # uv tool install ./dist/cognito_credproc-0.1.0-py3-none-any.whl
-        (
+        pytest.param(
             ', path = "/home/a/dist/cognito_credproc-0.1.0-py3-none-any.whl"',
             "'cognito-credproc[demo] @ file:///home/a/dist/cognito_credproc-0.1.0-py3-none-any.whl'",
+            marks=pytest.mark.skipif(sys.platform == "win32", reason="a POSIX path"),
         ),
         # uv tool install cognito-credproc  (once it is on the package index)
         ("", "'cognito-credproc[demo]'"),
