@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import re
 import secrets
+import shlex
 import shutil
 import sys
 import tempfile
@@ -31,12 +34,72 @@ def _step(text: str, started: float) -> None:
     sys.stdout.flush()
 
 
-def install_hint(prefix: str = sys.prefix) -> str:
-    """How to add moto's server to this installation of the tool."""
+EMULATOR = "'moto[server]'"
+# What `uv tool install` recorded as the tool's source: a checkout (directory), an
+# editable checkout, a git repository, an archive's URL or a local archive.
+_UV_SOURCE_RE = re.compile(r'\b(directory|editable|git|url|path)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_UV_EXTRAS_RE = re.compile(r"\bextras\s*=\s*\[([^\]]*)\]")
+
+
+def install_hint(prefix: str = sys.prefix, executable: str = sys.executable) -> str:
+    """How to add moto's server (the ``demo`` extra) to this installation of the tool:
+    the command that fits how it was installed (pipx, uv tool, a virtualenv uv made, pip)."""
     if os.path.isfile(os.path.join(prefix, "pipx_metadata.json")):
         # pipx names the environment after the package (plus any --suffix)
-        return f"pipx inject {os.path.basename(prefix)} 'moto[server]'"
-    return "pip install 'cognito-credproc[demo]'"
+        return f"pipx inject {os.path.basename(prefix)} {EMULATOR}"
+    receipt = os.path.join(prefix, "uv-receipt.toml")
+    if os.path.isfile(receipt):
+        return _uv_tool_hint(receipt)
+    python = shlex.quote(executable)
+    if _made_by_uv(prefix):  # `uv venv` makes virtualenvs without pip
+        return f"uv pip install --python {python} {EMULATOR}"
+    return f"{python} -m pip install {EMULATOR}"
+
+
+def _uv_tool_hint(receipt: str) -> str:
+    """`uv tool install` again, from the source its receipt names, with the demo extra
+    added to the extras it has (uv replaces the tool's environment)."""
+    try:
+        with open(receipt, encoding="utf-8") as handle:
+            text = handle.read(1 << 16)
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    # the inline table of this package in `requirements = [{ name = ..., ... }]`
+    entry = re.search(r'\{[^{}]*\bname\s*=\s*"cognito-credproc"[^{}]*\}', text)
+    found = entry.group(0) if entry else ""
+    extras = ["demo"]
+    listed = _UV_EXTRAS_RE.search(found)
+    for name in re.findall(r'"([\w.-]+)"', listed.group(1) if listed else ""):
+        if name not in extras:
+            extras.append(name)
+    wanted = f"[{','.join(sorted(extras))}]"
+    source = _UV_SOURCE_RE.search(found)
+    if source is None:  # from the package index, by name
+        return f"uv tool install {shlex.quote('cognito-credproc' + wanted)}"
+    kind, raw = source.groups()
+    try:
+        value = str(json.loads(f'"{raw}"'))  # TOML's basic-string escapes, as JSON's
+    except ValueError:
+        return f"uv tool install {shlex.quote('cognito-credproc' + wanted)}"
+    if kind == "directory":
+        return f"uv tool install {shlex.quote(value + wanted)}"
+    if kind == "editable":
+        return f"uv tool install -e {shlex.quote(value + wanted)}"
+    if kind == "git":
+        value = "git+" + value
+    elif kind == "path":
+        value = pathlib.Path(value).absolute().as_uri()
+    return f"uv tool install {shlex.quote(f'cognito-credproc{wanted} @ {value}')}"
+
+
+def _made_by_uv(prefix: str) -> bool:
+    """A virtualenv `uv venv` made: its pyvenv.cfg names uv's version."""
+    try:
+        with open(os.path.join(prefix, "pyvenv.cfg"), encoding="utf-8") as handle:
+            lines = handle.read(1 << 16).splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(line.partition("=")[0].strip() == "uv" for line in lines)
 
 
 def shortened(data: dict[str, Any]) -> list[str]:

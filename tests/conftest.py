@@ -26,6 +26,7 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from . import strict_cognito
+from .floors import floor_python, floors, tool_python
 from .strict_cognito import BEHAVIOUR
 
 REGION = "us-east-1"
@@ -64,6 +65,40 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+BOTOCORE_IN_USER_AGENT = re.compile(r"(?:^|\s)Botocore/(\S+)")
+
+
+def tool_botocore() -> str:
+    """The botocore version the tool must run with: the floor in the floor run, else this
+    virtualenv's own."""
+    if floor_python():
+        return floors()["botocore"]
+    import botocore
+
+    return str(botocore.__version__)
+
+
+@pytest.fixture(autouse=True)
+def _floor_tests_show_the_tools_botocore(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The tests the floor run repeats (marker ``floor``) that talk to the local Cognito
+    check, from the User-Agent of the requests it received, that the tool ran the botocore
+    it should: the floor's in the floor run. A tool that fell back on another
+    virtualenv's packages would name another version."""
+    with BEHAVIOUR.lock:
+        BEHAVIOUR.tool_user_agents.clear()
+    yield
+    marker = request.node.get_closest_marker("floor")
+    if marker is None or "moto_endpoint" not in request.fixturenames:
+        return
+    if not marker.kwargs.get("requests", True):
+        return  # the tool is not meant to reach the local Cognito in this test
+    with BEHAVIOUR.lock:
+        agents = list(BEHAVIOUR.tool_user_agents)
+    assert agents, "the tool made no request to the local Cognito"
+    named = {m[1] if (m := BOTOCORE_IN_USER_AGENT.search(a)) else a for a in agents}
+    assert named == {tool_botocore()}, f"the tool ran botocore {sorted(named)}"
 
 
 def aws_client(service: str, endpoint: str, region: str = REGION) -> Any:
@@ -313,13 +348,14 @@ class Workspace:
         timeout: float = 60,
         stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run the installed module as botocore would: pipes, no controlling terminal.
+        """Run the installed module as botocore would: pipes, no controlling terminal; with
+        the floor virtualenv's interpreter in the floor run (tests/floors.py).
 
         Every run's stderr (errors, --debug logs), and the stdout of the commands that
         never print credentials, is checked for every secret the local Cognito handed
         out and every password the tests use."""
-        done = run_python(
-            ["-m", "cognito_credproc", *args],
+        done = run_like_botocore(
+            [tool_python(), "-m", "cognito_credproc", *args],
             {**self.env, **(env or {})},
             timeout=timeout,
             stdin=stdin,
@@ -333,7 +369,7 @@ class Workspace:
         """Start the installed module as botocore would (pipes, stdin empty, no controlling
         terminal) and return at once; the caller waits and checks its streams."""
         return subprocess.Popen(
-            [sys.executable, "-m", "cognito_credproc", *args],
+            [tool_python(), "-m", "cognito_credproc", *args],
             env={**self.env, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -1385,6 +1385,19 @@ MUTANTS: list[Mutant] = [
         "        pass",
         ("tests/test_qr.py::test_short_text_is_padded_as_the_standard_says",),
     ),
+    # -- the demo's install hint ---------------------------------------------------------
+    Mutant(
+        "uv-tool-taken-for-pip",
+        "    if os.path.isfile(receipt):\n        return _uv_tool_hint(receipt)",
+        "    if False:\n        return _uv_tool_hint(receipt)",
+        ("tests/test_demo.py::test_the_install_hint_of_a_uv_tool_names_its_source",),
+    ),
+    Mutant(
+        "uv-tool-editable-reinstalled-as-a-copy",
+        '        return f"uv tool install -e {shlex.quote(value + wanted)}"',
+        '        return f"uv tool install {shlex.quote(value + wanted)}"',
+        ("tests/test_demo.py::test_the_install_hint_of_a_uv_tool_names_its_source",),
+    ),
 ]
 
 # -- the machinery -----------------------------------------------------------------------

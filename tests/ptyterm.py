@@ -18,6 +18,8 @@ if sys.platform == "win32":  # skips the test module that imports this one
     pytest.skip("needs a pseudo-terminal, which Windows has not", allow_module_level=True)
 import pty
 
+from .floors import tool_python
+
 
 class PtyRun:
     def __init__(
@@ -44,7 +46,15 @@ class PtyRun:
             os.close(fd)
 
         self.proc = subprocess.Popen(
-            [*through, sys.executable, "-m", module, *args],
+            # the tool under test runs in the floor virtualenv when that run is selected;
+            # another program (the AWS CLI) runs in this one
+            [
+                *through,
+                tool_python() if module == "cognito_credproc" else sys.executable,
+                "-m",
+                module,
+                *args,
+            ],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -57,6 +57,7 @@ from moto.cognitoidentity.responses import CognitoIdentityResponse
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import BaseResponse
 from moto.sts.exceptions import STSClientError
 from moto.sts.responses import TokenResponse
 
@@ -104,6 +105,9 @@ class Behaviour:
         self.verified_sessions: set[str] = set()
         # (user pool id, username) -> the authenticator secret AssociateSoftwareToken gave
         self.totp_secrets: dict[tuple[str, str], str] = {}
+        # the User-Agent of every request the tool made (its clients add "cognito-credproc"):
+        # botocore names its own version there, so the floor run can tell which one ran
+        self.tool_user_agents: list[str] = []
         self._init_service_rules()
 
     # -- the service's clock and the rules that read it (lifetimes, sessions, rotation) --
@@ -182,6 +186,7 @@ class Behaviour:
             self.sms_codes.clear()
             self.verified_sessions.clear()
             self.totp_secrets.clear()
+            self.tool_user_agents.clear()
             self._init_service_rules()
 
 
@@ -1602,8 +1607,23 @@ def install_service_rules() -> None:
     CognitoIdpResponse.list_user_pool_client_secrets = list_user_pool_client_secrets  # type: ignore[attr-defined]
 
 
+def _recording_user_agents(call_action: Any) -> Any:
+    def recorded(self: BaseResponse) -> Any:
+        agent = str(self.headers.get("User-Agent") or "")
+        if "cognito-credproc" in agent:
+            with BEHAVIOUR.lock:
+                BEHAVIOUR.tool_user_agents.append(agent)
+        return call_action(self)
+
+    recorded.recording = True  # type: ignore[attr-defined]
+    return recorded
+
+
 def install() -> None:
     import moto.cognitoidp.models
+
+    if not getattr(BaseResponse.call_action, "recording", False):
+        BaseResponse.call_action = _recording_user_agents(BaseResponse.call_action)  # type: ignore[method-assign]
 
     moto.cognitoidp.models.verify_totp = verify_totp  # type: ignore[attr-defined]
     moto.cognitoidp.models.cognito_totp = cognito_totp  # type: ignore[attr-defined]

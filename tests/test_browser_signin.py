@@ -95,6 +95,7 @@ def signin_entries(ws: Workspace) -> list[Path]:
 # managed login -----------------------------------------------------------------------------
 
 
+@pytest.mark.floor
 def test_plain_run_signs_in_through_the_browser_then_serves_the_cache(
     ws: Workspace, managed: ManagedPool
 ) -> None:
@@ -372,6 +373,7 @@ def test_ten_cold_runs_open_one_tab_and_exchange_one_code(
     assert managed.login.calls["token:authorization_code"] == 1
 
 
+@pytest.mark.floor
 def test_refresh_after_the_id_token_expired_needs_no_browser(
     ws: Workspace, managed: ManagedPool
 ) -> None:
@@ -385,6 +387,7 @@ def test_refresh_after_the_id_token_expired_needs_no_browser(
     assert len(visits(ws)) == 1
 
 
+@pytest.mark.floor
 def test_a_rotating_client_hands_out_a_new_refresh_token_each_time(
     ws: Workspace, managed: ManagedPool
 ) -> None:

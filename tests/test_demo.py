@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,20 +98,88 @@ def test_demo_keeps_the_emulators_warnings_to_itself(ws: Workspace) -> None:
 def test_demo_without_moto_says_how_to_add_it(ws: Workspace) -> None:
     done = ws.run("demo", env=with_sitecustomize(ws, NO_MOTO))
     assert done.returncode == 1
-    assert "run: pip install 'cognito-credproc[demo]'" in done.stderr
+    # this virtualenv was made by python -m venv (or uv): the hint is pip's (or uv's)
+    assert f"run: {install_hint()}" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
 
 
 def test_the_install_hint_follows_how_the_tool_was_installed(tmp_path: Path) -> None:
+    python = "/opt/tools dir/bin/python"
     plain = tmp_path / "venv"
     plain.mkdir()
-    assert install_hint(str(plain)) == "pip install 'cognito-credproc[demo]'"
+    (plain / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\n")
+    assert install_hint(str(plain), python) == f"'{python}' -m pip install 'moto[server]'"
+    made_by_uv = tmp_path / "uv-venv"
+    made_by_uv.mkdir()
+    (made_by_uv / "pyvenv.cfg").write_text(
+        "home = /usr/bin\nimplementation = CPython\nuv = 0.13.10\n"
+    )
+    assert install_hint(str(made_by_uv), python) == (
+        f"uv pip install --python '{python}' 'moto[server]'"
+    )
     for name in ("cognito-credproc", "cognito-credproc@2"):
         pipx = tmp_path / "pipx" / "venvs" / name
         pipx.mkdir(parents=True)
         (pipx / "pipx_metadata.json").write_text("{}")
-        assert install_hint(str(pipx)) == f"pipx inject {name} 'moto[server]'"
+        assert install_hint(str(pipx), python) == f"pipx inject {name} 'moto[server]'"
+
+
+# What `uv tool install` leaves in the tool's environment (uv 0.13), by source.
+UV_RECEIPT = """\
+[tool]
+requirements = [{{ name = "cognito-credproc"{source} }}]
+entrypoints = [
+    {{ name = "cognito-credproc", install-path = "/home/a/.local/bin/cognito-credproc", \
+from = "cognito-credproc" }},
+]
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "hint"),
+    [
+        # uv tool install .  (in a checkout)
+        (', directory = "/home/a/src/cognito-credproc"', "'/home/a/src/cognito-credproc[demo]'"),
+        # uv tool install -e '.[keyring]'
+        (
+            ', extras = ["keyring"], editable = "/home/a/src/cognito-credproc"',
+            "-e '/home/a/src/cognito-credproc[demo,keyring]'",
+        ),
+        # a checkout whose path has a quote in it
+        (', directory = "/home/a/it\'s \\"here\\""', "'/home/a/it'\"'\"'s \"here\"[demo]'"),
+        # uv tool install git+https://...
+        (
+            ', git = "https://example.com/cognito-credproc"',
+            "'cognito-credproc[demo] @ git+https://example.com/cognito-credproc'",
+        ),
+        # uv tool install ./dist/cognito_credproc-0.1.0-py3-none-any.whl
+        pytest.param(
+            ', path = "/home/a/dist/cognito_credproc-0.1.0-py3-none-any.whl"',
+            "'cognito-credproc[demo] @ file:///home/a/dist/cognito_credproc-0.1.0-py3-none-any.whl'",
+            marks=pytest.mark.skipif(sys.platform == "win32", reason="a POSIX path"),
+        ),
+        # uv tool install cognito-credproc  (once it is on the package index)
+        ("", "'cognito-credproc[demo]'"),
+        (', extras = ["demo"]', "'cognito-credproc[demo]'"),
+    ],
+    ids=["checkout", "editable-with-extras", "quoted-path", "git", "wheel", "index", "index-demo"],
+)
+def test_the_install_hint_of_a_uv_tool_names_its_source(
+    tmp_path: Path, source: str, hint: str
+) -> None:
+    tool = tmp_path / "uv" / "tools" / "cognito-credproc"
+    tool.mkdir(parents=True)
+    (tool / "pyvenv.cfg").write_text("home = /usr/bin\nuv = 0.13.10\n")
+    (tool / "uv-receipt.toml").write_text(UV_RECEIPT.format(source=source))
+    assert install_hint(str(tool), "/x/bin/python") == f"uv tool install {hint}"
+
+
+def test_an_unreadable_uv_receipt_still_names_uv_tool_install(tmp_path: Path) -> None:
+    tool = tmp_path / "cognito-credproc"
+    tool.mkdir()
+    (tool / "uv-receipt.toml").write_bytes(b"\xff\xfe not toml")
+    assert install_hint(str(tool), "/x/bin/python") == "uv tool install 'cognito-credproc[demo]'"
 
 
 @pytest.mark.integration

@@ -33,6 +33,7 @@ def expires_in(data: dict[str, object]) -> float:
     return stamp.replace(tzinfo=timezone.utc).timestamp() - time.time()
 
 
+@pytest.mark.floor
 def test_basic_flow_gives_twelve_hour_credentials(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(
         cognito.profile_section("dev", flow="basic", role_arn=ROLE, duration_seconds="43200")

@@ -35,6 +35,7 @@ def setup(ws: Workspace, cognito: Cognito, **overrides: str) -> dict[str, str]:
     return {"COGNITO_CREDPROC_PASSWORD": cognito.password}
 
 
+@pytest.mark.floor
 def test_first_run_signs_in_and_prints_only_the_json(ws: Workspace, cognito: Cognito) -> None:
     env = setup(ws, cognito)
     done = ws.run("--profile", "dev", env=env)
@@ -73,6 +74,7 @@ def test_profile_from_environment_and_python_m(ws: Workspace, cognito: Cognito) 
     parse_output(done.stdout)
 
 
+@pytest.mark.floor
 def test_password_flow_with_client_secret(ws: Workspace, cognito_secret: Cognito) -> None:
     env = setup(ws, cognito_secret, auth_flow="USER_PASSWORD_AUTH")
     done = ws.run("--profile", "dev", env=env)
@@ -81,6 +83,7 @@ def test_password_flow_with_client_secret(ws: Workspace, cognito_secret: Cognito
     assert cognito_secret.calls["InitiateAuth:USER_SRP_AUTH"] == 0
 
 
+@pytest.mark.floor
 def test_srp_with_client_secret(ws: Workspace, cognito_secret: Cognito) -> None:
     env = setup(ws, cognito_secret)
     done = ws.run("--profile", "dev", env=env)
@@ -230,6 +233,7 @@ def test_expired_credentials_reuse_the_id_token_and_identity(
     assert cognito.calls["InitiateAuth:REFRESH_TOKEN_AUTH"] == 0  # the ID token was still good
 
 
+@pytest.mark.floor
 def test_expired_id_token_is_refreshed_not_signed_in(ws: Workspace, cognito: Cognito) -> None:
     env = setup(ws, cognito)
     assert ws.run("--profile", "dev", env=env).returncode == 0
@@ -322,6 +326,7 @@ def test_editing_the_profile_never_serves_the_old_identity(ws: Workspace, cognit
     assert cognito.sign_ins() == 2
 
 
+@pytest.mark.floor
 def test_twelve_processes_on_a_cold_cache_sign_in_once(ws: Workspace, cognito: Cognito) -> None:
     results = run_together(ws, 12, setup(ws, cognito), "--profile", "dev")
     assert [r.stderr for r in results if r.returncode != 0] == []
@@ -331,6 +336,7 @@ def test_twelve_processes_on_a_cold_cache_sign_in_once(ws: Workspace, cognito: C
     assert cognito.calls["GetCredentialsForIdentity"] == 1
 
 
+@pytest.mark.floor(requests=False)  # filelock's timeout, before any request
 def test_lock_held_too_long_is_a_clear_error(ws: Workspace, cognito: Cognito) -> None:
     import filelock
 

@@ -246,6 +246,7 @@ def test_mfa_without_terminal_fails_at_once_with_login_hint(
     assert "run: cognito-credproc login --profile dev" in done.stderr
 
 
+@pytest.mark.floor
 def test_mfa_setup_shows_the_secret_and_uri(ws: Workspace, cognito: Cognito) -> None:
     cognito.idp.set_user_pool_mfa_config(
         UserPoolId=cognito.user_pool_id,
@@ -341,6 +342,7 @@ def test_logout_whose_revoke_fails_says_the_token_lives_on_and_fails(
     assert cognito.sign_ins() == 1
 
 
+@pytest.mark.floor
 def test_logout_global_signs_out_every_device(ws: Workspace, cognito: Cognito) -> None:
     ws.write_config(cognito.profile_section("dev"))
     assert (

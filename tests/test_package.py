@@ -22,6 +22,7 @@ NEEDED = (
     "README.md",
     "pyproject.toml",
     "config.example.ini",
+    "constraints.txt",
     ".ci/run",
     "examples/cloudformation.yaml",
 )

@@ -67,6 +67,7 @@ def test_client_secret_on_sign_in_and_refresh(
 
 
 @pytest.mark.parametrize("kind", ["username", "email-as-username", "email-alias"])
+@pytest.mark.floor
 def test_rotating_client_with_a_secret_refreshes_and_revokes(
     ws: Workspace, moto_endpoint: str, kind: str
 ) -> None:
@@ -93,6 +94,7 @@ def test_rotating_client_with_a_secret_refreshes_and_revokes(
     [(False, False), (True, False), (True, True)],
     ids=["plain", "client-secret", "secret-and-rotation"],
 )
+@pytest.mark.floor
 def test_a_remembered_device_refreshes_and_proves_itself(
     ws: Workspace, moto_endpoint: str, secret: bool, rotation: bool
 ) -> None:

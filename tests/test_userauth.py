@@ -84,6 +84,7 @@ def sign_in_on_the_terminal(ws: Workspace, prompt: str = EMAIL_PROMPT) -> str:
     return out
 
 
+@pytest.mark.floor
 def test_email_code_on_the_terminal_then_silent_runs(ws: Workspace, ua: Cognito) -> None:
     configure(ws, ua, preferred_challenge="EMAIL_OTP")
     assert sign_in_on_the_terminal(ws) == ""
@@ -181,6 +182,7 @@ def test_no_preference_no_password_source_no_terminal(ws: Workspace, ua: Cognito
     ("preferred", "answered"),
     [("PASSWORD_SRP", "PASSWORD_VERIFIER"), ("PASSWORD", None)],
 )
+@pytest.mark.floor
 def test_preferred_password_works_unattended(
     ws: Workspace, ua: Cognito, preferred: str, answered: str | None
 ) -> None:
@@ -201,6 +203,7 @@ def test_wrong_password_through_srp_is_refused(ws: Workspace, ua: Cognito) -> No
     assert "Incorrect username or password" in done.stderr
 
 
+@pytest.mark.floor
 def test_no_preference_with_a_password_command_answers_srp(ws: Workspace, ua: Cognito) -> None:
     script = ws.root / "pw.py"
     script.write_text(f"print({ua.password!r})\n")
@@ -472,6 +475,7 @@ def test_a_remembered_device_after_a_password_first_factor(
 
 
 @pytest.mark.parametrize("secret", [False, True], ids=["public-client", "client-secret"])
+@pytest.mark.floor
 def test_a_rotating_client_after_a_code_sign_in(
     ws: Workspace, moto_endpoint: str, secret: bool
 ) -> None:
