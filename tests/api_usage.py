@@ -46,6 +46,7 @@ TOKENS = (
     "AuthenticationResult.RefreshToken",
 )
 CHALLENGE = ("ChallengeName", "ChallengeParameters", "Session")
+CODE_DELIVERY = ("CodeDeliveryDetails.Destination", "CodeDeliveryDetails.DeliveryMedium")
 NEW_DEVICE = (
     "AuthenticationResult.NewDeviceMetadata.DeviceKey",
     "AuthenticationResult.NewDeviceMetadata.DeviceGroupKey",
@@ -95,9 +96,11 @@ USED: dict[str, dict[str, Use]] = {
         ),
         "RevokeToken": Use(sends=("ClientId", "Token", "ClientSecret")),
         "GlobalSignOut": Use(sends=("AccessToken",)),
-        "AssociateSoftwareToken": Use(sends=("Session",), reads=("SecretCode", "Session")),
+        "AssociateSoftwareToken": Use(
+            sends=("Session", "AccessToken"), reads=("SecretCode", "Session")
+        ),
         "VerifySoftwareToken": Use(
-            sends=("Session", "UserCode", "FriendlyDeviceName"),
+            sends=("Session", "AccessToken", "UserCode", "FriendlyDeviceName"),
             reads=("Status", "Session"),
             values={"Status": ("SUCCESS",)},
         ),
@@ -115,6 +118,54 @@ USED: dict[str, dict[str, Use]] = {
             sends=("AccessToken", "DeviceKey", "DeviceRememberedStatus"),
             values={"DeviceRememberedStatus": ("remembered",)},
         ),
+        # account self-service (cognito_credproc/account/)
+        "ForgotPassword": Use(sends=("ClientId", "Username", "SecretHash"), reads=CODE_DELIVERY),
+        "ConfirmForgotPassword": Use(
+            sends=("ClientId", "Username", "SecretHash", "ConfirmationCode", "Password")
+        ),
+        "ChangePassword": Use(sends=("AccessToken", "PreviousPassword", "ProposedPassword")),
+        "SignUp": Use(
+            sends=(
+                "ClientId",
+                "Username",
+                "SecretHash",
+                "Password",
+                "UserAttributes.Name",
+                "UserAttributes.Value",
+            ),
+            reads=("UserConfirmed", *CODE_DELIVERY),
+        ),
+        "ConfirmSignUp": Use(sends=("ClientId", "Username", "SecretHash", "ConfirmationCode")),
+        "ResendConfirmationCode": Use(
+            sends=("ClientId", "Username", "SecretHash"), reads=CODE_DELIVERY
+        ),
+        "GetUser": Use(
+            sends=("AccessToken",),
+            reads=("UserMFASettingList", "PreferredMfaSetting", "MFAOptions.DeliveryMedium"),
+        ),
+        "SetUserMFAPreference": Use(
+            sends=(
+                "AccessToken",
+                "SoftwareTokenMfaSettings.Enabled",
+                "SoftwareTokenMfaSettings.PreferredMfa",
+                "SMSMfaSettings.Enabled",
+                "SMSMfaSettings.PreferredMfa",
+                # email MFA (EmailMfaSettings): botocore 1.35.x
+                "EmailMfaSettings.Enabled",
+                "EmailMfaSettings.PreferredMfa",
+            ),
+        ),
+        "ListDevices": Use(
+            sends=("AccessToken", "Limit", "PaginationToken"),
+            reads=(
+                "Devices.DeviceKey",
+                "Devices.DeviceAttributes.Name",
+                "Devices.DeviceAttributes.Value",
+                "Devices.DeviceLastAuthenticatedDate",
+                "PaginationToken",
+            ),
+        ),
+        "ForgetDevice": Use(sends=("AccessToken", "DeviceKey")),
     },
     "cognito-identity": {
         "GetId": Use(sends=("IdentityPoolId", "Logins"), reads=("IdentityId",)),
@@ -130,6 +181,8 @@ USED: dict[str, dict[str, Use]] = {
         "GetOpenIdToken": Use(sends=("IdentityId", "Logins"), reads=("Token",)),
     },
     "sts": {
+        # whoami: the role in use (signed with the temporary keys themselves)
+        "GetCallerIdentity": Use(sends=(), reads=("Account", "Arn")),
         "AssumeRoleWithWebIdentity": Use(
             sends=("RoleArn", "RoleSessionName", "WebIdentityToken", "DurationSeconds"),
             reads=(

@@ -26,22 +26,23 @@ REPORT = Path(__file__).resolve().parent / "api_usage.py"
 
 
 def calls_in_the_code() -> dict[str, set[str]]:
-    """Every operation the package calls through ``aws.call`` (``call(client, "op", ...)``)
-    or a sign-in's ``.call("op", ...)``, with the keyword parameters named at the call.
-    The wrappers themselves (functions named ``call``) pass on their caller's operation."""
+    """Every operation the package calls through ``aws.call`` (``call(client, "op", ...)``),
+    the account commands' ``user_call(provider, "op", ...)`` or a sign-in's
+    ``.call("op", ...)``, with the keyword parameters named at the call. The wrappers
+    themselves (functions of those names) pass on their caller's operation."""
     found: dict[str, set[str]] = defaultdict(set)
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         wrappers = {
             id(inner)
             for node in ast.walk(tree)
-            if isinstance(node, ast.FunctionDef) and node.name == "call"
+            if isinstance(node, ast.FunctionDef) and node.name in ("call", "user_call")
             for inner in ast.walk(node)
         }
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or id(node) in wrappers:
                 continue
-            if isinstance(node.func, ast.Name) and node.func.id == "call":
+            if isinstance(node.func, ast.Name) and node.func.id in ("call", "user_call"):
                 position = 1
             elif (
                 isinstance(node.func, ast.Attribute)
