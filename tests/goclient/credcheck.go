@@ -15,7 +15,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -47,6 +49,14 @@ func main() {
 		o.EndpointResolver = sts.EndpointResolverFromURL(os.Args[2])
 	})
 	identity, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil && errors.Is(err, net.ErrClosed) {
+		// Go's HTTP transport can close a kept-alive connection under a response it is
+		// still reading (aws-sdk-go-v2 issues 1825 and 2737: "deserialization failed ...
+		// use of closed network connection"); the SDK does not retry that. A second try
+		// on a new connection is what an application would do; the credentials are
+		// already in hand, so this retries nothing of the credential_process.
+		identity, err = client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	}
 	if err != nil {
 		fail("calling sts:GetCallerIdentity", err)
 	}
