@@ -42,6 +42,9 @@ class Report:
     def warn(self, text: str, fix: str) -> None:
         sys.stdout.write(f"warn  {_shown(text)}\n      fix: {_shown(fix)}\n")
 
+    def note(self, text: str) -> None:
+        sys.stdout.write(f"      {_shown(text)}\n")
+
 
 def _shown(text: str) -> str:
     """No secret, and no control character from a service or a file, reaches the terminal."""
@@ -117,14 +120,18 @@ def cmd_doctor(ctx: Context) -> int:
     argv = check_process_line(report, ctx, line, f"{aws_config} [{aws_section}]")
     checked = argv is not None
     if argv is None:
-        # Nothing of ours to run: still find out whether the profile itself works.
+        # Nothing of ours to run, or a line that failed a check and must not run (it
+        # could import or run another user's code): still find out whether the profile
+        # itself works, with the tool's own command.
+        if line and line.strip():
+            report.note("that line was not run; the profile is checked with the tool's own command")
         argv = [*tool_argv(), *config_args(ctx), "--profile", name]
     env = dict(ctx.environ)
     if profile.browser:
         # Checking must not open a browser tab: without one the helper says what to run.
         for name_of_var in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(name_of_var, None)
-    run_process_line(report, argv, env, ctx.now)
+    run_process_line(report, argv, env, ctx.now, configured=checked)
     if checked and line:
         # Windows: as the SDKs that go through cmd.exe /C run it, too.
         run_through_shell(report, ctx, line, env)

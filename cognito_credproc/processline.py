@@ -135,7 +135,9 @@ def check_process_line(
     report: Report, ctx: Context, line: str | None, where: str
 ) -> list[str] | None:
     """Check the credential_process line as the AWS CLI will use it. Returns the argv to
-    run, or None when the line cannot run this tool."""
+    run, or None when the line cannot run this tool or fails a check: a line that was
+    just called unsafe (``python -m``, a command found in the working directory) is
+    never run, since running it would do the harm it was flagged for."""
     from .configfile import resolve_config_path, resolve_profile_name
 
     name = ctx.profile_name
@@ -193,6 +195,17 @@ def check_process_line(
         if found is None:
             report.fail(f"{where} runs {command}, which is not on PATH", fix)
             return None
+        if not os.path.isabs(found):
+            # an empty or relative PATH entry: the command is looked up in whatever
+            # directory the SDK runs in
+            report.fail(
+                f"{where} runs {command}, which PATH finds at {found}, a path relative to "
+                "whatever directory the SDK runs in",
+                fix,
+            )
+            return None
+        if problems:
+            return None
         report.warn(
             f"{where} finds {command} through PATH ({found}); IDEs and GUI apps often start "
             "with another PATH and would not find it",
@@ -211,8 +224,9 @@ def check_process_line(
     if not os.access(command, os.X_OK):
         report.fail(f"{where} runs {command}, which is not executable", f"chmod +x {command}")
         return None
-    if not problems:
-        report.ok(f"{where} runs: {line.strip()}")
+    if problems:
+        return None
+    report.ok(f"{where} runs: {line.strip()}")
     return argv
 
 
@@ -251,10 +265,17 @@ def run_through_shell(report: Report, ctx: Context, line: str, env: dict[str, st
 
 
 def run_process_line(
-    report: Report, argv: list[str], env: dict[str, str], now: Callable[[], float] = time.time
+    report: Report,
+    argv: list[str],
+    env: dict[str, str],
+    now: Callable[[], float] = time.time,
+    *,
+    configured: bool = True,
 ) -> None:
     """Run the command as the AWS CLI does and check what it prints (how long its
-    credentials have left is judged by ``now``, this machine's clock, as the SDKs judge it)."""
+    credentials have left is judged by ``now``, this machine's clock, as the SDKs judge it).
+    ``configured``: ``argv`` is the profile's own line (else the tool's own command, run
+    instead of a line that failed a check)."""
     started = time.monotonic()
     try:
         done = run_like_botocore(argv, env)
@@ -280,7 +301,8 @@ def run_process_line(
             "run it with --debug and report the problem",
         )
         return
-    report.ok(f"the helper printed credential_process JSON ({elapsed * 1000:.0f} ms)")
+    which = "the helper" if configured else "the tool's own command"
+    report.ok(f"{which} printed credential_process JSON ({elapsed * 1000:.0f} ms)")
     expiration = str(data["Expiration"])
     try:
         left = calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")) - now()

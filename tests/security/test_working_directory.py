@@ -5,8 +5,10 @@ and runs as the user with the password in its environment."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -132,3 +134,45 @@ def test_interpreter_fallback_does_not_import_from_the_working_directory(
     assert imported(repo) == ""
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("cognito-credproc ")
+
+
+def test_doctor_never_runs_a_python_dash_m_line(
+    ws: Workspace, cognito: Cognito, repo: Path
+) -> None:
+    # What older releases of configure wrote: run from the hostile checkout, the
+    # interpreter would import its cognito_credproc/ instead of the tool.
+    ws.write_config(cognito.profile_section("dev"))
+    assert (
+        ws.run("--profile", "dev", env={"COGNITO_CREDPROC_PASSWORD": cognito.password}).returncode
+        == 0
+    )
+    line = f"{shlex.quote(sys.executable)} -m cognito_credproc --profile dev"
+    ws.aws_config.write_text(f"[profile dev]\ncredential_process = {line}\n")
+    done = run_tool("doctor", "--profile", "dev", env=ws.env, cwd=repo)
+    assert imported(repo) == ""
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL" in done.stdout and "imports the tool from whatever directory" in done.stdout
+    wanted = f"{shlex.quote(str(console_script()))} --profile dev"
+    assert f"fix: set credential_process = {wanted} in " in done.stdout
+    assert "that line was not run" in done.stdout
+    # The profile itself is still checked, with the tool's own safe command.
+    assert "credential_process JSON" in done.stdout
+
+
+def test_doctor_never_runs_a_line_found_in_the_working_directory(
+    ws: Workspace, cognito: Cognito, repo: Path
+) -> None:
+    # A PATH with a relative entry finds "cognito-credproc" in whatever directory the
+    # SDK runs in: the checkout's own script of that name.
+    marker = repo.parent / "planted-script-ran"
+    planted = repo / "cognito-credproc"
+    planted.write_text(f"#!/bin/sh\ntouch {shlex.quote(str(marker))}\n")
+    planted.chmod(0o755)
+    ws.write_config(cognito.profile_section("dev"))
+    ws.aws_config.write_text("[profile dev]\ncredential_process = cognito-credproc --profile dev\n")
+    env = {**ws.env, "PATH": "." + os.pathsep + ws.env["PATH"]}
+    done = run_tool("doctor", "--profile", "dev", env=env, cwd=repo)
+    assert not marker.exists()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "relative to whatever directory the SDK runs in" in done.stdout
+    assert "fix: set credential_process = " in done.stdout
