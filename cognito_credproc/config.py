@@ -286,13 +286,33 @@ def section_problems(raw: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every (key, problem) of a section, not only the first (for ``doctor``)."""
     problems = [(key, _unknown(key)) for key in raw if key not in BY_NAME]
     problems += [(key, "is required but missing") for key in required_keys(raw) if key not in raw]
+    values: dict[str, object] = {}
     for setting in SETTINGS:  # in documented order
         if setting.name in raw:
             try:
-                check_value(setting.name, raw[setting.name])
+                values[setting.name] = check_value(setting.name, raw[setting.name])
             except Invalid as exc:
                 problems.append((setting.name, str(exc)))
+    region = _region_problem(values)
+    if region is not None:
+        problems.append(("region", region))
     return problems
+
+
+def _region_problem(values: Mapping[str, object]) -> str | None:
+    """Every user pool call goes to ``region``, and a user pool is found only in its own
+    region (the prefix of its id): any other region fails every sign-in with
+    ResourceNotFoundException, so it is refused when read."""
+    region, pool = values.get("region"), values.get("user_pool_id")
+    if not isinstance(region, str) or not isinstance(pool, str):
+        return None
+    pool_region = pool.split("_", 1)[0]
+    if region == pool_region:
+        return None
+    return (
+        f"{region} is not the region of user_pool_id {pool} ({pool_region}), and a user "
+        f"pool answers only in its own region; set region = {pool_region} or leave it out"
+    )
 
 
 def _unknown(key: str) -> str:
@@ -366,6 +386,9 @@ def profile_from_section(
     if values.get("flow") == "basic" and "role_arn" not in values:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
     _check_margin(values, bad)
+    region_problem = _region_problem(values)
+    if region_problem is not None:
+        raise bad("region", region_problem)
     if "preferred_challenge" in values and values.get("auth_flow") != "USER_AUTH":
         raise bad("preferred_challenge", "is only used with auth_flow = USER_AUTH")
     if "region" not in values:

@@ -47,8 +47,13 @@ BOOLEANS.update({"0": False, "no": False, "false": False, "off": False})
 
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
 REGION_RE = re.compile(rf"^{_REGION}$")
+# cognito-idp's UserPoolIdType: [\w-]+_[0-9a-zA-Z]+, 1 to 55 characters, the region first.
 USER_POOL_ID_RE = re.compile(rf"^({_REGION})_[0-9A-Za-z]+$")
-IDENTITY_POOL_ID_RE = re.compile(rf"^({_REGION}):[0-9a-fA-F-]+$")
+MAX_POOL_ID_CHARS = 55
+# cognito-identity's IdentityPoolId: [\w-]+:[0-9a-f-]+ (lower-case hex), 1 to 55
+# characters; the service makes them REGION:UUID. Anything else is refused by every call.
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+IDENTITY_POOL_ID_RE = re.compile(rf"^({_REGION}):{_UUID}$")
 APP_CLIENT_ID_RE = re.compile(r"^[\w+]{1,128}$")
 # An OpenID Connect provider's client ids take other forms (GUIDs, x.apps.example.com).
 OAUTH_CLIENT_ID_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -79,9 +84,9 @@ def text(value: str) -> str:
     return value
 
 
-def pattern(regex: re.Pattern[str], what: str) -> Parser:
+def pattern(regex: re.Pattern[str], what: str, *, longest: int | None = None) -> Parser:
     def parse(value: str) -> str:
-        if not regex.match(value):
+        if not regex.match(value) or (longest is not None and len(value) > longest):
             raise Invalid(f"{shown(value)} is not {what}")
         return value
 
@@ -167,7 +172,10 @@ def secure_url(value: str) -> str:
 
 
 def redirect_uri(value: str) -> str:
-    """The loopback callback: http://localhost, 127.0.0.1 or [::1], a port, a path."""
+    """The loopback callback: http://localhost, 127.0.0.1 or [::1], a port, a path. These
+    are the only plain-http callback URLs Cognito takes ("HTTPS over HTTP except for
+    callback URLs to http://localhost, http://127.0.0.1 and http://[::1]": CallbackURLs in
+    the CreateUserPoolClient reference), and the tool's listener speaks plain http."""
     match = _REDIRECT_RE.match(value)
     if not match or (match.group(1) is not None and not 1 <= int(match.group(1)) <= 65535):
         raise Invalid(
@@ -213,7 +221,11 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "user_pool_id",
-        pattern(USER_POOL_ID_RE, "a user pool id like us-east-1_AbCdEf123"),
+        pattern(
+            USER_POOL_ID_RE,
+            "a user pool id like us-east-1_AbCdEf123 (<region>_<id>, at most 55 characters)",
+            longest=MAX_POOL_ID_CHARS,
+        ),
         "required",
         "the user pool, <region>_<id>",
         prompt="User pool id (e.g. eu-west-1_AbCdEf123)",
@@ -230,7 +242,8 @@ SETTINGS: tuple[Setting, ...] = (
         "identity_pool_id",
         pattern(
             IDENTITY_POOL_ID_RE,
-            "an identity pool id like us-east-1:00000000-0000-0000-0000-000000000000",
+            "an identity pool id like us-east-1:00000000-0000-0000-0000-000000000000 "
+            "(<region>:<uuid>, lower-case hex)",
         ),
         "required",
         "the identity pool that trades the ID token for AWS credentials, <region>:<uuid>",

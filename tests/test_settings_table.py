@@ -102,7 +102,7 @@ def test_section_problems_lists_every_bad_key() -> None:
     problems = section_problems(
         {
             "user_pool_id": "nope",
-            "identity_pool_id": "eu-west-1:1111",
+            "identity_pool_id": "eu-west-1:11111111-2222-3333-4444-555555555555",
             "lock_timeout": "0",
             "colour": "blue",
         }

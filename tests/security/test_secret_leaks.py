@@ -23,7 +23,11 @@ def test_client_secret_never_lands_in_a_file_others_can_read(
     assert cognito_secret.client_secret
     settings = shared_tmp / "settings" / "config.ini"
     settings.parent.mkdir(mode=0o755)
-    settings.write_text("[other]\nidentity_pool_id = us-east-1:1\nunauthenticated = true\n")
+    settings.write_text(
+        "[other]\n"
+        "identity_pool_id = us-east-1:11111111-2222-3333-4444-555555555555\n"
+        "unauthenticated = true\n"
+    )
     settings.chmod(0o644)  # an existing file, readable by all
     env = {"COGNITO_CREDPROC_CONFIG": str(settings)}
     done = ws.run(
