@@ -31,8 +31,10 @@ class CognitoError(CredprocError):
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """A service's message on one line, secrets redacted before it is cut to ``limit``."""
+    from .redact import clip, redact
+
+    return clip(" ".join(redact(text).split()), limit)
 
 
 THROTTLING_CODES = frozenset(

@@ -194,7 +194,13 @@ def _parse_error(path: str, exc: configparser.Error) -> ConfigError:
     lineno = getattr(exc, "lineno", None)
     at = f"line {lineno}" if lineno else "a line"
     if isinstance(exc, configparser.MissingSectionHeaderError):
-        line = " ".join(str(exc.line).split())[:60]
+        from .redact import clip
+
+        line = " ".join(str(exc.line).split())
+        key = line.partition("=")[0].strip()
+        if key.lower() == "app_client_secret":
+            line = f"{key} = …"  # the key says enough; its value is a secret
+        line = clip(line, 60)
         return ConfigError(
             f"config file {path} is malformed: {at} ({line!r}) comes before any [section] header",
             hint="start the file with the profile's section line, such as [default]",
@@ -212,7 +218,9 @@ def _parse_error(path: str, exc: configparser.Error) -> ConfigError:
         )
     if isinstance(exc, configparser.ParsingError) and exc.errors:
         first_line, text = exc.errors[0]
-        shown = " ".join(str(text).split())[:60]
+        from .redact import clip
+
+        shown = clip(" ".join(str(text).split()), 60)
         return ConfigError(
             f"config file {path} is malformed: line {first_line} ({shown}) is not 'key = value'",
             hint="each line is a [section] header, key = value, or a # comment",

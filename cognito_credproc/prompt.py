@@ -206,7 +206,9 @@ def run_secret_command(command: str, key: str, profile: Profile) -> str:
         ) from None
     if done.returncode != 0:
         last = done.stderr.decode(errors="replace").strip().splitlines()
-        why = f": {last[-1][:200]}" if last else ""
+        from .redact import clip
+
+        why = f": {clip(last[-1], 200)}" if last else ""
         raise AuthFailed(
             f"{key} ({argv[0]}) failed with exit code {done.returncode}{why}",
             profile=profile.name,

@@ -237,7 +237,10 @@ class Provider:
             tokens = method.sign_in(previous=cached)
         except (SignInRequired, AuthFailed) as exc:
             if self.profile.browser:  # nobody came back, Cancel, a forged callback
-                note = {"failed_at": self.now(), "message": exc.message[:300]}
+                from .redact import clip
+
+                # read by other runs, which may not know this run's secrets: redacted here
+                note = {"failed_at": self.now(), "message": clip(exc.message, 300)}
                 self.cache[self.profile.browser_failure_key] = note
             raise
         self._forget_identity_of_someone_else(cached, tokens)

@@ -36,7 +36,9 @@ PASSWORD_FACTORS = ("PASSWORD_SRP", "PASSWORD")
 
 def _shown(text: str, limit: int = 80) -> str:
     """Text from the service as it may appear on a terminal: printable, and short."""
-    return "".join(ch for ch in text if ch.isprintable())[:limit]
+    from ..redact import clip
+
+    return clip("".join(ch for ch in text if ch.isprintable()), limit)
 
 
 def has_password_source(api: ApiSignIn) -> bool:
