@@ -318,7 +318,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "user-auth-destination-unfiltered",
-        'return "".join(ch for ch in text if ch.isprintable())[:limit]',
+        'return clip("".join(ch for ch in text if ch.isprintable()), limit)',
         "return text",
         (
             "tests/test_userauth_units.py::test_what_the_service_sends_is_filtered_before_the_terminal",
@@ -1397,6 +1397,77 @@ MUTANTS: list[Mutant] = [
         '        return f"uv tool install -e {shlex.quote(value + wanted)}"',
         '        return f"uv tool install {shlex.quote(value + wanted)}"',
         ("tests/test_demo.py::test_the_install_hint_of_a_uv_tool_names_its_source",),
+    ),
+    Mutant(
+        "doctor-runs-a-line-it-flagged",
+        "    if problems:\n        return None\n    report.ok(",
+        "    if False:\n        return None\n    report.ok(",
+        ("tests/security/test_working_directory.py::test_doctor_never_runs_a_python_dash_m_line",),
+    ),
+    Mutant(
+        "doctor-runs-a-command-path-found-in-the-working-directory",
+        "        if not os.path.isabs(found):",
+        "        if False:",
+        (
+            "tests/security/test_working_directory.py::"
+            "test_doctor_never_runs_a_line_found_in_the_working_directory",
+        ),
+    ),
+    # -- redaction ------------------------------------------------------------------------
+    Mutant(
+        "clip-cuts-before-redacting",
+        "    text = redact(text)\n    if len(text) <= limit:\n        return text",
+        "    if len(text) <= limit:\n        return redact(text)",
+        (
+            "tests/security/test_redaction_cuts.py::"
+            "test_clip_leaves_not_even_a_short_piece_of_a_secret",
+        ),
+    ),
+    Mutant(
+        "prefix-left-by-a-cut-not-redacted",
+        "(end == len(text) or text.startswith(CUT_MARKS, end))",
+        "(end == len(text) and False)",
+        (
+            "tests/security/test_redaction_cuts.py::"
+            "test_a_prefix_left_by_a_cut_made_before_redaction_is_redacted",
+        ),
+    ),
+    Mutant(
+        "overlapping-secrets-not-merged",
+        "        if merged and start <= merged[-1][1]:",
+        "        if merged and start < merged[-1][0]:",
+        (
+            "tests/security/test_redaction_cuts.py::"
+            "test_whole_secrets_are_redacted_wherever_they_are",
+        ),
+    ),
+    Mutant(
+        "service-message-cut-before-redaction",
+        '    return clip(" ".join(redact(text).split()), limit)',
+        '    flat = " ".join(text.split()); return redact(flat[: limit - 1] + "x")',
+        (
+            "tests/security/test_redaction_cuts.py::"
+            "test_no_cut_of_a_service_message_leaves_a_prefix",
+        ),
+    ),
+    # -- settings the service would refuse ------------------------------------------------
+    Mutant(
+        "identity-pool-id-any-hex",
+        '_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"',
+        '_UUID = r"[0-9a-fA-F-]+"',
+        (
+            "tests/security/test_settings_the_service_refuses.py::"
+            "test_an_identity_pool_id_that_is_not_region_colon_uuid_is_refused",
+        ),
+    ),
+    Mutant(
+        "region-other-than-the-user-pools",
+        "    if region == pool_region:",
+        "    if True:",
+        (
+            "tests/security/test_settings_the_service_refuses.py::"
+            "test_a_user_pool_of_another_region_than_region_is_refused",
+        ),
     ),
 ]
 
