@@ -279,8 +279,9 @@ def _write_both(
     second_path, _, second_new = second
     try:
         if second_new is not None:
-            # ~/.aws may well be a link into someone's dotfiles: fine where it is safe.
-            write_private(second_path, second_new, linked_directory_ok=True)
+            # ~/.aws, or ~/.aws/config itself, may well be a link into someone's
+            # dotfiles: written through where that is safe, never replaced by a copy.
+            write_private(second_path, second_new, linked_directory_ok=True, through_links=True)
     except (OSError, Unsafe) as exc:
         if new is not None:
             with contextlib.suppress(OSError, Unsafe):
@@ -306,12 +307,28 @@ def _unwritable(name: str, path: str, exc: OSError | Unsafe, *, settings: bool) 
             "writable": "writable by other users",
             "symlink": "a symbolic link",
             "not-dir": "not a directory",
+            "not-file": "not a regular file",
+            "loop": "a loop of symbolic links",
         }
+        why = words.get(exc.reason, exc.reason)
+        linked = os.path.islink(path)  # for the wording only; the checks were on descriptors
+        what = f"{path} (a symbolic link)" if linked else path
+        if exc.reason in ("not-file", "loop"):
+            return ConfigError(
+                f"will not write {what}: {exc.where} is {why}; nothing was changed",
+                profile=name,
+                hint="point the link at a file, or pass --aws-config",
+            )
         return ConfigError(
-            f"will not write {path}: {exc.where} is {words.get(exc.reason, exc.reason)}, "
+            f"will not write {what}: {exc.where} is {why}, "
             "so others could change what it runs; nothing was changed",
             profile=name,
-            hint="fix that directory's ownership or permissions, or pass --aws-config",
+            hint=(
+                "link it to a file of your own in a directory only you can change, or pass "
+                "--aws-config"
+                if linked
+                else "fix that directory's ownership or permissions, or pass --aws-config"
+            ),
         )
     return ConfigError(
         f"cannot write {path}: {exc.strerror or exc}; nothing was changed",

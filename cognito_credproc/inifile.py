@@ -9,7 +9,7 @@ import stat
 from collections.abc import Callable
 
 from .errors import ConfigError
-from .safepath import open_directory
+from .safepath import follow_file_links, open_directory
 
 # A section header as configparser reads one (a comment may follow it); a byte-order
 # mark may come before the first.
@@ -84,13 +84,18 @@ def write_private(
     private: bool = False,
     mode: int = 0o600,
     linked_directory_ok: bool = False,
+    through_links: bool = False,
 ) -> None:
     """Write a file atomically. New files get ``mode``; existing ones keep theirs, unless
     ``private``, which makes the file 0600 whatever it was. Missing directories are made
     0700, each of them; Unsafe when a directory on the way could be swapped by others
-    (or is a symbolic link, unless ``linked_directory_ok``)."""
+    (or is a symbolic link, unless ``linked_directory_ok``). With ``through_links``, a
+    file that is a symbolic link is written where the link leads, after the same checks
+    there (``follow_file_links``), and the link stays a link."""
     folder, name = os.path.split(os.path.abspath(path))
     directory, _ = open_directory(folder, create=True, follow_last=linked_directory_ok)
+    if through_links:
+        directory, name = follow_file_links(directory, name)
     with directory:
         try:
             info = directory.lstat(name)

@@ -340,6 +340,48 @@ def _open_directory_by_path(
     return Directory(absolute, None, info), None
 
 
+def follow_file_links(directory: Directory, name: str) -> tuple[Directory, str]:
+    """Where a file's name leads when it is a symbolic link (``~/.aws/config`` linked
+    into someone's dotfiles): the directory (open, checked) and the name of the file the
+    links end at, so a write lands there instead of replacing the link with a copy.
+
+    Each link is read through its directory's descriptor; each target's directory is
+    opened from ``/`` and checked like any other (Unsafe when others could swap entries
+    in it or above it). A link in a directory others may write to is followed only when
+    it is ours or root's. The file at the end must be the user's own regular file, or
+    not exist yet. ``directory`` is closed when the walk moves on from it."""
+    where = directory.join(name)
+    try:
+        for _ in range(MAX_SYMLINKS):
+            try:
+                info = directory.lstat(name)
+            except FileNotFoundError:
+                return directory, name
+            where = directory.join(name)
+            if not stat.S_ISLNK(info.st_mode):
+                if not stat.S_ISREG(info.st_mode):
+                    raise Unsafe("not-file", where, info)
+                if not is_mine(info):
+                    raise Unsafe("other-owner", where, info)
+                return directory, name
+            if directory.info.st_mode & 0o022 and not is_mine(info) and info.st_uid != 0:
+                raise Unsafe("other-owner", where, info)
+            if directory.fd is not None:
+                target = os.readlink(name, dir_fd=directory.fd)
+            else:
+                target = os.readlink(where)
+            folder, base = os.path.split(os.path.join(directory.path, target))
+            if not base:
+                raise Unsafe("not-file", target)
+            following, _ = open_directory(folder, follow_last=True)
+            directory.close()
+            directory, name = following, base
+        raise Unsafe("loop", where)
+    except BaseException:
+        directory.close()
+        raise
+
+
 def open_file(directory: Directory, name: str) -> tuple[int, os.stat_result]:
     """Open ``name`` read-only once (no symbolic link followed, never blocking) and
     return the descriptor with its ``fstat``; Unsafe when it cannot be opened."""

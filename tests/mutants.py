@@ -1450,6 +1450,23 @@ MUTANTS: list[Mutant] = [
             "test_no_cut_of_a_service_message_leaves_a_prefix",
         ),
     ),
+    # -- a linked ~/.aws/config ------------------------------------------------------------
+    Mutant(
+        "aws-config-link-replaced-by-a-copy",
+        "write_private(second_path, second_new, linked_directory_ok=True, through_links=True)",
+        "write_private(second_path, second_new, linked_directory_ok=True, through_links=False)",
+        (
+            "tests/security/test_linked_aws_config.py::"
+            "test_configure_writes_through_a_link_into_the_dotfiles",
+        ),
+    ),
+    Mutant(
+        "link-target-of-another-user-written",
+        "                if not is_mine(info):\n"
+        '                    raise Unsafe("other-owner", where, info)',
+        '                if False:\n                    raise Unsafe("other-owner", where, info)',
+        ("tests/security/test_linked_aws_config.py::test_a_link_to_another_users_file_is_refused",),
+    ),
     # -- settings the service would refuse ------------------------------------------------
     Mutant(
         "identity-pool-id-any-hex",

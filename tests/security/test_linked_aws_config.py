@@ -1,0 +1,155 @@
+"""Attack and accident: ``~/.aws/config`` is a symbolic link (a dotfiles setup). Writing
+it by renaming a new file onto its name turned the link into a private copy, silently:
+the dotfiles no longer saw the profile, and later edits went to the copy. ``configure``
+writes through to the link's target, after the checks every write makes (the target's
+directory cannot be swapped by others, the target is the user's own regular file, on
+descriptors), or refuses and says why; it never replaces the link."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ..conftest import Workspace
+from .conftest import ATTACKER_GID, ATTACKER_UID, need_root
+
+pytestmark = pytest.mark.integration
+
+IDS = (
+    "--user-pool-id",
+    "us-east-1_AbCdEf123",
+    "--app-client-id",
+    "1example23456789",
+    "--identity-pool-id",
+    "us-east-1:11111111-2222-3333-4444-555555555555",
+    "--username",
+    "alice",
+    "--no-validate",
+)
+DOTFILES_TEXT = "# kept in my dotfiles\n[default]\nregion = eu-west-1\n"
+
+
+def configure(ws: Workspace) -> tuple[int, str]:
+    done = ws.run("configure", "--profile", "dev", *IDS)
+    return done.returncode, done.stderr
+
+
+def link_aws_config(ws: Workspace, target: Path) -> None:
+    ws.aws_config.unlink(missing_ok=True)
+    ws.aws_config.symlink_to(target)
+
+
+def test_configure_writes_through_a_link_into_the_dotfiles(ws: Workspace) -> None:
+    target = ws.root / "dotfiles" / "aws" / "config"
+    target.parent.mkdir(parents=True, mode=0o700)
+    target.write_text(DOTFILES_TEXT)
+    target.chmod(0o640)
+    link_aws_config(ws, Path(os.path.relpath(target, ws.aws_config.parent)))
+    code, err = configure(ws)
+    assert code == 0, err
+    assert ws.aws_config.is_symlink()  # still the link, not a copy
+    text = target.read_text()
+    assert text.startswith(DOTFILES_TEXT)
+    assert "[profile dev]\ncredential_process = " in text
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the target keeps its mode
+    assert [p.name for p in target.parent.iterdir()] == ["config"]  # no temp file left
+    # Run again: nothing to change, still a link.
+    code, err = configure(ws)
+    assert code == 0, err
+    assert ws.aws_config.is_symlink() and target.read_text() == text
+
+
+def test_configure_follows_a_chain_of_links(ws: Workspace) -> None:
+    target = ws.root / "dotfiles" / "config"
+    target.parent.mkdir(mode=0o700)
+    target.write_text(DOTFILES_TEXT)
+    middle = ws.root / "middle-link"
+    middle.symlink_to(target)
+    link_aws_config(ws, middle)
+    code, err = configure(ws)
+    assert code == 0, err
+    assert ws.aws_config.is_symlink() and middle.is_symlink()
+    assert "[profile dev]" in target.read_text()
+
+
+def test_a_dangling_link_gets_its_target_made_private(ws: Workspace) -> None:
+    target = ws.root / "dotfiles" / "config"
+    target.parent.mkdir(mode=0o700)
+    link_aws_config(ws, target)
+    code, err = configure(ws)
+    assert code == 0, err
+    assert ws.aws_config.is_symlink()
+    assert "[profile dev]" in target.read_text()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_link_to_another_users_file_is_refused(ws: Workspace, shared_tmp: Path) -> None:
+    need_root()
+    theirs = shared_tmp / "config"
+    theirs.write_text(DOTFILES_TEXT)
+    os.chown(theirs, ATTACKER_UID, ATTACKER_GID)
+    link_aws_config(ws, theirs)
+    code, err = configure(ws)
+    assert code == 2, err
+    assert str(theirs) in err and "owned by another user" in err
+    assert "nothing was changed" in err
+    assert ws.aws_config.is_symlink() and os.readlink(ws.aws_config) == str(theirs)
+    assert theirs.read_text() == DOTFILES_TEXT
+    assert not ws.config.exists()  # both files or neither
+
+
+@pytest.mark.parametrize("owner", ["attacker", "writable"])
+def test_a_link_into_a_directory_others_control_is_refused(
+    ws: Workspace, shared_tmp: Path, owner: str
+) -> None:
+    # Whoever can rename entries in the target's directory can swap the file the AWS
+    # CLI reads (and so the command it runs) after the check.
+    need_root()
+    folder = shared_tmp / "dotfiles"
+    folder.mkdir()
+    target = folder / "config"
+    target.write_text(DOTFILES_TEXT)
+    if owner == "attacker":
+        os.chown(folder, ATTACKER_UID, ATTACKER_GID)
+    else:
+        folder.chmod(0o777)  # writable by all, no sticky bit
+    link_aws_config(ws, target)
+    code, err = configure(ws)
+    assert code == 2, err
+    assert str(folder) in err
+    assert "owned by another user" in err or "writable by other users" in err
+    assert ws.aws_config.is_symlink()
+    assert target.read_text() == DOTFILES_TEXT
+
+
+def test_a_link_to_something_that_is_not_a_file_is_refused(ws: Workspace) -> None:
+    folder = ws.root / "a-directory"
+    folder.mkdir()
+    link_aws_config(ws, folder)
+    code, err = configure(ws)
+    assert code == 2, err
+    assert "not a regular file" in err
+    assert ws.aws_config.is_symlink() and folder.is_dir()
+
+
+def test_a_link_loop_is_refused(ws: Workspace) -> None:
+    other = ws.root / "loop"
+    other.symlink_to(ws.aws_config)
+    link_aws_config(ws, other)
+    code, err = configure(ws)
+    assert code in (1, 2), err
+    assert "Traceback" not in err
+    assert ws.aws_config.is_symlink() and other.is_symlink()
+
+
+def test_a_plain_file_is_still_replaced_atomically(ws: Workspace) -> None:
+    ws.aws_config.write_text(DOTFILES_TEXT)
+    before = ws.aws_config.stat().st_ino
+    code, err = configure(ws)
+    assert code == 0, err
+    assert not ws.aws_config.is_symlink()
+    assert ws.aws_config.stat().st_ino != before  # a new file renamed onto the name
+    assert ws.aws_config.read_text().startswith(DOTFILES_TEXT)
