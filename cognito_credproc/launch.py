@@ -1,6 +1,15 @@
 """How the tool starts itself (the ``early_refresh`` process, ``demo``, the line
 ``configure`` writes) without importing anything from the working directory, and how
-it starts a process it does not wait for (that process, a browser).
+it starts every other process (``popen``, ``run``, ``start_detached``).
+
+Every child starts with an empty signal mask. A child inherits the mask of the thread
+that forks it and keeps it across exec; the credentials endpoint's threads block
+SIGHUP, SIGINT, SIGQUIT and SIGTERM (they are the main thread's to handle), so a
+``password_command`` or a browser started by a renewal there would ignore them for its
+whole life. subprocess has no option for the mask and ``preexec_fn`` is unsafe in a
+process with threads (it may deadlock in the child), so the calling thread's own mask
+is emptied around the fork and restored at once: a signal arriving in that moment is
+simply taken by this thread, whose handler runs in the main thread as always.
 
 ``python -m cognito_credproc`` puts the working directory first on ``sys.path``, and the
 SDKs run ``credential_process`` wherever the user happens to be: a ``cognito_credproc/``
@@ -16,8 +25,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import subprocess
@@ -84,6 +94,69 @@ def tool_argv() -> list[str]:
     return [script] if script is not None else bootstrap_argv()
 
 
+@contextmanager
+def empty_signal_mask() -> Iterator[None]:
+    """This thread blocks no signal meanwhile: what it starts begins with an empty mask."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_SETMASK, ())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def popen(argv: list[str] | str, **options: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen``, the child starting with an empty signal mask. Every process
+    the tool starts goes through here (or ``run``)."""
+    import subprocess
+
+    with empty_signal_mask():
+        return subprocess.Popen(argv, **options)
+
+
+def run(
+    argv: list[str] | str,
+    *,
+    timeout: float | None = None,
+    input: bytes | str | None = None,
+    **options: Any,
+) -> subprocess.CompletedProcess[Any]:
+    """``subprocess.run`` (without ``check``), the child started by ``popen``: killed and
+    waited for when the timeout passes (TimeoutExpired) or anything else goes wrong."""
+    import subprocess
+
+    if options.pop("capture_output", False):
+        options["stdout"] = options["stderr"] = subprocess.PIPE
+    if input is not None:
+        options["stdin"] = subprocess.PIPE
+    with popen(argv, **options) as process:
+        try:
+            out, err = process.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            exc.stdout, exc.stderr = process.communicate()
+            raise
+        except BaseException:
+            process.kill()
+            raise
+        return subprocess.CompletedProcess(process.args, process.wait(), out, err)
+
+
+def call_child(argv: list[str], **options: Any) -> int:
+    """``subprocess.call``, the child started by ``popen``: its return code; killed and
+    waited for if anything interrupts the wait."""
+    with popen(argv, **options) as process:
+        try:
+            return process.wait()
+        except BaseException:  # as subprocess.call: never left running unwaited
+            process.kill()
+            raise
+
+
 def start_detached(
     argv: list[str], env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
@@ -95,7 +168,7 @@ def start_detached(
 
     from .platform import current
 
-    return subprocess.Popen(
+    return popen(
         argv,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -32,14 +32,15 @@ def run_like_botocore(
 ) -> subprocess.CompletedProcess[str]:
     """Run a command as botocore runs credential_process: stdout and stderr piped,
     nothing on stdin, and (here) no controlling terminal, so nothing can prompt."""
-    return subprocess.run(
+    from .launch import run
+
+    return run(
         argv,
         env=env,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         timeout=timeout,
-        check=False,
         **current().no_terminal_options(),
     )
 

@@ -182,14 +182,10 @@ def run_secret_command(command: str, key: str, profile: Profile) -> str:
         raise ConfigError(f"{profile.source} [{profile.name}] {key} is empty", profile=profile.name)
     # The command gets the user's environment, less the password itself.
     env = {name: value for name, value in os.environ.items() if name != ENV_PASSWORD}
+    from .launch import run
+
     try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            check=False,
-            env=env,
-        )
+        done = run(argv, capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS, env=env)
     except FileNotFoundError:
         raise AuthFailed(
             f"{key}: command not found: {argv[0]}",
@@ -215,7 +211,7 @@ def run_secret_command(command: str, key: str, profile: Profile) -> str:
             hint=f"run it by hand, or fix {key} in {profile.source}",
         )
     try:
-        lines = done.stdout.decode("utf-8", errors="strict").splitlines()
+        lines: list[str] = done.stdout.decode("utf-8", errors="strict").splitlines()
     except UnicodeDecodeError:
         raise AuthFailed(
             f"{key} ({argv[0]}) printed something that is not UTF-8 text",

@@ -141,9 +141,9 @@ class Posix:
         return _in_terminal_foreground()
 
     def run_command(self, command: list[str], env: Mapping[str, str]) -> int:
-        import subprocess
+        from ..launch import call_child
 
-        return subprocess.call(command, env=env)
+        return call_child(command, env=env)
 
     def exit_status(self, code: int) -> int:
         # Killed by signal N (Popen says -N): 128+N, as a shell says.

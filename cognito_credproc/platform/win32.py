@@ -472,16 +472,17 @@ if sys.platform == "win32":
             self, command_line: str, env: Mapping[str, str], timeout: float
         ) -> subprocess.CompletedProcess[str]:
             # The system's own cmd.exe, never one found in the working directory.
+            from ..launch import run
+
             system_root = os.environ.get("SYSTEMROOT", r"C:\Windows")
-            return subprocess.run(
-                command_line,
+            return run(
+                command_line,  # one command line, as Windows takes it
                 executable=os.path.join(system_root, "System32", "cmd.exe"),
                 env=dict(env),
                 capture_output=True,
                 text=True,
                 stdin=subprocess.DEVNULL,
                 timeout=timeout,
-                check=False,
                 creationflags=CREATE_NO_WINDOW,
             )
 

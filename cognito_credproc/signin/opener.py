@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator, Mapping
 
 from ..config import ENV_PASSWORD
-from ..launch import start_detached
+from ..launch import empty_signal_mask, start_detached
 from ..platform import current
 
 # webbrowser's text-mode browsers: they would fight us for the terminal.
@@ -144,7 +144,8 @@ def open_with_webbrowser(url: str, launch: Launch) -> None:
         if getattr(controller, "basename", getattr(controller, "name", "")) in CONSOLE_BROWSERS:
             launch._finish(False, "only a text-mode browser was found")
             return
-        with _no_inherited_streams():
+        # webbrowser starts the browser itself: with an empty signal mask, as every child
+        with _no_inherited_streams(), empty_signal_mask():
             opened = controller.open(url, new=2)
     launch._finish(bool(opened), "" if opened else "the browser did not start")
 
