@@ -99,8 +99,8 @@ def empty_signal_mask() -> Iterator[None]:
     """This thread blocks no signal meanwhile: what it starts begins with an empty mask."""
     import signal
 
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
-        yield
+    if sys.platform == "win32" or not hasattr(signal, "pthread_sigmask"):
+        yield  # no signal masks there
         return
     previous = signal.pthread_sigmask(signal.SIG_SETMASK, ())
     try:

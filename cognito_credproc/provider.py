@@ -142,14 +142,16 @@ class Provider:
 
     # the public entry points -------------------------------------------------------------
 
-    def credentials(self) -> Credentials:
+    def credentials(self, margin: float | None = None) -> Credentials:
+        """Credentials with more than ``margin`` seconds left (the refresh margin unless
+        given: the credentials endpoint asks for more, to renew ahead of it)."""
         self.asked_at = self.now()
-        hit = cached_credentials(self.profile, self.cache, self.now)
+        hit = cached_credentials(self.profile, self.cache, self.now, margin)
         if hit is not None:
             return hit
         with self.cache.lock(self.profile.lock_key, self.profile.lock_timeout, self.profile.name):
             # Another process may have done the work while this one waited.
-            hit = cached_credentials(self.profile, self.cache, self.now)
+            hit = cached_credentials(self.profile, self.cache, self.now, margin)
             if hit is not None:
                 log.debug("another process refreshed the credentials")
                 return hit

@@ -12,17 +12,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from . import launch
 from .cli import PROG
 from .config import ENV_PASSWORD
 from .endpoint import LOOPBACK, Endpoint
-from .errors import EXIT_OK, CredprocError, cannot_run
+from .errors import EXIT_OK, CredprocError, SignInRequired, cannot_run
 from .output import env_lines
 from .platform import current
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
 
     from .cli import Context
+    from .credentials import Credentials
 
 # What would be read before the endpoint in the SDKs' chain (keys, profiles, web
 # identity, another container endpoint or token file), and what must never reach a child.
@@ -54,17 +57,42 @@ def open_endpoint(ctx: Context, port: int = 0) -> Endpoint:
     """The port first (a taken one fails before anyone signs in), then credentials,
     signing in on the terminal if need be; the endpoint is not started yet.
 
-    Renewals happen later, while the child may own the terminal, so they never ask:
-    a sign-in they cannot finish answers 503 and says once to run ``login``."""
+    Renewals happen later, in the endpoint's threads, while the child may own the
+    terminal: they never ask, and a browser sign-in opens no tab from there (nobody
+    may be at the screen, and a tab a request opened would be a surprise). A sign-in
+    they cannot finish answers 503 and says once to run ``login`` in another terminal."""
     from .prompt import NoTerminal
     from .provider import Provider
+    from .store import Store
 
     profile = ctx.profile
     renewer = Provider(
-        profile, ctx.cache, environ=ctx.environ, interaction=NoTerminal(profile.name)
+        profile,
+        ctx.cache,
+        environ=ctx.environ,
+        interaction=NoTerminal(profile.name),
+        now=ctx.now,
     )
+    renewer.no_browser = True  # as the background refresh: ask the person to run login
+    store = Store(profile, ctx.cache)
+
+    def fetch() -> Credentials:
+        return _login_advice(renewer.credentials, profile.name)
+
+    def renew(margin: float) -> Credentials:
+        return _login_advice(lambda: renewer.credentials(margin), profile.name)
+
     try:
-        endpoint = Endpoint(renewer.credentials, profile=profile.name, port=port, report=_report)
+        endpoint = Endpoint(
+            fetch,
+            profile=profile.name,
+            port=port,
+            report=_report,
+            now=ctx.now,
+            peek=store.credentials,
+            renew=renew,
+            margin=profile.refresh_margin,
+        )
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise CredprocError(
@@ -78,6 +106,16 @@ def open_endpoint(ctx: Context, port: int = 0) -> Endpoint:
         endpoint.stop()
         raise
     return endpoint
+
+
+def _login_advice(get: Callable[[], Credentials], profile: str) -> Credentials:
+    """A renewal that needs a person says what to run, in another terminal."""
+    try:
+        return get()
+    except SignInRequired as exc:
+        if "cognito-credproc login" not in (exc.hint or ""):
+            exc.hint = f"run: cognito-credproc login --profile {profile} (in another terminal)"
+        raise
 
 
 def _report(message: str) -> None:
@@ -121,7 +159,7 @@ def run_child(command: list[str], env: dict[str, str]) -> int:
 
     with _handling(FORWARDED_SIGNALS, forward):
         try:
-            child.append(subprocess.Popen(command, env=env))
+            child.append(launch.popen(command, env=env))
         except OSError as exc:
             raise cannot_run(command[0], exc) from None
         for signum in pending:
@@ -163,11 +201,22 @@ def cmd_serve(ctx: Context) -> int:
         sys.stdout.write(env_lines(variables, ctx.args.format) + "\n")
         sys.stdout.flush()
         sys.stderr.write(
-            f"{PROG}: serving profile {ctx.profile.name}'s credentials at {endpoint.url} "
-            "until Ctrl-C\n"
+            f"{PROG}: serving profile {ctx.profile.name}'s credentials at "
+            f"http://{LOOPBACK}:{endpoint.port}/... until Ctrl-C\n"
         )
+        if ctx.args.port:
+            # Once we stop, anyone may listen there, and an SDK still holding these
+            # variables would take whatever keys that listener hands out.
+            sys.stderr.write(
+                f"{PROG}: note: with a fixed --port, another user can listen on port "
+                f"{endpoint.port} once this stops; leave --port out for a new random port "
+                "each run\n"
+            )
         sys.stderr.flush()
         while not stop.wait(STOP_POLL_SECONDS):
             pass
-    sys.stderr.write(f"{PROG}: stopped\n")
+    sys.stderr.write(
+        f"{PROG}: stopped; unset {' and '.join(endpoint.environment())} wherever they "
+        "were exported\n"
+    )
     return EXIT_OK

@@ -353,13 +353,13 @@ MUTANTS: list[Mutant] = [
     # -- the credentials endpoint (exec --server, serve) ---------------------------------
     Mutant(
         "endpoint-host-not-checked",
-        "if not endpoint.host_allowed(self._hosts_named()):",
+        "if not self.host_allowed(request.hosts_named()):",
         "if False:",
         ("tests/test_endpoint.py::test_a_foreign_host_header_is_refused_even_with_the_token",),
     ),
     Mutant(
         "endpoint-token-not-checked",
-        'if not endpoint.token_matches(self.headers.get_all("Authorization")):',
+        'if not self.token_matches(request.headers.get_all("Authorization")):',
         "if False:",
         ("tests/test_endpoint.py::test_a_missing_or_wrong_token_is_refused",),
     ),
@@ -371,7 +371,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "endpoint-any-method",
-        'if self.command != "GET":',
+        'if request.method != "GET":',
         "if False:",
         ("tests/test_endpoint.py::test_only_get_is_answered",),
     ),
@@ -413,14 +413,14 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "endpoint-listens-after-stop",
-        "        self._server.server_close()",
-        "        pass",
+        "        self.selector.close()\n        self.listener.close()",
+        "        self.selector.close()",
         ("tests/test_endpoint.py::test_connections_are_refused_once_stopped",),
     ),
     Mutant(
         "endpoint-threads-take-signals",
-        "        with _main_thread_signals_blocked():\n            self._thread.start()",
-        "        if True:\n            self._thread.start()",
+        "        with _main_thread_signals_blocked():\n            self._server.start()",
+        "        if True:\n            self._server.start()",
         (
             "tests/test_endpoint.py::test_request_threads_leave_signals_to_the_main_thread",
             "tests/test_endpoint.py::test_the_server_thread_is_born_with_the_signals_blocked",
@@ -452,7 +452,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "endpoint-absolute-form-host-ignored",
-        '        if self.path.startswith("/"):\n            return self.headers.get_all("Host")',
+        '        if self.target.startswith("/"):\n            return self.headers.get_all("Host")',
         '        if True:\n            return self.headers.get_all("Host")',
         ("tests/test_endpoint.py::test_a_request_target_naming_another_host_is_refused",),
     ),
@@ -1466,6 +1466,98 @@ MUTANTS: list[Mutant] = [
         '                    raise Unsafe("other-owner", where, info)',
         '                if False:\n                    raise Unsafe("other-owner", where, info)',
         ("tests/security/test_linked_aws_config.py::test_a_link_to_another_users_file_is_refused",),
+    ),
+    # -- the credentials endpoint under bursts and floods ---------------------------------
+    Mutant(
+        "silent-connections-never-expire",
+        "            if oldest.deadline > now:",
+        "            if True:",
+        (
+            "tests/security/test_endpoint_floods.py::"
+            "test_a_connection_that_sends_nothing_is_closed_at_its_deadline",
+        ),
+    ),
+    Mutant(
+        "no-limit-on-waiting-connections",
+        "            while len(self.pending) >= self.max_pending:",
+        "            while False:",
+        (
+            "tests/security/test_endpoint_floods.py::"
+            "test_when_too_many_are_open_the_oldest_silent_one_goes",
+        ),
+    ),
+    Mutant(
+        "request-head-of-any-size",
+        "not found and len(pending.buffer) > MAX_HEAD_BYTES",
+        "not found and False",
+        (
+            "tests/security/test_endpoint_floods.py::"
+            "test_more_than_a_request_head_may_hold_is_closed",
+        ),
+    ),
+    Mutant(
+        "requests-wait-for-renewals-despite-good-keys",
+        "        if found is not None and found.expiration - self.now() > self.margin:",
+        "        if False:",
+        (
+            "tests/security/test_endpoint_floods.py::"
+            "test_credentials_are_renewed_ahead_of_the_margin_while_requests_go_on",
+        ),
+    ),
+    Mutant(
+        "no-renewal-ahead-of-the-margin",
+        "        return max(0.0, min(RENEW_AHEAD_SECONDS, (self._lifetime - self.margin) / 2))",
+        "        return 0.0",
+        (
+            "tests/security/test_endpoint_floods.py::"
+            "test_credentials_are_renewed_ahead_of_the_margin_while_requests_go_on",
+        ),
+    ),
+    Mutant(
+        "requests-wait-on-a-service-that-just-failed",
+        "        if self._failed_at is not None and self.now() - self._failed_at < self.retry_after"
+        ":",
+        "        if False:",
+        (
+            "tests/security/test_endpoint_floods.py::"
+            "test_after_a_failed_renewal_requests_do_not_wait_on_the_service_again",
+        ),
+    ),
+    Mutant(
+        "endpoint-answers-any-path",
+        "        if not self.path_matches(request.path()):",
+        "        if False:",
+        (
+            "tests/security/test_stale_endpoint.py::test_the_exported_url_has_a_path_of_each_runs_own",
+        ),
+    ),
+    Mutant(
+        "serve-keeps-quiet-about-a-fixed-port",
+        "        if ctx.args.port:",
+        "        if False:",
+        (
+            "tests/security/test_stale_endpoint.py::"
+            "test_serve_warns_about_a_fixed_port_and_says_to_unset_the_variables",
+        ),
+    ),
+    # -- children and their signal mask ----------------------------------------------------
+    Mutant(
+        "child-inherits-the-threads-signal-mask",
+        "    previous = signal.pthread_sigmask(signal.SIG_SETMASK, ())",
+        "    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())",
+        (
+            "tests/security/test_child_signal_mask.py::"
+            "test_a_password_command_the_renewal_thread_needs_starts_with_no_signal_blocked",
+        ),
+    ),
+    Mutant(
+        "serve-renewal-opens-a-browser-tab",
+        "    renewer.no_browser = True",
+        "    renewer.no_browser = False",
+        (
+            "tests/security/test_child_signal_mask.py::"
+            "test_a_browser_sign_in_a_renewal_of_serve_needs_opens_no_tab",
+        ),
     ),
     # -- settings the service would refuse ------------------------------------------------
     Mutant(

@@ -44,13 +44,19 @@ def request(
     token: str | None = "right",
     host: str | None = "right",
     method: str = "GET",
-    target: str = "/",
+    target: str | None = None,
     extra: tuple[tuple[str, str], ...] = (),
 ) -> tuple[int, bytes]:
-    """One raw request, every header under the test's control ("right" = the real value)."""
+    """One raw request, every header under the test's control ("right" = the real value;
+    the target is the endpoint's own path unless given)."""
     conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
     try:
-        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        conn.putrequest(
+            method,
+            endpoint.path if target is None else target,
+            skip_host=True,
+            skip_accept_encoding=True,
+        )
         if host is not None:
             conn.putheader("Host", f"127.0.0.1:{endpoint.port}" if host == "right" else host)
         if token is not None:
@@ -112,7 +118,7 @@ def test_answers_get_with_the_container_credentials_json(endpoint: Endpoint, clo
 def test_answers_are_not_cached_and_name_no_python_version(endpoint: Endpoint) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
     try:
-        conn.request("GET", "/", headers={"Authorization": endpoint.token})
+        conn.request("GET", endpoint.path, headers={"Authorization": endpoint.token})
         response = conn.getresponse()
         response.read()
     finally:
@@ -182,7 +188,7 @@ def test_a_request_target_naming_another_host_is_refused(
 
 @pytest.mark.parametrize("name", ["127.0.0.1", "localhost"])
 def test_a_request_target_naming_this_endpoint_is_answered(endpoint: Endpoint, name: str) -> None:
-    assert request(endpoint, target=f"http://{name}:{endpoint.port}/")[0] == 200
+    assert request(endpoint, target=f"http://{name}:{endpoint.port}{endpoint.path}")[0] == 200
 
 
 def test_on_port_80_the_host_header_may_leave_the_port_out() -> None:
@@ -236,7 +242,7 @@ def test_the_token_is_random_per_endpoint_and_redacted(clock: Clock) -> None:
 
 
 def test_listens_on_loopback_only(endpoint: Endpoint) -> None:
-    assert endpoint.url == f"http://127.0.0.1:{endpoint.port}/"
+    assert endpoint.url == f"http://127.0.0.1:{endpoint.port}{endpoint.path}"
     assert endpoint._server.server_address[0] == "127.0.0.1"
 
 
@@ -318,10 +324,14 @@ def test_a_failed_renewal_is_a_503_reported_once_per_outage(
         return creds(clock() + 3600)
 
     with Endpoint(Fetch(answer), profile="dev", report=reports.append, now=clock) as running:
-        first = [request(running) for _ in range(3)]
+        first = []
+        for _ in range(3):
+            first.append(request(running))
+            clock.advance(Renewer.retry_after)  # the next one tries again, and fails again
         failing[0] = False
         assert request(running)[0] == 200
         failing[0] = True
+        clock.advance(3600)  # those keys are over: the next request needs a renewal
         assert request(running)[0] == 503
     for status, body in first:
         assert status == 503
@@ -398,8 +408,11 @@ def test_requests_that_wait_on_a_fetch_share_its_outcome(
     assert fetch.calls == 1
     assert len(outcomes) == 20 and len({id(o) for o in outcomes}) == 1
     assert len(reports) == (1 if fails else 0)
+    # A request that comes later, once those keys are due or the failure is old, gets a
+    # renewal of its own.
+    clock.advance(3600)
     with contextlib.suppress(ServiceError):
-        renewer.credentials()  # a request that comes later gets a fetch of its own
+        renewer.credentials()
     assert fetch.calls == 2
 
 
