@@ -81,6 +81,8 @@ MAX_PENDING_CONNECTIONS = 1024
 WORKER_THREADS = 4
 WRITE_TIMEOUT_SECONDS = 5.0
 POLL_SECONDS = 0.2
+# How long stopping waits for a thread still busy (a renewal, a slow client).
+STOP_WAIT_SECONDS = 1.0
 # After a failed renewal, requests are answered with that failure (503) at once for
 # this long, rather than each waiting on a service that is down; the renewal thread
 # tries again after it.
@@ -220,10 +222,12 @@ class Renewer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop renewing. A renewal under way (a slow Cognito, a password_command) is not
+        waited for long: the process may be about to end (its writes are atomic)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(STOP_WAIT_SECONDS)
             self._thread = None
 
     def wake(self) -> None:
@@ -441,8 +445,10 @@ class _Server:
         self.stopping.set()
         for _ in range(self.workers):
             self.ready.put(None)
-        for thread in self.threads:
-            thread.join()
+        reader, *workers = self.threads
+        reader.join()
+        for thread in workers:
+            thread.join(STOP_WAIT_SECONDS)  # one may be waiting on a renewal: not for long
         self.threads = []
         self.close()
 
@@ -488,8 +494,10 @@ class _Server:
                 return
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    # Out of descriptors: the oldest silent connection makes room.
+                    # Out of descriptors: the oldest silent connection makes room; with
+                    # none, the workers' connections must end first (no busy loop).
                     if not self._drop_oldest():
+                        self.stopping.wait(POLL_SECONDS)
                         return
                     continue
                 if exc.errno in (errno.ECONNABORTED, errno.EPROTO, errno.EINTR):
