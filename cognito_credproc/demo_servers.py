@@ -300,7 +300,9 @@ class Person:
             os.setsid()  # type: ignore[attr-defined,unused-ignore]
             os.close(os.open(name, os.O_RDWR))  # the session's controlling terminal
 
-        self.proc = subprocess.Popen(
+        from .launch import popen
+
+        self.proc = popen(
             argv,
             env=env,
             stdin=subprocess.DEVNULL,
