@@ -12,8 +12,9 @@ import pytest
 
 from cognito_credproc import __version__
 from cognito_credproc.arguments import build_parser
-from cognito_credproc.config import profile_from_section
+from cognito_credproc.config import Profile, profile_from_section
 from cognito_credproc.doctor import region_mismatch, regions_line
+from cognito_credproc.errors import ConfigError
 from cognito_credproc.signin.messages import waiting
 
 from .browser_setup import ManagedPool, managed  # noqa: F401 - the fixture
@@ -140,10 +141,23 @@ def test_doctor_names_each_pools_region() -> None:
     same = profile(identity_pool_id="eu-west-1:11111111-2222-3333-4444-555555555555")
     assert region_mismatch(same) is None  # type: ignore[arg-type]
     assert regions_line(same) == "region eu-west-1 matches the pool ids"  # type: ignore[arg-type]
-    moved = profile(
-        identity_pool_id="eu-west-1:11111111-2222-3333-4444-555555555555", region="us-west-2"
+    # A region the user pool is not in is refused when the settings are read (the pool
+    # answers only in its own region)...
+    with pytest.raises(ConfigError, match=r"\[dev\] region: us-west-2 is not the region"):
+        profile(
+            identity_pool_id="eu-west-1:11111111-2222-3333-4444-555555555555", region="us-west-2"
+        )
+    # ... and doctor says why for a profile made otherwise
+    moved = Profile(
+        name="dev",
+        source="c.ini",
+        identity_pool_id="eu-west-1:11111111-2222-3333-4444-555555555555",
+        region="us-west-2",
+        user_pool_id="eu-west-1_AbCdEf123",
+        app_client_id="abc123",
+        username="alice",
     )
-    assert region_mismatch(moved) == (  # type: ignore[arg-type]
+    assert region_mismatch(moved) == (
         "region is us-west-2, but user pool eu-west-1_AbCdEf123 is in eu-west-1: its calls "
         "would go to us-west-2"
     )
