@@ -11,6 +11,7 @@ import pytest
 
 from cognito_credproc.aws import Clients
 from cognito_credproc.config import profile_from_section
+from cognito_credproc.errors import ConfigError
 from cognito_credproc.launch import command_line, tool_argv
 
 from .aws_proxy import aws_endpoints
@@ -123,7 +124,9 @@ def test_each_pool_is_asked_in_its_own_region(
 
 def test_the_clients_and_the_logins_key_follow_the_pools_regions() -> None:
     """The same, without a network: which region each client is made for, and that an
-    explicit ``region`` (the one for STS and AWS_REGION) does not move the Logins key."""
+    explicit ``region`` (the one for STS and AWS_REGION) moves neither the Logins key nor
+    the identity pool's client. With a user pool it can only be the pool's own region
+    (the user pool's calls go there); a guest profile may name any."""
     section = {
         "user_pool_id": f"{POOL_REGION}_AbCdEf123",
         "app_client_id": "1example23456789abcdefghij",
@@ -137,6 +140,12 @@ def test_the_clients_and_the_logins_key_follow_the_pools_regions() -> None:
     assert (
         profile.login_provider == f"cognito-idp.{POOL_REGION}.amazonaws.com/{POOL_REGION}_AbCdEf123"
     )
-    moved = profile_from_section("config.ini", "dev", {**section, "region": "ap-south-1"}, {})
-    assert moved.login_provider == profile.login_provider
+    same = profile_from_section("config.ini", "dev", {**section, "region": POOL_REGION}, {})
+    assert same.login_provider == profile.login_provider
+    assert Clients(same).identity.meta.region_name == IDENTITY_REGION
+    with pytest.raises(ConfigError, match=r"\[dev\] region: ap-south-1 is not the region"):
+        profile_from_section("config.ini", "dev", {**section, "region": "ap-south-1"}, {})
+    guest = {"identity_pool_id": section["identity_pool_id"], "unauthenticated": "true"}
+    moved = profile_from_section("config.ini", "dev", {**guest, "region": "ap-south-1"}, {})
     assert Clients(moved).identity.meta.region_name == IDENTITY_REGION
+    assert Clients(moved).sts.meta.region_name == "ap-south-1"
