@@ -205,6 +205,17 @@ def check_process_line(
                 fix,
             )
             return None
+        relative = _relative_entry_before(environ.get("PATH", os.defpath), found)
+        if relative is not None:
+            # found elsewhere here, but run from a directory holding a command of that
+            # name, the SDK would run that one
+            report.fail(
+                f"{where} runs {command} through a PATH whose entry {relative!r} comes before "
+                f"{os.path.dirname(found)} and is looked up in whatever directory the SDK "
+                "runs in",
+                fix,
+            )
+            return None
         if problems:
             return None
         report.warn(
@@ -263,6 +274,18 @@ def run_through_shell(report: Report, ctx: Context, line: str, env: dict[str, st
             f"short names for it), then: {fix}"
         )
     report.fail(f"{how} cannot run the line ({SHELL_SDKS}): {why}", fix)
+
+
+def _relative_entry_before(path: str, found: str) -> str | None:
+    """A PATH entry that is empty or relative (so, the working directory or one below it)
+    and comes before the directory ``found`` is in; None when there is none."""
+    home = os.path.dirname(found)
+    for entry in path.split(os.pathsep):
+        if not entry or not os.path.isabs(entry):
+            return entry or "(empty)"
+        if current().same_path(os.path.normpath(entry), os.path.normpath(home)):
+            return None
+    return None
 
 
 def run_process_line(

@@ -1413,6 +1413,15 @@ MUTANTS: list[Mutant] = [
             "test_doctor_never_runs_a_line_found_in_the_working_directory",
         ),
     ),
+    Mutant(
+        "doctor-trusts-a-relative-path-entry",
+        '            return entry or "(empty)"',
+        "            return None",
+        (
+            "tests/security/test_working_directory.py::"
+            "test_doctor_never_runs_a_line_a_relative_path_entry_could_redirect",
+        ),
+    ),
     # -- redaction ------------------------------------------------------------------------
     Mutant(
         "clip-cuts-before-redacting",

@@ -176,3 +176,19 @@ def test_doctor_never_runs_a_line_found_in_the_working_directory(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "relative to whatever directory the SDK runs in" in done.stdout
     assert "fix: set credential_process = " in done.stdout
+
+
+def test_doctor_never_runs_a_line_a_relative_path_entry_could_redirect(
+    ws: Workspace, cognito: Cognito, tmp_path: Path
+) -> None:
+    # Here the command is found where it is installed; from a checkout holding its own
+    # "cognito-credproc", the SDK would run that one instead.
+    ws.write_config(cognito.profile_section("dev"))
+    ws.aws_config.write_text("[profile dev]\ncredential_process = cognito-credproc --profile dev\n")
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    path = os.pathsep.join([".", str(console_script().parent), ws.env["PATH"]])
+    done = run_tool("doctor", "--profile", "dev", env={**ws.env, "PATH": path}, cwd=clean)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "through a PATH whose entry '.' comes before" in done.stdout
+    assert "that line was not run" in done.stdout
