@@ -11,9 +11,12 @@ import time
 
 import pytest
 
+from cognito_credproc.account import qr
+
 from .conftest import Cognito, Workspace, aws_client, cached_signin, parse_output
 from .ptyterm import PtyRun
 from .strict_cognito import BEHAVIOUR
+from .test_qr import unrender
 
 pytestmark = pytest.mark.integration
 
@@ -261,6 +264,12 @@ def test_mfa_setup_shows_the_secret_and_uri(ws: Workspace, cognito: Cognito) -> 
     shown = re.search(r"Secret key: ([A-Z2-7]+)", run.screen)
     assert shown is not None, run.screen
     assert f"secret={shown[1]}" in run.screen  # the otpauth URI carries the same secret
+    # and the drawing above them is the QR code of that URI, for the app to scan
+    uri = re.search(r"Or add this URI: (otpauth://\S+)", run.screen)
+    assert uri is not None, run.screen
+    drawing = run.screen.split("Scan this QR code with the app:\r\n", 1)[1]
+    drawing = drawing.split("\r\nSecret key: ", 1)[0]
+    assert unrender(drawing.split("\r\n")) == qr.encode(uri[1])
     run.answer("Code shown by the app: ", totp_now(shown[1]))
     run.expect("Signed in as alice")
     code, _out, err = run.finish()

@@ -7,7 +7,6 @@ parameters and session, and the sign-in's state, and returns Cognito's next answ
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -234,9 +233,18 @@ def mfa_setup(
     associated = api.call("associate_software_token", Session=session)
     secret = associated["SecretCode"]
     api.register_secret(secret)
-    label = urllib.parse.quote(f"{api.profile.user_pool_id}:{state.username}")
-    uri = f"otpauth://totp/{label}?secret={secret}&issuer=AmazonCognito"
+    from ..account.mfa import otpauth_uri
+    from ..account.qr import TooLong, encode, render
+
+    assert api.profile.user_pool_id is not None
+    uri = otpauth_uri(api.profile.user_pool_id, state.username, secret)
     api.interaction.say("Set up an authenticator app (TOTP) to finish signing in.")
+    api.interaction.say("Scan this QR code with the app:")
+    try:
+        for line in render(encode(uri)):
+            api.interaction.say(line)
+    except TooLong:
+        api.interaction.say("(too long for a QR code: type the key instead)")
     api.interaction.say(f"Secret key: {secret}")
     api.interaction.say(f"Or add this URI: {uri}")
     verify_session = associated.get("Session") or session
