@@ -48,6 +48,7 @@ from contextlib import contextmanager, suppress
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from . import platform
 from .errors import CredprocError, ServiceError
 from .output import iso_utc
 from .redact import redact, register_secret
@@ -358,12 +359,8 @@ def response(status: int, body: bytes = b"", content_type: str | None = None) ->
 def pending_limit() -> int:
     """How many connections may be sending their request at once: half the open files
     this process may have, at most MAX_PENDING_CONNECTIONS."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return MAX_PENDING_CONNECTIONS // 4
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
+    soft = platform.current().open_file_limit()
+    if soft is None:
         return MAX_PENDING_CONNECTIONS
     return max(16, min(MAX_PENDING_CONNECTIONS, soft // 2))
 

@@ -503,3 +503,17 @@ def test_a_renewal_refused_by_cognito_serves_nothing_stale(
         assert old.encode() not in body and b"\n" not in body
         assert "profile dev" in json.loads(body)["message"]
     assert len(reports) == 1
+
+
+def test_pending_connections_are_limited_by_this_process_open_files() -> None:
+    import resource
+
+    from cognito_credproc.endpoint import MAX_PENDING_CONNECTIONS, pending_limit
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    expected = (
+        MAX_PENDING_CONNECTIONS
+        if soft == resource.RLIM_INFINITY
+        else max(16, min(MAX_PENDING_CONNECTIONS, soft // 2))
+    )
+    assert pending_limit() == expected

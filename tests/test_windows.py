@@ -502,3 +502,13 @@ def test_the_aws_profiles_line_is_split_by_windows_rules(windows: SimulatedWin32
     assert split_command_line(line) == [r"C:\tools\cognito-credproc.exe", "--profile", "dev"]
     platform.use(None)
     assert split_command_line(line) == ["C:toolscognito-credproc.exe", "--profile", "dev"]
+
+
+def test_the_endpoint_waits_on_no_more_sockets_than_select_watches_there(
+    windows: SimulatedWin32,
+) -> None:
+    # select() on Windows watches at most 512 sockets; the endpoint keeps half for the
+    # connections still sending their request
+    from cognito_credproc.endpoint import pending_limit
+
+    assert pending_limit() == 256

@@ -130,6 +130,11 @@ class Platform(Protocol):
         """Two absolute paths name the same file, as this system spells paths."""
         ...
 
+    def open_file_limit(self) -> int | None:
+        """How many descriptors or sockets this process may have open at once
+        (None: no limit)."""
+        ...
+
     def run_through_shell(
         self, line: str, env: Mapping[str, str], timeout: float
     ) -> tuple[str, Any] | None:

@@ -176,6 +176,14 @@ class Posix:
     def same_path(self, first: str, second: str) -> bool:
         return first == second
 
+    def open_file_limit(self) -> int | None:
+        if sys.platform == "win32":
+            return None  # never used there (the Windows layer answers itself)
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        return None if soft == resource.RLIM_INFINITY else soft
+
     def run_through_shell(
         self, line: str, env: Mapping[str, str], timeout: float
     ) -> tuple[str, Any] | None:

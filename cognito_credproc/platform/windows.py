@@ -654,6 +654,11 @@ class Windows:
 
         return canonical(first) == canonical(second)
 
+    def open_file_limit(self) -> int | None:
+        # select() on Windows watches at most FD_SETSIZE sockets, 512 in CPython's build
+        # (selectmodule.c); the endpoint's selector is select() there.
+        return 512
+
     def run_through_shell(
         self, line: str, env: Mapping[str, str], timeout: float
     ) -> tuple[str, Any] | None:
