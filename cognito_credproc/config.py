@@ -48,6 +48,8 @@ ENDPOINT_ENV_VARS = (
 )
 
 KNOWN_KEYS = frozenset(BY_NAME)
+# With auth_flow = BROWSER and oidc_issuer, the provider replaces the user pool.
+MANAGED_LOGIN_ONLY = ("user_pool_id", "login_domain", "identity_provider")
 
 
 def builtin_sha256() -> Any:
@@ -239,7 +241,7 @@ class Profile:
 
 
 def _bad(path: str, section: str, key: str, problem: str, profile: str) -> ConfigError:
-    return ConfigError(f"{path} [{section}] {key}: {problem}", profile=profile)
+    return ConfigError(f"{path} [{section}] {key}: {problem}", profile=profile, setting=key)
 
 
 def load_profile(path: str, name: str, environ: Mapping[str, str] | None = None) -> Profile:
@@ -267,6 +269,29 @@ def required_keys(raw: Mapping[str, str]) -> list[str]:
             return [*required, "app_client_id", "oidc_issuer"]
         return [*required, "user_pool_id", "app_client_id", "login_domain"]
     return [*required, "user_pool_id", "app_client_id", "username"]
+
+
+def misplaced_keys(raw: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(key, why) for each key of the section that its way of signing in does not use,
+    in the table's order: what validation refuses, and what ``configure`` drops when a
+    profile changes its way."""
+    flow = str(raw.get("auth_flow", "")).strip().upper()
+    guest = BOOLEANS.get(str(raw.get("unauthenticated", "")).strip().lower(), False)
+    found = []
+    for setting in SETTINGS:
+        key = setting.name
+        if key not in raw:
+            continue
+        if flow == "BROWSER":
+            if "oidc_issuer" in raw and key in MANAGED_LOGIN_ONLY:
+                found.append((key, "is for managed login; oidc_issuer names a provider instead"))
+        elif key in BROWSER_ONLY:
+            found.append((key, "is used only with auth_flow = BROWSER"))
+        if key == "preferred_challenge" and flow != "USER_AUTH":
+            found.append((key, "is only used with auth_flow = USER_AUTH"))
+        if key == "logins_key" and guest:
+            found.append((key, "is not used with unauthenticated = true (guests send no Logins)"))
+    return found
 
 
 def check_value(key: str, value: str) -> object:
@@ -372,25 +397,15 @@ def profile_from_section(
         and not APP_CLIENT_ID_RE.match(client_id)
     ):
         raise bad("app_client_id", f"{client_id!r} is not a user pool app client id")
-    if values.get("auth_flow") == "BROWSER":
-        if "oidc_issuer" in values:
-            for key in ("user_pool_id", "login_domain", "identity_provider"):
-                if key in values:
-                    raise bad(key, "is for managed login; oidc_issuer names a provider instead")
-    else:
-        for key in BROWSER_ONLY:
-            if key in values:
-                raise bad(key, "is used only with auth_flow = BROWSER")
-    if "logins_key" in values and values.get("unauthenticated"):
-        raise bad("logins_key", "is not used with unauthenticated = true (guests send no Logins)")
+    misplaced = misplaced_keys(values)
+    if misplaced:
+        raise bad(*misplaced[0])
     if values.get("flow") == "basic" and "role_arn" not in values:
         raise bad("role_arn", "is required with flow = basic (the role to assume)")
     _check_margin(values, bad)
     region_problem = _region_problem(values)
     if region_problem is not None:
         raise bad("region", region_problem)
-    if "preferred_challenge" in values and values.get("auth_flow") != "USER_AUTH":
-        raise bad("preferred_challenge", "is only used with auth_flow = USER_AUTH")
     if "region" not in values:
         pool = values.get("user_pool_id") or values["identity_pool_id"]
         values["region"] = str(pool).split("_" if "user_pool_id" in values else ":", 1)[0]

@@ -232,7 +232,11 @@ def _parse_error(path: str, exc: configparser.Error) -> ConfigError:
 def read_config_file(path: str, profile: str | None = None) -> configparser.ConfigParser:
     """Parse the INI file strictly: duplicate sections or keys are errors. ``profile``
     (the one asked for, if any) goes into the hint for a missing file."""
-    text = read_config_text(path, profile)
+    return parse_config_text(path, read_config_text(path, profile))
+
+
+def parse_config_text(path: str, text: str) -> configparser.ConfigParser:
+    """The settings text parsed as the tool reads it: strictly, no interpolation."""
     if "\x00" in text:
         raise ConfigError(f"config file {path} contains a NUL byte (is it a binary file?)")
     parser = configparser.ConfigParser(interpolation=None, strict=True, empty_lines_in_values=False)

@@ -5,6 +5,7 @@
     ├── SignInRequired            exit 1: a person must sign in (no password source, no terminal)
     ├── AuthFailed                exit 1: Cognito refused the password, code or token
     ├── ServiceError              exit 1: Cognito or STS failed, or could not be reached
+    │   └── ServiceUnreachable    exit 1: a sign-in service did not answer at all
     ├── LockTimeout               exit 1: another process held the profile's lock too long
     ├── ParentGone                exit 1: the program that started the helper exited meanwhile
     ├── CannotRun                 exit 126: exec's command could not be started
@@ -12,7 +13,8 @@
     └── Aborted                   exit 130: the person pressed Ctrl-C at a prompt
 
 Every message names the profile, says what went wrong and, where there is one,
-the next command to run. ``cli.main`` is the only place that prints them.
+the next command to run; an error about one setting names it (``setting``), so that
+``configure`` can ask for it again. ``cli.main`` is the only place that prints them.
 """
 
 from __future__ import annotations
@@ -32,12 +34,19 @@ class CredprocError(Exception):
     exit_code = EXIT_FAILURE
 
     def __init__(
-        self, message: str, *, profile: str | None = None, hint: str | None = None
+        self,
+        message: str,
+        *,
+        profile: str | None = None,
+        hint: str | None = None,
+        setting: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.profile = profile
         self.hint = hint
+        # the settings key whose value is at fault, where it is one key's
+        self.setting = setting
 
     def __str__(self) -> str:
         where = f"profile {self.profile}: " if self.profile else ""
@@ -64,6 +73,10 @@ class AuthFailed(CredprocError):
 
 class ServiceError(CredprocError):
     """An AWS service failed, answered nonsense, or could not be reached."""
+
+
+class ServiceUnreachable(ServiceError):
+    """No answer at all (connection refused, DNS, timeout, TLS): not a refusal."""
 
 
 class LockTimeout(CredprocError):

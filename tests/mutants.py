@@ -334,7 +334,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "user-auth-preferred-challenge-without-user-auth",
-        'if "preferred_challenge" in values and values.get("auth_flow") != "USER_AUTH":',
+        'if key == "preferred_challenge" and flow != "USER_AUTH":',
         "if False:",
         ("tests/test_userauth_units.py::test_preferred_challenge_settings",),
     ),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..aws import Skew
-from ..errors import AuthFailed, CredprocError, ServiceError
+from ..errors import AuthFailed, CredprocError, ServiceError, ServiceUnreachable
 from ..store import MAX_CLOCK_SKEW_SECONDS
 from ..tokens import Tokens, check_tokens, jwt_claims
 from . import messages
@@ -106,12 +106,19 @@ class CodeGrant:
             cognito_basic=settings.oidc_issuer is None,
         )
 
-    def error(self, kind: type[CredprocError], message: str, hint: str | None) -> CredprocError:
-        """An error of ``kind`` that names the profile."""
-        return kind(message, profile=self.settings.profile, hint=hint)
+    def error(
+        self,
+        kind: type[CredprocError],
+        message: str,
+        hint: str | None,
+        *,
+        setting: str | None = None,
+    ) -> CredprocError:
+        """An error of ``kind`` that names the profile (and ``setting``, the key at fault)."""
+        return kind(message, profile=self.settings.profile, hint=hint, setting=setting)
 
     def unreachable(self, exc: Unreachable) -> CredprocError:
-        return self.error(ServiceError, str(exc), messages.check_where(self.settings))
+        return self.error(ServiceUnreachable, str(exc), messages.check_where(self.settings))
 
     def start(self) -> Attempt:
         s = self.settings

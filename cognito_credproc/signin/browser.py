@@ -22,7 +22,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from ..errors import AuthFailed, ConfigError, CredprocError, ServiceError, SignInRequired
+from ..errors import (
+    AuthFailed,
+    ConfigError,
+    CredprocError,
+    ServiceError,
+    ServiceUnreachable,
+    SignInRequired,
+)
 from ..prompt import Interaction
 from ..tokens import Tokens, jwt_claims
 from . import messages
@@ -148,10 +155,15 @@ class BrowserSignIn:
                 try:
                     self._endpoints = discover(issuer)
                 except Unreachable as exc:
-                    raise self.grant.error(ServiceError, str(exc), messages.CHECK_ISSUER) from None
+                    raise self.grant.error(
+                        ServiceUnreachable, str(exc), messages.CHECK_ISSUER
+                    ) from None
                 except DiscoveryError as exc:
                     raise self.grant.error(
-                        ServiceError, f"OpenID Connect discovery: {exc}", messages.CHECK_ISSUER
+                        ServiceError,
+                        f"OpenID Connect discovery: {exc}",
+                        messages.CHECK_ISSUER,
+                        setting="oidc_issuer",
                     ) from None
         return self._endpoints
 
@@ -280,12 +292,18 @@ class BrowserSignIn:
         self._same_person(previous, tokens)
         return tokens
 
+    def check_request(self) -> None:
+        """Ask the authorize endpoint what ``login`` asks before the browser opens, and
+        fail as ``login`` would: ServiceUnreachable when the domain or issuer does not
+        answer, the refusal (with its fix, and the setting at fault) when it says no."""
+        self.grant.check_authorize(self.grant.start().url)
+
     def check_setup(self, *, port: bool) -> list[tuple[bool, str, str]]:
-        """(ok, what, fix) for ``doctor`` and ``configure``: the domain or issuer answers
-        and takes this client and redirect_uri; with ``port``, the redirect port is free."""
+        """(ok, what, fix) for ``doctor``: the domain or issuer answers and takes this
+        client and redirect_uri; with ``port``, the redirect port is free."""
         where, found = self.settings.where, []
         try:
-            self.grant.check_authorize(self.grant.start().url)
+            self.check_request()
         except CredprocError as exc:
             found.append((False, f"{where}: {exc.message}", exc.hint or "check the settings"))
         else:

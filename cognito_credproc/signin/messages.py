@@ -138,12 +138,14 @@ def authorize_error(settings: BrowserSettings, error: str, description: str) -> 
             profile=profile,
             hint=f"add {settings.redirect_uri} to the app client's allowed callback URLs, "
             "or set redirect_uri to one that is there",
+            setting="redirect_uri",
         )
     if error == "invalid_scope":
         return AuthFailed(
             f"{where} refused the scopes '{' '.join(settings.scopes)}' (invalid_scope{said})",
             profile=profile,
             hint=f"allow them on app client {client}, or change scopes in [{profile}]",
+            setting="scopes",
         )
     if error == "unauthorized_client":
         return AuthFailed(
