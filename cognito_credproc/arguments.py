@@ -136,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=ENV_FORMATS, default="sh", help=FORMAT_HELP)
     p = add("clear", "delete cached data without contacting Cognito")
     p.add_argument("--all", action="store_true", help="the whole cache")
-    p = add("configure", "write a profile and the matching ~/.aws/config entry")
+    p = add(
+        "configure",
+        "write or change a profile and the matching ~/.aws/config entry (on a terminal, "
+        "without flags: asks how people sign in and what that needs)",
+    )
     for setting in SETTINGS:  # one flag per setting, described where the setting is
         if setting.flag and setting.parse is boolean:
             # --unauthenticated / --no-unauthenticated: written as true / false
@@ -171,7 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the app client secret from stdin",
     )
-    p.add_argument("--force", action="store_true", help="replace existing profiles")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="start the profile afresh (keep none of its current settings), and replace an "
+        "AWS profile that runs something else",
+    )
     p.add_argument(
         "--no-validate", action="store_true", help="do not call Cognito to check the ids"
     )

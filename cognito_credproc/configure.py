@@ -6,11 +6,19 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from typing import TYPE_CHECKING
 
-from .config import check_value, profile_from_section, required_keys
-from .configfile import location_error, read_config_text
-from .errors import EXIT_OK, ConfigError, ServiceError
+from .config import check_value, profile_from_section
+from .configfile import location_error, parse_config_text, read_config_text
+from .errors import (
+    EXIT_OK,
+    AuthFailed,
+    ConfigError,
+    CredprocError,
+    ServiceError,
+    ServiceUnreachable,
+)
 from .inifile import (
     BOM,
     holds_secret,
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
 
     from .cli import Context
     from .config import Profile
+    from .questions import Conversation
 
 
 def aws_config_path(ctx: Context) -> str:
@@ -48,9 +57,9 @@ def helper_command(ctx: Context, name: str) -> str:
     return command_line(parts)
 
 
-def collect(ctx: Context) -> dict[str, str]:
-    """The profile's settings from the flags (each checked by its row in the settings
-    table), stdin for the secret, and the terminal for required ones still missing."""
+def flag_values(ctx: Context) -> dict[str, str]:
+    """The settings the command line gives: the flags (each checked by its row in the
+    settings table) and stdin for the secret."""
     args = ctx.args
     given: dict[str, str] = {}
     for setting in SETTINGS:
@@ -79,29 +88,42 @@ def collect(ctx: Context) -> dict[str, str]:
         except Invalid as exc:
             raise ConfigError(f"--app-client-secret-stdin: {exc}") from None
         given["app_client_secret"] = secret
-    needed = required_keys(given)
-    missing = [s for s in SETTINGS if s.name in needed and s.name not in given]
-    if missing:
-        from .prompt import open_terminal
+    return given
 
-        terminal = open_terminal()
-        if terminal is None:
-            flags = ", ".join(s.option for s in missing)
-            raise ConfigError(f"configure needs {flags} (no terminal to ask on)")
+
+def section_values(path: str, body: str) -> dict[str, str]:
+    """The keys a profile's section has now (its own, not [DEFAULT]'s), read as the tool
+    reads the file."""
+    parser = parse_config_text(path, "[profile]\n" + body)
+    return {key: parser.get("profile", key) for key in parser.options("profile")}
+
+
+def settle(ctx: Context, talk: Conversation, values: dict[str, str]) -> Profile:
+    """Check the values (the table's rows, the region against the pool ids, then Cognito)
+    until they pass: each problem that one setting can fix is said on the terminal and
+    that setting asked again; without a terminal, or for a value from the command line,
+    the problem is the error."""
+    from .questions import region_problem
+
+    while True:
+        fits: str | None = None
         try:
-            for setting in missing:
-                answer = terminal.ask(f"{setting.prompt or setting.name}: ").strip()
-                if not answer:
-                    raise ConfigError(f"{setting.name} is required")
-                given[setting.name] = answer
-        finally:
-            terminal.close()
-    # Written in the table's (the documented) order: the required keys come first.
-    return {s.name: given[s.name] for s in SETTINGS if s.name in given}
+            profile = profile_from_section(ctx.config_path, ctx.profile_name, values, ctx.environ)
+            found = region_problem(values, talk.given)
+            if found is not None:
+                error, fits = found
+                raise error
+            if not ctx.args.no_validate:
+                check_with_cognito(profile)
+            return profile
+        except ConfigError as exc:
+            exc.profile = exc.profile or ctx.profile_name
+            talk.fix(values, exc, default=fits)
 
 
-def validate_remote(profile: Profile) -> list[str]:
-    """Check with Cognito that the app client and identity pool exist; no sign-in."""
+def validate_remote(profile: Profile) -> list[ConfigError]:
+    """What Cognito says of the app client and identity pool, each problem naming its
+    setting; no sign-in."""
     from .aws import Clients, probe
 
     clients = Clients(profile)
@@ -113,15 +135,18 @@ def validate_remote(profile: Profile) -> list[str]:
         and "secret" not in client_error.detail.lower()
     ):
         problems.append(
-            f"app client {profile.app_client_id}: {client_error.detail or client_error.code}"
+            ConfigError(
+                f"app client {profile.app_client_id}: {client_error.detail or client_error.code}",
+                setting="app_client_id",
+            )
         )
     pool_error = probe(clients, profile, "identity_pool")
     if pool_error is not None and pool_error.code == "ResourceNotFoundException":
-        problems.append(f"identity pool {profile.identity_pool_id}: not found")
-    if profile.browser:
-        from .doctor import browser_checks
-
-        problems += [what for ok, what, _fix in browser_checks(profile, {}, port=False) if not ok]
+        problems.append(
+            ConfigError(
+                f"identity pool {profile.identity_pool_id}: not found", setting="identity_pool_id"
+            )
+        )
     return problems
 
 
@@ -142,6 +167,50 @@ def aws_profile_header(name: str) -> Callable[[str], bool]:
         return header.startswith("profile") and len(words) == 2 and words[1] == name
 
     return same
+
+
+def check_browser(profile: Profile) -> None:
+    """Ask the login domain or issuer what ``login`` asks before it opens the browser: an
+    unreachable one is ServiceUnreachable (exit 1) naming it; a refusal is the error
+    ``login`` would give, with its fix, as a ConfigError (exit 2)."""
+    from .aws import Clients
+    from .prompt import NoTerminal
+    from .redact import register_secret
+    from .signin.browser import browser_sign_in
+
+    method = browser_sign_in(
+        profile,
+        Clients(profile),
+        NoTerminal(profile.name),
+        environ={},
+        now=time.time,
+        register_secret=register_secret,
+        no_browser=True,
+    )
+    if profile.oidc_issuer:
+        what, where = "OpenID Connect issuer", profile.oidc_issuer
+    else:
+        what, where = "login domain", str(profile.login_domain)
+    try:
+        method.check_request()
+    except ServiceUnreachable as exc:
+        raise ServiceUnreachable(
+            f"the {what} {where} is unreachable ({exc.message}); nothing was written",
+            profile=profile.name,
+            hint=f"{exc.hint}; or pass --no-validate to write the settings unchecked",
+        ) from None
+    except CredprocError as exc:
+        if exc.setting is None and not isinstance(exc, AuthFailed):
+            # it failed rather than refused: nothing says the settings are wrong
+            raise ServiceError(
+                f"cannot check the settings with the {what} {where}: {exc.message}; "
+                "nothing was written",
+                profile=profile.name,
+                hint="try again later, or pass --no-validate to write the settings unchecked",
+            ) from None
+        raise ConfigError(
+            exc.message, profile=profile.name, hint=exc.hint, setting=exc.setting
+        ) from None
 
 
 def check_aws_profile_name(name: str) -> None:
@@ -184,38 +253,50 @@ def check_with_cognito(profile: Profile) -> None:
         ) from None
     if problems:
         raise ConfigError(
-            "Cognito did not accept the settings: " + "; ".join(problems),
+            "Cognito did not accept the settings: " + "; ".join(p.message for p in problems),
             profile=profile.name,
             hint="check the ids, or pass --no-validate",
+            setting=problems[0].setting,
         )
+    if profile.browser:
+        check_browser(profile)
 
 
 def cmd_configure(ctx: Context) -> int:
+    from .prompt import open_terminal
+    from .questions import Conversation
+    from .redact import register_secret
+
     name = ctx.profile_name
     check_aws_profile_name(name)
-    values = collect(ctx)
     config_path = ctx.config_path
+    force = ctx.args.force
+    ours = read_config_text(config_path, name, missing_ok=True)
+    existing = section_body(ours, name)
+    # An existing profile is edited: what is not given or answered stays as it is. With
+    # --force it starts afresh, nothing of it kept or offered.
+    before = {} if existing is None or force else section_values(config_path, existing)
+    given = flag_values(ctx)
+    state = "new" if existing is None else "starting afresh" if force else "changing it"
+    intro = f"Profile {name} ({state}) in {config_path}.\n"
+    talk = Conversation(
+        given, open_terminal=open_terminal, register_secret=register_secret, intro=intro
+    )
+    with talk:
+        values = talk.gather(before)
+        profile = settle(ctx, talk, values)
+    # Written in the table's (the documented) order: the required keys come first.
+    values = {s.name: values[s.name] for s in SETTINGS if s.name in values}
     section_text = "".join(f"{key} = {value}\n" for key, value in values.items())
-    profile = profile_from_section(config_path, name, values, ctx.environ)  # validates
-    if not ctx.args.no_validate:
-        check_with_cognito(profile)
 
     # Both files are worked out and checked before either is written, and the first is
     # put back if the second cannot be written: never one half of a profile.
-    force = ctx.args.force
-    notes = []
-    ours = read_config_text(config_path, name, missing_ok=True)
-    existing = section_body(ours, name)
+    notes = list(talk.notes)
     new_ours: str | None = None
-    if existing is not None and existing.strip() != section_text.strip() and not force:
-        raise ConfigError(
-            f"[{name}] already exists in {config_path}",
-            profile=name,
-            hint="pass --force to replace it",
-        )
     if existing is None or existing.strip() != section_text.strip():
         new_ours = put_section(ours, name, section_text)
-        notes.append(f"wrote [{name}] to {config_path}")
+        changed = _changes(before, values) if existing is not None and not force else ""
+        notes.append(f"wrote [{name}] to {config_path}{changed}")
     else:
         notes.append(f"[{name}] in {config_path} is already up to date")
     # A client secret makes the settings file private (0600), whatever its mode was.
@@ -335,6 +416,19 @@ def _unwritable(name: str, path: str, exc: OSError | Unsafe, *, settings: bool) 
         profile=name,
         hint="check the file's and its directory's permissions, or pass --config / --aws-config",
     )
+
+
+def _changes(before: dict[str, str], after: dict[str, str]) -> str:
+    """Which keys an edit changed, by name (never a value: one may be the secret)."""
+    parts = []
+    for verb, keys in (
+        ("changed", [k for k in after if k in before and before[k] != after[k]]),
+        ("added", [k for k in after if k not in before]),
+        ("removed", [k for k in before if k not in after]),
+    ):
+        if keys:
+            parts.append(f"{verb} {', '.join(keys)}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _readable_by_others(path: str) -> bool:

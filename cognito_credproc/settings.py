@@ -208,9 +208,13 @@ class Setting:
     parse: Parser
     default: str  # as documented; "" when there is none
     help: str
-    # configure asks for it on a terminal when it is required and missing
+    # configure's question for it on a terminal, asked when the way of signing in needs
+    # the key or the profile has a value for it (Enter keeps that value)
     prompt: str | None = None
-    # configure takes it as --NAME-WITH-DASHES (secrets never come from argv)
+    # configure also asks for it (optional) wherever the way of signing in uses it
+    offered: bool = False
+    # configure takes it as --NAME-WITH-DASHES; a secret never comes from argv, and is
+    # typed without echo
     flag: bool = True
 
     @property
@@ -262,12 +266,15 @@ SETTINGS: tuple[Setting, ...] = (
         pattern(REGION_RE, "an AWS region name like eu-west-1"),
         "prefix of user_pool_id (without one: of identity_pool_id)",
         "region of the Cognito and STS calls, and of AWS_REGION and AWS_DEFAULT_REGION in env/exec",
+        prompt="Region (the user pool's, unless you know better)",
     ),
     Setting(
         "app_client_secret",
         text,
         "",
         "for app clients with a secret: SECRET_HASH is sent where needed",
+        prompt="App client secret",
+        offered=True,
         flag=False,
     ),
     Setting(
@@ -298,6 +305,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "BROWSER: an OpenID Connect provider the identity pool trusts directly, instead of "
         "user_pool_id (e.g. https://dev-123.okta.com/oauth2/default)",
+        prompt="OpenID Connect issuer (e.g. https://dev-123.okta.com/oauth2/default)",
     ),
     Setting(
         "redirect_uri",
@@ -305,12 +313,15 @@ SETTINGS: tuple[Setting, ...] = (
         DEFAULT_REDIRECT_URI,
         "BROWSER: the callback URL registered on the app client, exactly; the tool listens "
         "there on the loopback interface",
+        prompt="Callback URL registered on the app client",
+        offered=True,
     ),
     Setting(
         "scopes",
         scopes,
         "openid (openid offline_access with oidc_issuer)",
         "BROWSER: the OAuth scopes to ask for, space-separated",
+        prompt="OAuth scopes, space-separated",
     ),
     Setting(
         "identity_provider",
@@ -318,6 +329,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "BROWSER with login_domain: a federated IdP of the pool to go straight to (Okta, "
         "Google, a SAML IdP...)",
+        prompt="Identity provider to go straight to (its name in the user pool)",
     ),
     Setting(
         "password_command",

@@ -63,6 +63,7 @@ class PtyRun:
         )
         self.screen = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.transcript = ""  # everything the terminal showed (screen is cut by answer)
 
     def _read(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.master], [], [], timeout)
@@ -73,7 +74,9 @@ class PtyRun:
         except OSError:
             return False
         # one decoder for the whole run: a character may be split between two reads
-        self.screen += self._decoder.decode(data)
+        text = self._decoder.decode(data)
+        self.screen += text
+        self.transcript += text
         return bool(data)
 
     def expect(self, text: str, timeout: float = 30) -> str:

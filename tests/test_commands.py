@@ -239,11 +239,16 @@ def test_configure_appends_keeps_comments_and_is_idempotent(
     assert again.returncode == 0, again.stderr
     assert ws.aws_config.read_text() == text  # idempotent
 
+    # changing a key is an edit, without --force: that key changes, the rest stays
+    settings = ws.config.read_text()
     changed = ws.run(*args[:-2], "--endpoint-url", cognito.endpoint + "/")
-    assert changed.returncode == 2
-    assert "--force" in changed.stderr
-    forced = ws.run(*args[:-2], "--endpoint-url", cognito.endpoint + "/", "--force")
+    assert changed.returncode == 0, changed.stderr
+    assert f"wrote [dev] to {ws.config} (changed endpoint_url)" in changed.stderr
+    assert ws.config.read_text() == settings.replace(cognito.endpoint, cognito.endpoint + "/")
+    assert ws.aws_config.read_text() == text
+    forced = ws.run(*args[:-2], "--endpoint-url", cognito.endpoint, "--force")
     assert forced.returncode == 0, forced.stderr
+    assert ws.config.read_text() == settings
     assert ws.aws_config.read_text().startswith(AWS_CONFIG_WITH_COMMENTS)
 
     # and the AWS CLI runs the line configure wrote
