@@ -1587,6 +1587,66 @@ MUTANTS: list[Mutant] = [
             "test_a_user_pool_of_another_region_than_region_is_refused",
         ),
     ),
+    # -- configure's questions ------------------------------------------------------------
+    Mutant(
+        "configure-bad-answer-ends-it",
+        "            except Invalid as exc:\n                problem = str(exc)\n            else:",
+        "            except Invalid as exc:\n"
+        "                raise ConfigError(str(exc)) from None\n"
+        "            else:",
+        ("tests/test_configure_questions.py::test_configure_asks_for_a_browser_profile",),
+    ),
+    Mutant(
+        "configure-secret-echoed",
+        "answer = person.ask(prompt, secret=not setting.flag)",
+        "answer = person.ask(prompt, secret=False)",
+        (
+            "tests/test_configure_questions.py::test_a_client_secret_is_typed_unseen_and_kept_unseen",
+        ),
+    ),
+    Mutant(
+        "configure-edit-forgets-the-profile",
+        "    before = {} if existing is None or force else section_values(config_path, existing)",
+        "    before: dict[str, str] = {}",
+        ("tests/test_configure_questions.py::test_one_flag_changes_one_key_without_force",),
+    ),
+    Mutant(
+        "configure-new-way-keeps-the-old-ways-keys",
+        "    for key, _why in misplaced_keys(_with_marker(new, way)):",
+        "    for key, _why in []:",
+        ("tests/test_configure_ways.py::test_a_new_way_keeps_what_it_uses_and_drops_the_rest",),
+    ),
+    Mutant(
+        "configure-asks-for-a-key-the-way-refuses",
+        "        and not _misplaced(setting.name, probe)\n",
+        "",
+        ("tests/test_configure_ways.py::test_every_question_of_a_way_is_a_key_it_takes",),
+    ),
+    Mutant(
+        "configure-region-unchecked",
+        "    if fits == region:\n        return None",
+        "    if True:\n        return None",
+        (
+            "tests/test_configure_questions.py::test_a_region_that_disagrees_with_the_pools_is_refused",
+            "tests/test_configure_ways.py::test_the_region_against_the_pool_ids",
+        ),
+    ),
+    Mutant(
+        "configure-unreachable-domain-taken-for-a-refusal",
+        "    except ServiceUnreachable as exc:\n        raise ServiceUnreachable(",
+        "    except ValueError as exc:\n        raise ServiceUnreachable(",
+        (
+            "tests/test_configure_questions.py::test_an_unreachable_login_domain_is_reported_unreachable",
+        ),
+    ),
+    Mutant(
+        "configure-callback-fix-not-logins",
+        "exc.message, profile=profile.name, hint=exc.hint, setting=exc.setting",
+        "exc.message, profile=profile.name, hint=None, setting=exc.setting",
+        (
+            "tests/test_configure_questions.py::test_an_unregistered_callback_url_gets_the_fix_login_gives",
+        ),
+    ),
 ]
 
 # -- the machinery -----------------------------------------------------------------------

@@ -173,6 +173,20 @@ def test_a_client_secret_is_typed_unseen_and_kept_unseen(
     assert signed.returncode == 0, signed.stderr
 
 
+def test_an_id_cognito_does_not_know_is_asked_again(ws: Workspace, cognito: Cognito) -> None:
+    run = pty(ws, "--profile", "dev", env=local(cognito.endpoint))
+    run.answer(WAY, "1")
+    run.answer(USER_POOL, cognito.user_pool_id)
+    run.answer(CLIENT, "nosuchclient")
+    run.answer(IDENTITY_POOL, cognito.identity_pool_id)
+    run.answer(USERNAME, cognito.username)
+    run.answer(SECRET, "")
+    run.expect("Cognito did not accept the settings: app client nosuchclient: ")
+    run.answer(f"{CLIENT} [nosuchclient]: ", cognito.client_id)
+    finished(run)
+    assert section(ws, "dev")["app_client_id"] == cognito.client_id
+
+
 # current values are the defaults; one key changes without --force ------------------------------
 
 
