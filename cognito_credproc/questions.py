@@ -337,7 +337,9 @@ class Conversation:
         person = self.person()
         if person is None:
             raise error
-        person.say(error.message + (f"\n  next: {error.hint}" if error.hint else ""))
+        from .redact import redact  # a service's words may repeat a secret
+
+        person.say(redact(error.message + (f"\n  next: {error.hint}" if error.hint else "")))
         required = setting.name in required_keys(values)
         self._ask_into(values, setting, required=required, current=default)
 
