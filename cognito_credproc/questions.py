@@ -225,33 +225,31 @@ def choose_way(person: Person, values: Mapping[str, str]) -> int:
 def region_problem(
     values: Mapping[str, str], given: Mapping[str, str]
 ) -> tuple[ConfigError, str] | None:
-    """A region that disagrees with the pool ids it must agree with (each id carries its
-    region): the user pool's, whose API is called in ``region``; without a user pool, the
-    identity pool's. The error names each pool that disagrees (and region as the setting
-    to ask again, unless it came from --region); the region that fits comes with it."""
+    """A region the user pool is not in (its id carries its region, and its calls go to
+    ``region``); the identity pool is always asked in the region its own id names, so it
+    may be elsewhere. The error names the user pool and where it is (and region as the
+    setting to ask again, unless it came from --region); the region that fits comes with
+    it."""
     region = values.get("region", "").strip()
-    if not region:
+    user_pool = USER_POOL_ID_RE.match(values.get("user_pool_id", "").strip())
+    if not region or not user_pool or user_pool.group(1) == region:
         return None
-    pools = []
-    for key, regex, what in (
-        ("user_pool_id", USER_POOL_ID_RE, "user pool"),
-        ("identity_pool_id", IDENTITY_POOL_ID_RE, "identity pool"),
-    ):
-        match = regex.match(values.get(key, "").strip())
-        if match:
-            pools.append((key, what, match.group(0), match.group(1)))
-    if not pools:
-        return None
-    key, what, _pool, fits = pools[0]  # the user pool's region, else the identity pool's
-    if fits == region:
-        return None
-    wrong = ", ".join(f"{w} {p} is in {r}" for _k, w, p, r in pools if r != region)
-    message = f"region {region} disagrees with the pool ids: {wrong}"
+    fits = user_pool.group(1)
+    message = (
+        f"region {region} disagrees with the user pool id: user pool {user_pool.group(0)} is "
+        f"in {fits}, and its calls would go to {region}"
+    )
+    identity_pool = IDENTITY_POOL_ID_RE.match(values.get("identity_pool_id", "").strip())
+    if identity_pool and identity_pool.group(1) != fits:
+        message += (
+            f" (identity pool {identity_pool.group(0)} is asked in {identity_pool.group(1)} "
+            "whatever region says)"
+        )
     if "region" in given:  # the command line's own words: not asked again
-        hint = f"pass --region {fits} (the {what}'s region), or leave --region out"
+        hint = f"pass --region {fits} (the user pool's region), or leave --region out"
         return ConfigError(message, hint=hint), fits
-    hint = f"pass --region {fits} (the {what}'s region), or leave region out: it follows "
-    hint += f"the {what}"
+    hint = f"pass --region {fits} (the user pool's region), or leave region out: it follows "
+    hint += "the user pool"
     return ConfigError(message, hint=hint, setting="region"), fits
 
 

@@ -1624,11 +1624,11 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "configure-region-unchecked",
-        "    if fits == region:\n        return None",
-        "    if True:\n        return None",
+        "if not region or not user_pool or user_pool.group(1) == region:",
+        "if True:",
         (
             "tests/test_configure_questions.py::test_a_region_that_disagrees_with_the_pools_is_refused",
-            "tests/test_configure_ways.py::test_the_region_against_the_pool_ids",
+            "tests/test_configure_ways.py::test_the_region_against_the_user_pool_id",
         ),
     ),
     Mutant(

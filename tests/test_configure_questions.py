@@ -273,9 +273,9 @@ def test_a_region_that_disagrees_with_the_pools_is_refused(ws: Workspace, cognit
     done = ws.run("configure", "--profile", "dev", "--region", "eu-west-1")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "cognito-credproc: profile dev: region eu-west-1 disagrees with the pool ids: "
-        f"user pool {cognito.user_pool_id} is in us-east-1, "
-        f"identity pool {cognito.identity_pool_id} is in us-east-1",
+        "cognito-credproc: profile dev: region eu-west-1 disagrees with the user pool id: "
+        f"user pool {cognito.user_pool_id} is in us-east-1, and its calls would go to "
+        "eu-west-1",
         "  next: pass --region us-east-1 (the user pool's region), or leave --region out",
     ]
     assert ws.config.read_text() == written
@@ -292,7 +292,7 @@ def test_a_wrong_region_is_asked_again_with_the_pools_region(
     run.answer(f"{REGION} [eu-west-1] (- removes it): ", "")
     run.answer(SECRET, "")
     run.expect(
-        f"region eu-west-1 disagrees with the pool ids: user pool {cognito.user_pool_id} "
+        f"region eu-west-1 disagrees with the user pool id: user pool {cognito.user_pool_id} "
         "is in us-east-1"
     )
     run.answer(f"{REGION} [us-east-1] (- removes it): ", "")  # Enter takes the pool's

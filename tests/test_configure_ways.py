@@ -95,68 +95,49 @@ def test_a_new_way_keeps_what_it_uses_and_drops_the_rest() -> None:
     assert take_way(email, 3) == (email, [])  # the same way: nothing changes
 
 
+US_POOL = "us-east-1_AbC"
+EU_IDENTITY = "eu-west-1:1111"
+
+
 @pytest.mark.parametrize(
-    ("values", "given", "said", "setting", "fits"),
+    ("values", "given", "said", "setting"),
     [
         (
-            {
-                "region": "us-east-1",
-                "user_pool_id": "eu-west-1_A",
-                "identity_pool_id": "eu-west-1:1",
-            },
+            {"region": "eu-west-1", "user_pool_id": US_POOL, "identity_pool_id": "us-east-1:1"},
             {},
-            "region us-east-1 disagrees with the pool ids: user pool eu-west-1_A is in "
-            "eu-west-1, identity pool eu-west-1:1 is in eu-west-1",
+            f"region eu-west-1 disagrees with the user pool id: user pool {US_POOL} is in "
+            "us-east-1, and its calls would go to eu-west-1",
             "region",
-            "eu-west-1",
         ),
-        (  # the identity pool is called in its own region: only the user pool's counts
-            {
-                "region": "eu-west-1",
-                "user_pool_id": "eu-west-1_A",
-                "identity_pool_id": "us-east-1:1",
-            },
-            {},
-            None,
-            None,
-            None,
+        (  # the identity pool is asked in its own region: named, not counted
+            {"region": "eu-west-1", "user_pool_id": US_POOL, "identity_pool_id": EU_IDENTITY},
+            {"region": "eu-west-1"},
+            f"region eu-west-1 disagrees with the user pool id: user pool {US_POOL} is in "
+            "us-east-1, and its calls would go to eu-west-1 (identity pool eu-west-1:1111 is "
+            "asked in eu-west-1 whatever region says)",
+            None,  # the command line's region is not asked again
         ),
         (
-            {
-                "region": "eu-west-1",
-                "user_pool_id": "us-east-1_A",
-                "identity_pool_id": "eu-west-1:1",
-            },
-            {"region": "eu-west-1"},
-            "region eu-west-1 disagrees with the pool ids: user pool us-east-1_A is in us-east-1",
-            None,  # the command line's region is not asked again
-            "us-east-1",
-        ),
-        (  # a guest or an OpenID Connect provider: the identity pool's region
-            {"region": "eu-west-2", "identity_pool_id": "eu-west-1:1"},
+            {"region": "us-east-1", "user_pool_id": US_POOL, "identity_pool_id": EU_IDENTITY},
             {},
-            "region eu-west-2 disagrees with the pool ids: identity pool eu-west-1:1 is in "
-            "eu-west-1",
-            "region",
-            "eu-west-1",
+            None,
+            None,
         ),
-        ({"user_pool_id": "us-east-1_A", "identity_pool_id": "eu-west-1:1"}, {}, None, None, None),
+        # no user pool (a guest, an OpenID Connect provider): region is only STS's and env's
+        ({"region": "us-east-1", "identity_pool_id": EU_IDENTITY}, {}, None, None),
+        ({"user_pool_id": US_POOL, "identity_pool_id": EU_IDENTITY}, {}, None, None),
     ],
 )
-def test_the_region_against_the_pool_ids(
-    values: dict[str, str],
-    given: dict[str, str],
-    said: str | None,
-    setting: str | None,
-    fits: str | None,
+def test_the_region_against_the_user_pool_id(
+    values: dict[str, str], given: dict[str, str], said: str | None, setting: str | None
 ) -> None:
     found = region_problem(values, given)
     if said is None:
         assert found is None
         return
     assert found is not None
-    error, region = found
+    error, fits = found
     assert error.message == said
     assert error.setting == setting
-    assert region == fits
-    assert error.hint is not None and f"--region {fits}" in error.hint
+    assert fits == "us-east-1"
+    assert error.hint is not None and "--region us-east-1 (the user pool's region)" in error.hint
