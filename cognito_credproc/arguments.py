@@ -178,8 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force",
         action="store_true",
-        help="start the profile afresh (keep none of its current settings), and replace an "
-        "AWS profile that runs something else",
+        help="replace an AWS profile that runs something else (or this tool by another "
+        "path); the profile's own settings are changed in place either way",
     )
     p.add_argument(
         "--no-validate", action="store_true", help="do not call Cognito to check the ids"

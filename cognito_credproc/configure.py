@@ -273,11 +273,11 @@ def cmd_configure(ctx: Context) -> int:
     force = ctx.args.force
     ours = read_config_text(config_path, name, missing_ok=True)
     existing = section_body(ours, name)
-    # An existing profile is edited: what is not given or answered stays as it is. With
-    # --force it starts afresh, nothing of it kept or offered.
-    before = {} if existing is None or force else section_values(config_path, existing)
+    # An existing profile is edited: what is not given or answered stays as it is.
+    # (--force is the AWS profile's: it may replace one that runs something else.)
+    before = {} if existing is None else section_values(config_path, existing)
     given = flag_values(ctx)
-    state = "new" if existing is None else "starting afresh" if force else "changing it"
+    state = "new" if existing is None else "changing it"
     intro = f"Profile {name} ({state}) in {config_path}.\n"
     talk = Conversation(
         given, open_terminal=open_terminal, register_secret=register_secret, intro=intro
@@ -295,7 +295,7 @@ def cmd_configure(ctx: Context) -> int:
     new_ours: str | None = None
     if existing is None or existing.strip() != section_text.strip():
         new_ours = put_section(ours, name, section_text)
-        changed = _changes(before, values) if existing is not None and not force else ""
+        changed = _changes(before, values) if existing is not None else ""
         notes.append(f"wrote [{name}] to {config_path}{changed}")
     else:
         notes.append(f"[{name}] in {config_path} is already up to date")

@@ -1606,7 +1606,7 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "configure-edit-forgets-the-profile",
-        "    before = {} if existing is None or force else section_values(config_path, existing)",
+        "    before = {} if existing is None else section_values(config_path, existing)",
         "    before: dict[str, str] = {}",
         ("tests/test_configure_questions.py::test_one_flag_changes_one_key_without_force",),
     ),

@@ -232,14 +232,27 @@ def test_one_flag_changes_one_key_without_force(ws: Workspace, cognito: Cognito)
     assert f"[dev] in {ws.config} is already up to date" in same.stderr
 
 
-def test_force_starts_the_profile_afresh(ws: Workspace, cognito: Cognito) -> None:
+def test_force_replaces_the_aws_profile_and_keeps_the_settings(
+    ws: Workspace, cognito: Cognito
+) -> None:
     ws.write_config(cognito.profile_section("dev", password_command="pass show cognito"))
-    done = ws.run(*cognito.configure_args("--force"))
+    before = section(ws, "dev")
+    ws.aws_config.write_text("[profile dev]\nsso_session = corp\n")
+    refused = ws.run("configure", "--profile", "dev", "--region", "us-east-1")
+    assert refused.returncode == 2
+    assert f"[profile dev] already exists in {ws.aws_config}" in refused.stderr
+    assert section(ws, "dev") == before  # neither file changed
+    done = ws.run("configure", "--profile", "dev", "--region", "us-east-1", "--force")
     assert done.returncode == 0, done.stderr
-    assert "password_command" not in section(ws, "dev")
-    kept = ws.run(*cognito.configure_args("--force", "--no-validate"), "--username", "bob")
-    assert kept.returncode == 0, kept.stderr
-    assert section(ws, "dev")["username"] == "bob"
+    assert section(ws, "dev") == {**before, "region": "us-east-1"}  # nothing dropped
+    aws = ws.aws_config.read_text()
+    assert "sso_session" not in aws and "credential_process = " in aws
+    # and the tool by another path (it moved): --force alone writes the new line
+    ws.aws_config.write_text("[profile dev]\ncredential_process = /old/place/cognito-credproc\n")
+    moved = ws.run("configure", "--profile", "dev", "--force")
+    assert moved.returncode == 0, moved.stderr
+    assert "/old/place" not in ws.aws_config.read_text()
+    assert section(ws, "dev") == {**before, "region": "us-east-1"}
 
 
 def test_a_new_way_drops_what_the_old_one_used(ws: Workspace, managed: ManagedPool) -> None:
