@@ -108,11 +108,13 @@ def settle(ctx: Context, talk: Conversation, values: dict[str, str]) -> Profile:
     while True:
         fits: str | None = None
         try:
-            profile = profile_from_section(ctx.config_path, ctx.profile_name, values, ctx.environ)
+            # the region first: its question offers the region that fits, which the
+            # settings' own check (made when the file is read) does not
             found = region_problem(values, talk.given)
             if found is not None:
                 error, fits = found
                 raise error
+            profile = profile_from_section(ctx.config_path, ctx.profile_name, values, ctx.environ)
             if not ctx.args.no_validate:
                 check_with_cognito(profile)
             return profile

@@ -96,7 +96,7 @@ def test_a_new_way_keeps_what_it_uses_and_drops_the_rest() -> None:
 
 
 US_POOL = "us-east-1_AbC"
-EU_IDENTITY = "eu-west-1:1111"
+EU_IDENTITY = "eu-west-1:11111111-2222-3333-4444-555555555555"
 
 
 @pytest.mark.parametrize(
@@ -113,8 +113,8 @@ EU_IDENTITY = "eu-west-1:1111"
             {"region": "eu-west-1", "user_pool_id": US_POOL, "identity_pool_id": EU_IDENTITY},
             {"region": "eu-west-1"},
             f"region eu-west-1 disagrees with the user pool id: user pool {US_POOL} is in "
-            "us-east-1, and its calls would go to eu-west-1 (identity pool eu-west-1:1111 is "
-            "asked in eu-west-1 whatever region says)",
+            "us-east-1, and its calls would go to eu-west-1 (identity pool "
+            f"{EU_IDENTITY} is asked in eu-west-1 whatever region says)",
             None,  # the command line's region is not asked again
         ),
         (
