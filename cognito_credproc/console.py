@@ -33,6 +33,8 @@ TIMEOUT_SECONDS = 10
 MAX_ANSWER_BYTES = 64 * 1024
 # How long to wait for a $BROWSER command to fail before taking it as opened.
 OPEN_WAIT_SECONDS = 10
+# How long the one-time loopback address waits for the browser to fetch it.
+HANDOFF_WAIT_SECONDS = 120
 
 
 def partition_hosts(region: str) -> tuple[str, str]:
@@ -144,7 +146,11 @@ def cmd_console(ctx: Context) -> int:
 
 
 def _open(url: str, ctx: Context, profile: str) -> None:
-    """Through the tool's browser opener ($BROWSER, else the system's browser)."""
+    """Through the tool's browser opener ($BROWSER, else the system's browser). The login
+    URL is as good as the credentials, and a command line is readable by every user of
+    the machine: the browser is handed a one-time loopback address that redirects to it
+    (see ``loopback.Handoff``), and this waits until the browser has fetched it."""
+    from .signin.loopback import Handoff
     from .signin.opener import browser_available, open_browser
 
     if not browser_available(ctx.environ):
@@ -154,11 +160,20 @@ def _open(url: str, ctx: Context, profile: str) -> None:
             hint=f"run: cognito-credproc console --profile {profile} --print, and open the "
             "address it prints in a browser within 15 minutes",
         )
-    launch = open_browser(url, ctx.environ)
-    launch.done.wait(OPEN_WAIT_SECONDS)
-    if launch.failed:
-        raise CredprocError(
-            f"the browser could not be opened: {launch.reason}",
-            profile=profile,
-            hint=f"run: cognito-credproc console --profile {profile} --print",
-        )
+    with Handoff(url) as handoff:
+        launch = open_browser(handoff.start_url, ctx.environ)
+        launch.done.wait(OPEN_WAIT_SECONDS)
+        if launch.failed:
+            raise CredprocError(
+                f"the browser could not be opened: {launch.reason}",
+                profile=profile,
+                hint=f"run: cognito-credproc console --profile {profile} --print",
+            )
+        if not handoff.wait(HANDOFF_WAIT_SECONDS):
+            raise CredprocError(
+                f"the browser did not open the console's sign-in page within "
+                f"{HANDOFF_WAIT_SECONDS // 60} minutes",
+                profile=profile,
+                hint=f"run: cognito-credproc console --profile {profile} --print, and open "
+                "the address it prints in a browser",
+            )

@@ -1647,6 +1647,31 @@ MUTANTS: list[Mutant] = [
             "tests/test_configure_questions.py::test_an_unregistered_callback_url_gets_the_fix_login_gives",
         ),
     ),
+    # -- console's sign-in link ---------------------------------------------------------
+    Mutant(
+        "console-link-on-the-browsers-command-line",
+        "        launch = open_browser(handoff.start_url, ctx.environ)",
+        "        launch = open_browser(url, ctx.environ)",
+        (
+            "tests/security/test_console_link.py::"
+            "test_another_user_reading_the_process_table_cannot_take_the_console_link",
+        ),
+    ),
+    Mutant(
+        "console-link-for-any-user",
+        "        if not handoff.peer_check(server, self.client_address[:2]):",
+        "        if False:",
+        (
+            "tests/security/test_console_link.py::"
+            "test_another_users_request_is_refused_and_leaves_the_address_for_the_browser",
+        ),
+    ),
+    Mutant(
+        "console-link-works-twice",
+        "            target, self._target = self._target, None",
+        "            target = self._target",
+        ("tests/security/test_console_link.py::test_the_address_leads_to_the_target_once",),
+    ),
 ]
 
 # -- the machinery -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import sys
 import urllib.error
 import urllib.parse
@@ -22,7 +23,20 @@ from .federation import Federation
 
 pytestmark = pytest.mark.integration
 
-RECORDER = "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])"
+# A browser: records the address it was handed and where fetching it led (no redirect
+# followed: that one works once and is the test's to visit).
+RECORDER = """
+import json, pathlib, sys, urllib.error, urllib.request
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+try:
+    urllib.request.build_opener(Stay).open(sys.argv[2], timeout=10)
+    status, location = 200, None
+except urllib.error.HTTPError as exc:
+    status, location = exc.code, exc.headers.get("Location")
+pathlib.Path(sys.argv[1]).write_text(json.dumps([sys.argv[2], status, location]))
+"""
 
 
 @pytest.fixture
@@ -90,14 +104,24 @@ def test_console_opens_the_url_through_the_browser_opener(
 ) -> None:
     env = signed_in(ws, cognito, federation)
     record = tmp_path / "opened"
-    browser = " ".join(shlex.quote(p) for p in (sys.executable, "-c", RECORDER, str(record)))
+    script = tmp_path / "browser.py"  # $BROWSER is a list split at colons: not inline
+    script.write_text(RECORDER)
+    browser = " ".join(shlex.quote(p) for p in (sys.executable, str(script), str(record)))
     done = ws.run("console", "--profile", "dev", env={**env, "BROWSER": browser + " %s"})
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert "opened the AWS console in the browser" in done.stderr
-    opened = record.read_text()
-    assert opened.startswith(federation.endpoint + "?Action=login&")
-    assert visit(opened)[0] == 302
+    handed, status, location = json.loads(record.read_text())
+    # the browser's command line (readable by every user) holds a loopback address...
+    parts = urllib.parse.urlsplit(handed)
+    assert (parts.scheme, parts.hostname) == ("http", "127.0.0.1")
+    assert "SigninToken" not in handed and federation.endpoint not in handed
+    # ...that sent it on to the login URL, once
+    assert status == 303
+    assert location.startswith(federation.endpoint + "?Action=login&")
+    assert visit(location)[0] == 302
+    with pytest.raises(ConnectionRefusedError):  # gone once the browser has been there
+        socket.create_connection(("127.0.0.1", parts.port or 80), timeout=5).close()
     assert "SigninToken" not in done.stderr  # the address is a secret: never said
 
 

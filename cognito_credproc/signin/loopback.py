@@ -485,3 +485,111 @@ class Listener:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# -- handing the browser a secret address ---------------------------------------------------
+
+HANDOFF_PATH_PREFIX = "/cognito-credproc-open-"
+HANDOFF_USED_PAGE = (
+    "This page was opened before, by another program on this computer (or in another tab "
+    "or browser), and works only once. Go back to the terminal and run the command again."
+)
+
+
+class _HandoffServer(ThreadingHTTPServer):
+    daemon_threads = True
+    handoff: Handoff
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("loopback hand-off: a request failed (%s)", sys.exc_info()[0])
+
+
+class _HandoffHandler(_Handler):
+    """Serves the hand-off's one address; everything else is refused."""
+
+    server: _HandoffServer  # type: ignore[assignment]
+
+    def do_GET(self) -> None:
+        handoff = self.server.handoff
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1 or hosts[0].lower() != handoff.authority:
+            self._send(400, Page(False, "Wrong address", "This address is not ours."))
+            return
+        if self.path != handoff.path:
+            self._send(404, Page(False, "Not found", "Nothing here."))
+            return
+        server = self.connection.getsockname()[:2]
+        if not handoff.peer_check(server, self.client_address[:2]):
+            self._send(403, Page(False, "Not yours", "This page belongs to another user."))
+            return
+        target = handoff.take()
+        if target is None:
+            self._send(409, Page(False, "Already opened", HANDOFF_USED_PAGE))
+            return
+        self._send(303, None, (("Location", target),))
+        handoff.handed()
+
+
+class Handoff:
+    """Hands the browser an address that must not appear on a command line (every user
+    of the machine can read those): the browser gets a random one-time loopback address
+    instead, which redirects to ``target`` the first time it is fetched, by this user
+    only where the kernel can tell (see ``peer_is_ours``)."""
+
+    def __init__(self, target: str, *, peer_check: PeerCheck = peer_is_ours) -> None:
+        self._target: str | None = target
+        self.peer_check = peer_check
+        self.path = HANDOFF_PATH_PREFIX + secrets.token_urlsafe(24)
+        self.authority = ""
+        self._server: _HandoffServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._taken = threading.Event()
+
+    def start(self) -> None:
+        """Listen on a free port of 127.0.0.1 (``start_url`` is then the address for the
+        browser)."""
+        server = _HandoffServer(("127.0.0.1", 0), _HandoffHandler)
+        server.handoff = self
+        self.authority = f"127.0.0.1:{server.server_address[1]}"
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def start_url(self) -> str:
+        return f"http://{self.authority}{self.path}"
+
+    def take(self) -> str | None:
+        """The target, the first time only."""
+        with self._lock:
+            target, self._target = self._target, None
+        return target
+
+    def handed(self) -> None:
+        """The browser has its redirect."""
+        self._taken.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the browser fetched the address within ``timeout`` seconds."""
+        return self._taken.wait(timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            self._target = None  # never handed out once we stop
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Handoff:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
