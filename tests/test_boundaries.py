@@ -174,3 +174,21 @@ def test_a_registered_secret_never_reaches_an_error_message(ws: Workspace) -> No
     assert done.returncode == 1
     assert "NotAuthorizedException: bad [redacted] for [redacted]" in done.stderr
     assert password not in done.stderr
+
+
+def test_the_one_place_that_prints_errors_redacts_what_reaches_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Messages are mostly redacted where they are made (a service's, as it is cut); an
+    # error built anywhere else must still not print a secret: _fail redacts last.
+    from cognito_credproc.cli import _fail
+    from cognito_credproc.errors import CredprocError
+
+    monkeypatch.setattr(redact, "_secrets", set())
+    secret = "helper-said-" + "q" * 16
+    redact.register_secret(secret)
+    code = _fail(CredprocError(f"the helper printed {secret}", hint=f"not {secret}"), None)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert secret not in err
+    assert err.count("[redacted]") == 2, err
