@@ -136,12 +136,11 @@ def validate_remote(profile: Profile) -> list[ConfigError]:
         and client_error.code in ("ResourceNotFoundException", "InvalidParameterException")
         and "secret" not in client_error.detail.lower()
     ):
-        problems.append(
-            ConfigError(
-                f"app client {profile.app_client_id}: {client_error.detail or client_error.code}",
-                setting="app_client_id",
-            )
-        )
+        if client_error.code == "ResourceNotFoundException":  # its message may be the id alone
+            said = f"app client {profile.app_client_id} does not exist in {profile.user_pool_id}"
+        else:
+            said = f"app client {profile.app_client_id}: {client_error.detail or client_error.code}"
+        problems.append(ConfigError(said, setting="app_client_id"))
     pool_error = probe(clients, profile, "identity_pool")
     if pool_error is not None and pool_error.code == "ResourceNotFoundException":
         problems.append(

@@ -283,7 +283,8 @@ def cmd_demo(ctx: Context) -> int:
         out("".join(f"    {line}\n" for line in shortened(first)))
         out(f"  They last {lifetime} s: the local emulator's choice (Cognito's last an hour).\n\n")
         second, started = _run_helper(argv, {**env, "COGNITO_CREDPROC_PASSWORD": ""})
-        _step("second run: served from the cache, no password needed", started)
+        asked = {"password": "no password", "browser": "no browser", "email-code": "no code"}[flow]
+        _step(f"second run: served from the cache, {asked} needed", started)
         if second != first:
             raise CredprocError("the second run did not reuse the cached credentials")
 

@@ -182,7 +182,10 @@ def test_an_id_cognito_does_not_know_is_asked_again(ws: Workspace, cognito: Cogn
     run.answer(IDENTITY_POOL, cognito.identity_pool_id)
     run.answer(USERNAME, cognito.username)
     run.answer(SECRET, "")
-    run.expect("Cognito did not accept the settings: app client nosuchclient: ")
+    run.expect(
+        "Cognito did not accept the settings: app client nosuchclient does not exist in "
+        + cognito.user_pool_id
+    )
     run.answer(f"{CLIENT} [nosuchclient]: ", cognito.client_id)
     finished(run)
     assert section(ws, "dev")["app_client_id"] == cognito.client_id

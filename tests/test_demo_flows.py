@@ -29,7 +29,7 @@ def test_demo_browser_flow_signs_in_on_the_managed_login_page(ws: Workspace) -> 
     assert "$ cognito-credproc login --profile demo --no-browser" in out
     assert "http://localhost:8400/callback?code=..., which is pasted back" in out
     assert "authorization code + PKCE" in out
-    assert "served from the cache" in out
+    assert "second run: served from the cache, no browser needed" in out
     assert re.search(r"^      arn:aws:sts::\d{12}:", out, flags=re.M)
     fits_80_columns(out)
 
@@ -44,6 +44,7 @@ def test_demo_email_code_flow_shows_the_mail_you_would_get(ws: Workspace) -> Non
     assert "To: demo-user@example.com" in out
     assert re.search(r"^      Your code is \d{8}$", out, flags=re.M)
     assert "USER_AUTH + EMAIL_OTP" in out
+    assert "second run: served from the cache, no code needed" in out
     assert re.search(r"^      arn:aws:sts::\d{12}:", out, flags=re.M)
     fits_80_columns(out)
 
