@@ -290,12 +290,15 @@ class Conversation:
         return self._person
 
     def gather(self, current: Mapping[str, str]) -> dict[str, str]:
-        """The profile's values: ``current`` with the command line's on top. With nothing
-        on the command line and a terminal, every question of the way chosen, current
-        values as defaults; else only the required keys still missing (named as flags
-        when there is no terminal)."""
+        """The profile's values: ``current`` with the command line's on top. With a
+        terminal and no flag for a question or the way of signing in, every question of
+        the way chosen, current values as defaults; else only the required keys still
+        missing (named as flags when there is no terminal)."""
         values = {**current, **self.given}
-        person = None if self.given else self.person()
+        # Flags the questions do not touch (--endpoint-url, --refresh-margin, ...) still
+        # leave the whole conversation to the terminal.
+        decided = [k for k in self.given if BY_NAME[k].prompt is not None or k in WAY_KEYS]
+        person = None if decided else self.person()
         if person is not None:
             person.say(
                 f"{self.intro}Enter keeps the value in [brackets]; Ctrl-C stops without "
@@ -303,7 +306,8 @@ class Conversation:
             )
             index = choose_way(person, values)
             values, gone = take_way(values, index)
-            self._note_gone(gone)
+            values.update(self.given)  # the command line's own stay, whatever the way
+            self._note_gone([key for key in gone if key not in self.given])
             for setting, required in questions(values, index):
                 self._ask_into(values, setting, required=required)
             return values

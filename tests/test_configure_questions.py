@@ -191,6 +191,26 @@ def test_an_id_cognito_does_not_know_is_asked_again(ws: Workspace, cognito: Cogn
     assert section(ws, "dev")["app_client_id"] == cognito.client_id
 
 
+def test_a_flag_no_question_asks_for_leaves_the_whole_conversation(
+    ws: Workspace, cognito: Cognito
+) -> None:
+    # --endpoint-url (an emulator's, a VPC endpoint's) decides neither the way nor an
+    # answer: the way is still asked, and the secret, and the flag's value is written
+    run = pty(ws, "--profile", "dev", "--endpoint-url", cognito.endpoint, "--refresh-margin", "60")
+    run.expect("Profile dev (new) in ")
+    run.answer(WAY, "1")
+    run.answer(USER_POOL, cognito.user_pool_id)
+    run.answer(CLIENT, cognito.client_id)
+    run.answer(IDENTITY_POOL, cognito.identity_pool_id)
+    run.answer(USERNAME, cognito.username)
+    run.answer(SECRET, "")
+    finished(run)
+    written = section(ws, "dev")
+    assert written["endpoint_url"] == cognito.endpoint
+    assert written["refresh_margin"] == "60"
+    assert written["username"] == cognito.username
+
+
 # current values are the defaults; one key changes without --force ------------------------------
 
 
