@@ -32,11 +32,13 @@ TARGET = "https://signin.example/federation?Action=login&SigninToken=secret-toke
 # The attacker, as uid 65534: watches the process table for the address the browser is
 # handed (or a SigninToken anywhere), and fetches what she finds before the browser does.
 ATTACK = r"""
-import json, os, time, urllib.error, urllib.request
+import json, os, sys, time, urllib.error, urllib.request
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+MARKER = sys.argv[1]  # a word of the victim's browser's command line (tests run side by side)
 
 def command_line_words():
     for pid in os.listdir("/proc"):
@@ -44,9 +46,11 @@ def command_line_words():
             continue  # her own script names what she looks for
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                yield from f.read().decode("utf-8", "replace").split("\0")
+                words = f.read().decode("utf-8", "replace").split("\0")
         except OSError:
             continue
+        if MARKER in words:
+            yield from words
 
 report = {"found": [], "tokens": [], "answers": []}
 deadline = time.monotonic() + 30
@@ -110,7 +114,7 @@ def test_another_user_reading_the_process_table_cannot_take_the_console_link(
     record, go, script = tmp_path / "record", tmp_path / "go", tmp_path / "browser.py"
     script.write_text(BROWSER)
     browser = " ".join(shlex.quote(p) for p in (sys.executable, str(script), str(record), str(go)))
-    attacker = attacker_process(ATTACK)
+    attacker = attacker_process(f"import sys; sys.argv[1:] = [{str(script)!r}]\n" + ATTACK)
     victim = ws.start(
         "console",
         "--profile",
