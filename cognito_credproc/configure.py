@@ -21,6 +21,7 @@ from .errors import (
 )
 from .inifile import (
     BOM,
+    ForeignFile,
     holds_secret,
     put_section,
     read_regular_file,
@@ -307,7 +308,15 @@ def cmd_configure(ctx: Context) -> int:
         notes.append(f"made {config_path} private (0600): it holds a client secret")
 
     aws_path = aws_config_path(ctx)
-    aws_text = read_regular_file(aws_path)
+    try:
+        aws_text = read_regular_file(aws_path)
+    except ForeignFile as exc:  # read on the descriptor: her text never enters ours
+        raise ConfigError(
+            f"will not write {exc.message}, so others could change what it runs; "
+            "nothing was changed",
+            profile=name,
+            hint="remove it, or pass --aws-config with a file of your own",
+        ) from None
     aws_section = "default" if name == "default" else f"profile {name}"
     same = aws_profile_header(name)
     command = helper_command(ctx, name)

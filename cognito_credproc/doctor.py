@@ -61,10 +61,16 @@ def _aws_file(report: Report, path: str, *, config: bool) -> dict[str, dict[str,
     is not a regular file, reads as empty."""
     from botocore.configloader import build_profile_map
 
-    from .inifile import BOM, read_regular_file
+    from .inifile import BOM, ForeignFile, read_regular_file
 
     try:
         text = read_regular_file(path)
+    except ForeignFile as exc:
+        report.fail(
+            f"{exc.message}, who can change the commands the AWS CLI runs from it",
+            f"remove {path}, or set AWS_CONFIG_FILE to a file of your own",
+        )
+        return {}
     except CredprocError:  # not a regular file: botocore finds no profiles there either
         return {}
     if text.startswith(BOM):

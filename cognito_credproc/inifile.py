@@ -108,11 +108,24 @@ def write_private(
         directory.write_atomically(name, text.encode("utf-8"), keep)
 
 
+class ForeignFile(ConfigError):
+    """An AWS config file that belongs to another user: whoever owns it chooses the
+    commands the AWS CLI runs from it (credential_process), so nothing builds on it."""
+
+    def __init__(self, path: str, uid: int) -> None:
+        real = os.path.realpath(path)  # for the wording only: the check was on the descriptor
+        shown = path if real == path else f"{path} (a link to {real})"
+        super().__init__(f"{shown} is owned by another user (uid {uid})")
+        self.path = path
+        self.uid = uid
+
+
 def read_regular_file(path: str) -> str:
     """An AWS config file's text ("" when there is none yet). Opened without blocking and
-    checked on the descriptor, so a FIFO or a device planted there cannot hang us;
-    symbolic links are followed (dotfile managers link these files)."""
-    from .safepath import FILE_FLAGS
+    checked on the descriptor, so a FIFO or a device planted there cannot hang us, and
+    one of another user (root aside) is ForeignFile, whatever it says; symbolic links are
+    followed (dotfile managers link these files)."""
+    from .safepath import FILE_FLAGS, is_mine
 
     try:
         fd = os.open(path, FILE_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
@@ -121,8 +134,11 @@ def read_regular_file(path: str) -> str:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise ConfigError(f"{path} is not a regular file")
+        if not is_mine(info) and info.st_uid != 0:
+            raise ForeignFile(path, info.st_uid)
         # newline="": CRLF stays CRLF, so an edited file keeps its line endings
         with os.fdopen(os.dup(fd), encoding="utf-8", newline="") as handle:
             return handle.read()

@@ -1668,6 +1668,15 @@ MUTANTS: list[Mutant] = [
         "            target = self._target",
         ("tests/security/test_console_link.py::test_the_address_leads_to_the_target_once",),
     ),
+    Mutant(
+        "aws-config-of-another-user-read",
+        "        if not is_mine(info) and info.st_uid != 0:\n            raise ForeignFile",
+        "        if False:\n            raise ForeignFile",
+        (
+            "tests/security/test_linked_aws_config.py::"
+            "test_a_file_of_hers_that_is_gone_before_the_write_never_enters_the_users",
+        ),
+    ),
 ]
 
 # -- the machinery -----------------------------------------------------------------------

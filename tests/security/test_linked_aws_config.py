@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import Workspace
+from ..fakes import SECTION
 from .conftest import ATTACKER_GID, ATTACKER_UID, need_root
 
 pytestmark = pytest.mark.integration
@@ -153,3 +154,62 @@ def test_a_plain_file_is_still_replaced_atomically(ws: Workspace) -> None:
     assert not ws.aws_config.is_symlink()
     assert ws.aws_config.stat().st_ino != before  # a new file renamed onto the name
     assert ws.aws_config.read_text().startswith(DOTFILES_TEXT)
+
+
+# -- an AWS config of hers, read and then gone ------------------------------------------------
+
+HERS = "[default]\ncredential_process = /tmp/evil-helper\n"
+
+
+def test_a_file_of_hers_that_is_gone_before_the_write_never_enters_the_users(
+    monkeypatch: pytest.MonkeyPatch,
+    ws: Workspace,
+    shared_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The AWS config's path is in a sticky shared directory and does not exist yet. She
+    # puts a file of hers there while configure reads it and takes it away before the
+    # write's checks: her [default] (a command the AWS CLI would run as the user) must not
+    # be written into the user's own new file. The race is played out exactly here: her
+    # file goes just before the write.
+    need_root()
+    from cognito_credproc import configure as configure_module
+    from cognito_credproc.cli import main
+
+    theirs = shared_tmp / "aws-config"
+    theirs.write_text(HERS)
+    os.chown(theirs, ATTACKER_UID, ATTACKER_GID)
+    shared_tmp.chmod(0o1777)
+    from cognito_credproc.inifile import write_private
+
+    def she_removes_hers_first(path: str, text: str, **kwargs: bool) -> None:
+        if path == str(theirs) and theirs.exists():
+            theirs.unlink()
+        write_private(path, text, **kwargs)
+
+    monkeypatch.setattr(configure_module, "write_private", she_removes_hers_first)
+    for key, value in ws.env.items():
+        monkeypatch.setenv(key, value)
+    code = main(["configure", "--profile", "dev", "--aws-config", str(theirs), *IDS])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"will not write {theirs} is owned by another user (uid {ATTACKER_UID})" in err
+    assert "nothing was changed" in err
+    assert not ws.config.exists()  # both files or neither
+    # refused on what was read: her file was never taken, nothing of hers became ours
+    assert theirs.stat().st_uid == ATTACKER_UID
+    assert theirs.read_text() == HERS
+
+
+def test_doctor_fails_an_aws_config_of_another_user(ws: Workspace, shared_tmp: Path) -> None:
+    need_root()
+    theirs = shared_tmp / "aws-config"
+    theirs.write_text(HERS + "[profile dev]\ncredential_process = cognito-credproc\n")
+    os.chown(theirs, ATTACKER_UID, ATTACKER_GID)
+    link_aws_config(ws, theirs)
+    ws.write_config("[dev]\n" + "".join(f"{k} = {v}\n" for k, v in SECTION.items()))
+    done = ws.run("doctor", "--profile", "dev")
+    assert done.returncode == 1
+    assert f"is owned by another user (uid {ATTACKER_UID}), who can change the commands" in (
+        done.stdout
+    )
