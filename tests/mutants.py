@@ -1654,15 +1654,6 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
-        "console-link-for-any-user",
-        "        if not handoff.peer_check(server, self.client_address[:2]):",
-        "        if False:",
-        (
-            "tests/security/test_console_link.py::"
-            "test_another_users_request_is_refused_and_leaves_the_address_for_the_browser",
-        ),
-    ),
-    Mutant(
         "console-link-works-twice",
         "            target, self._target = self._target, None",
         "            target = self._target",
@@ -1675,6 +1666,35 @@ MUTANTS: list[Mutant] = [
         (
             "tests/security/test_linked_aws_config.py::"
             "test_a_file_of_hers_that_is_gone_before_the_write_never_enters_the_users",
+        ),
+    ),
+    # -- the loopback servers under a flood of another user ------------------------------
+    Mutant(
+        "loopback-unknown-peer-trusted-on-linux",
+        "        if current().knows_loopback_peers:",
+        "        if False:",
+        (
+            "tests/security/test_loopback_floods.py::"
+            "test_who_connects_unknown_where_the_kernel_should_say_is_not_trusted",
+        ),
+    ),
+    Mutant(
+        "loopback-no-limit-on-waiting-connections",
+        "            while len(self._waiting) >= MAX_WAITING:",
+        "            while False:",
+        (
+            "tests/security/test_loopback_floods.py::"
+            "test_a_flood_of_half_requests_costs_no_threads_and_the_browser_gets_through",
+        ),
+    ),
+    Mutant(
+        "loopback-other-users-connections-kept",
+        "            ok = self.peer_check(request.getsockname()[:2], client_address[:2])",
+        "            ok = True",
+        (
+            "tests/security/test_loopback_floods.py::test_a_connection_of_another_user_is_closed_as_it_is_accepted",
+            "tests/security/test_console_link.py::"
+            "test_another_users_request_is_refused_and_leaves_the_address_for_the_browser",
         ),
     ),
 ]

@@ -507,14 +507,15 @@ def test_a_request_of_another_user_is_refused_and_does_not_count(redirect_uri: s
 
     with loopback.Listener(redirect_uri, peer_check=peer_check) as listener:
         start = listener.expect(AUTHORIZE, "s")
-        status, headers, page = Tab().get(start)
-        assert status == 403 and "Set-Cookie" not in headers and "another user" in page
+        with pytest.raises((ConnectionError, urllib.error.URLError)):  # closed when accepted
+            Tab().get(start)
         refuse[0] = False
         tab = Tab()
         assert tab.get(start)[0] == 302  # the browser's load is the first that counts
         refuse[0] = True
         callback = f"http://localhost:{listener.port}/callback?code=c&state=s"
-        assert tab.get(callback)[0] == 403
+        with pytest.raises((ConnectionError, urllib.error.URLError)):
+            tab.get(callback)
         assert listener.wait(0.2) is None and not listener.raced
     server, client = peers[0]
     assert server[1] == listener.port and client[0] in ("127.0.0.1", "::1")

@@ -23,6 +23,9 @@ class Platform(Protocol):
     script_folders: tuple[str, ...]
     # Whether SO_REUSEADDR on a listening socket keeps others off its port.
     reuse_address_is_private: bool
+    # Whether the kernel says which user owns the far end of a loopback connection (Linux:
+    # /proc/net/tcp); where it should and cannot be read, a connection is not trusted.
+    knows_loopback_peers: bool
 
     # -- private files and directories ----------------------------------------------------
 

@@ -26,6 +26,7 @@ class MacOS(Posix):
     """macOS 12 and later."""
 
     sys_platform = "darwin"
+    knows_loopback_peers = False  # no /proc/net/tcp: the one-time addresses protect
     # LaunchServices' command: the default browser, started by launchd (not as our
     # child, so it inherits neither our descriptors nor our environment).
     open_command = "/usr/bin/open"

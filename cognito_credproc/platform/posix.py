@@ -70,6 +70,7 @@ class Posix:
     script_folders: tuple[str, ...] = ("",)
     # SO_REUSEADDR only skips TIME_WAIT here: nobody else can bind the port with it.
     reuse_address_is_private = True
+    knows_loopback_peers = sys.platform.startswith("linux")
 
     # -- private files and directories ----------------------------------------------------
 

@@ -380,6 +380,7 @@ class Windows:
     script_folders: tuple[str, ...] = ("", "Scripts")
     # SO_REUSEADDR would let another program bind the sign-in's port beside us.
     reuse_address_is_private = False
+    knows_loopback_peers = False
 
     def __init__(self, api: Api, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api = api

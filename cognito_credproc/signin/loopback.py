@@ -48,6 +48,10 @@ log = logging.getLogger("cognito_credproc")
 # How long the browser's request is held open while the code is exchanged.
 PAGE_WAIT_SECONDS = 30
 REQUEST_TIMEOUT_SECONDS = 10
+# Connections that may be sending their request at once, and for how long each: a
+# browser needs a few, at once; the rest is someone else's flood.
+MAX_WAITING = 32
+REQUEST_DEADLINE_SECONDS = 10
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 # A request on the path with any of these is the callback (one with only a state and
 # neither code nor error is a broken one, to report rather than wait past).
@@ -167,10 +171,14 @@ def peer_is_ours(server: Address, client: Address) -> bool:
     """Whether the program at the other end of a loopback connection runs as this user
     (or as root, who could read this process's memory anyway, and who runs the relays
     of WSL). Where the kernel does not say (not Linux), True: there the start URL being
-    single-use is the protection."""
+    single-use is the protection. Where it should say and its table cannot be read
+    (another user used up our open files, say), False: never trusted by default."""
     try:
         owner = connection_owner(server, client)
-    except OSError:
+    except OSError as exc:
+        if current().knows_loopback_peers:
+            log.debug("sign-in listener: cannot tell who connects (%s); refused", exc)
+            return False
         return True
     if owner is None:
         log.debug("sign-in listener: the other end of a connection is not a process's")
@@ -193,9 +201,63 @@ def _cookie_values(header: str | None, name: str) -> list[str]:
     return found
 
 
-class _Server(ThreadingHTTPServer):
+class _Guarded(ThreadingHTTPServer):
+    """A loopback server that another user cannot crowd: connections of other users are
+    closed as they are accepted (where the kernel says who connects), and at most
+    MAX_WAITING connections may still be sending their request, each for at most
+    REQUEST_DEADLINE_SECONDS; when one more comes, the oldest of them (or one past its
+    deadline) is closed to make room. So neither threads nor open files grow with a
+    flood, and a browser's request, which comes at once, is read."""
+
     daemon_threads = True
+    request_queue_size = 128  # a burst waits in the kernel, not in SYN retries
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._waiting: dict[socket.socket, float] = {}
+        self._waiting_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def peer_check(self, server: Address, client: Address) -> bool:
+        raise NotImplementedError
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        try:
+            ok = self.peer_check(request.getsockname()[:2], client_address[:2])
+        except OSError:
+            ok = False
+        if not ok:
+            log.debug("loopback server: closed a connection of another user at once")
+            return False
+        now = time.monotonic()
+        with self._waiting_lock:
+            for sock, since in list(self._waiting.items()):
+                if now - since > REQUEST_DEADLINE_SECONDS:
+                    self._drop(sock)
+            while len(self._waiting) >= MAX_WAITING:
+                self._drop(next(iter(self._waiting)))
+            self._waiting[request] = now
+        return True
+
+    def _drop(self, sock: socket.socket) -> None:
+        """Close a connection still sending its request (its thread then ends)."""
+        del self._waiting[sock]
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def request_read(self, sock: socket.socket) -> None:
+        with self._waiting_lock:
+            self._waiting.pop(sock, None)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.request_read(request)
+        super().shutdown_request(request)
+
+
+class _Server(_Guarded):
     listener: Listener
+
+    def peer_check(self, server: Address, client: Address) -> bool:
+        return self.listener.peer_check(server, client)
 
     def server_bind(self) -> None:
         # SO_REUSEADDR lets a second listener share the port on Windows; elsewhere it only
@@ -216,6 +278,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request line carries the code
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        self.server.request_read(self.connection)  # no longer one that may be dropped
+        return parsed
 
     def _send(
         self, status: int, page: Page | None, headers: tuple[tuple[str, str], ...] = ()
@@ -496,9 +563,11 @@ HANDOFF_USED_PAGE = (
 )
 
 
-class _HandoffServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _HandoffServer(_Guarded):
     handoff: Handoff
+
+    def peer_check(self, server: Address, client: Address) -> bool:
+        return self.handoff.peer_check(server, client)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("loopback hand-off: a request failed (%s)", sys.exc_info()[0])
@@ -518,11 +587,7 @@ class _HandoffHandler(_Handler):
         if self.path != handoff.path:
             self._send(404, Page(False, "Not found", "Nothing here."))
             return
-        server = self.connection.getsockname()[:2]
-        if not handoff.peer_check(server, self.client_address[:2]):
-            self._send(403, Page(False, "Not yours", "This page belongs to another user."))
-            return
-        target = handoff.take()
+        target = handoff.take()  # another user's connection was closed when accepted
         if target is None:
             self._send(409, Page(False, "Already opened", HANDOFF_USED_PAGE))
             return

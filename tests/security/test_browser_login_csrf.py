@@ -71,6 +71,8 @@ def fetch(opener, url, data=None):
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, exc.headers, exc.read().decode()
+    except OSError:  # closed without an answer
+        return None, {}, ""
 
 deadline = time.monotonic() + 30
 urls = []
@@ -171,8 +173,9 @@ def test_another_user_who_reads_the_process_table_cannot_sign_the_profile_in_as_
     parse_output(stdout)
     claims = cached_identity(ws)
     assert claims["cognito:username"] == "alice", report
-    # what she saw got her nowhere: the start URL refused her, nothing of hers arrived
-    assert report["steps"][0][1] == 403 and report["delivered"] is None, report
+    # what she saw got her nowhere: the listener closed her connection unread (she is
+    # another user), nothing of hers arrived
+    assert report["steps"][0][1] is None and report["delivered"] is None, report
     assert managed.login.calls["token:authorization_code"] == 1
     (visit,) = driver_records(ws.root / "browser.jsonl")
     assert visit["callback_status"] == 200

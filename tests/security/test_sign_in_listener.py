@@ -131,8 +131,9 @@ print(send(b"GET /callback?error=access_denied HTTP/1.0\\r\\n" + host)[:12])
 """
         )
         assert attack.returncode == 0, attack.stderr
-    # answered as the stray requests they are, not dropped by a handler that failed
-    assert attack.stdout.splitlines() == ["b'HTTP/1.0 400'", "b'HTTP/1.0 403'", "b'HTTP/1.0 403'"]
+    # another user's connections are closed as they are accepted (Linux says who
+    # connects): nothing of hers is read, so nothing can fail on it either
+    assert attack.stdout.splitlines() == ["b''", "b''", "b''"]
     signed_in_undisturbed(ws, managed, run.done)
 
 
@@ -145,5 +146,5 @@ def test_a_callback_whose_state_is_not_ascii_does_not_disturb_the_sign_in(
             + 'print(send(b"GET /callback?code=x&state=%C3%A9t%C3%A9 HTTP/1.0\\r\\n" + host))'
         )
         assert attack.returncode == 0, attack.stderr
-    assert attack.stdout.startswith("b'HTTP/1.0 403 ")
+    assert attack.stdout == "b''\n"  # closed unread: she is another user
     signed_in_undisturbed(ws, managed, run.done)

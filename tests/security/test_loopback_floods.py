@@ -1,0 +1,120 @@
+"""Another local user floods the loopback servers of a browser sign-in and of
+``console`` with connections that send half a request and a header now and then. With a
+thread and a descriptor per connection and no limit, she used up the process's open
+files; reading ``/proc/net/tcp`` then failed, the "same user only" check took that as
+"not Linux" and let her in: she took the console link, or delivered her own sign-in.
+Now a connection whose owner cannot be told is refused where the kernel should tell,
+connections of other users are closed as they are accepted, and only a few may be
+sending their request at once, each for a bounded time, the oldest making room."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import pytest
+
+from cognito_credproc import platform
+from cognito_credproc.platform.macos import MacOS
+from cognito_credproc.platform.posix import Posix
+from cognito_credproc.signin import loopback
+from cognito_credproc.signin.loopback import Handoff, Listener
+
+from ..oauth_common import pick_redirect_port
+from ..test_browser_units import AUTHORIZE, Tab
+
+TARGET = "https://signin.example/federation?Action=login&SigninToken=secret-token"
+FLOOD = 200
+
+
+@contextmanager
+def layer(chosen: platform.base.Platform) -> Iterator[None]:
+    previous = platform.use(chosen)
+    try:
+        yield
+    finally:
+        platform.use(previous)
+
+
+def emfile(*args: object, **kwargs: object) -> int:
+    raise OSError(errno.EMFILE, "Too many open files")
+
+
+@pytest.mark.skipif(not Posix.knows_loopback_peers, reason="the kernel says who connects on Linux")
+def test_who_connects_unknown_where_the_kernel_should_say_is_not_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(loopback, "connection_owner", emfile)
+    with layer(Posix()):
+        assert not loopback.peer_is_ours(("127.0.0.1", 8400), ("127.0.0.1", 50000))
+    with layer(MacOS()):  # no table to read there: the one-time address protects
+        assert loopback.peer_is_ours(("127.0.0.1", 8400), ("127.0.0.1", 50000))
+
+
+def half_requests(url: str, count: int) -> list[socket.socket]:
+    """``count`` connections that sent a request line and one header, and wait."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or 80
+    held = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(f"GET {parts.path} HTTP/1.0\r\nX-Drip: 1\r\n".encode())
+        held.append(sock)
+    return held
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed the connection (well before its own 10 s timeout)."""
+    sock.settimeout(3)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except OSError:  # reset
+        return True
+
+
+def test_a_flood_of_half_requests_costs_no_threads_and_the_browser_gets_through() -> None:
+    with Handoff(TARGET) as handoff, ExitStack() as stack:
+        before = threading.active_count()
+        held = half_requests(handoff.start_url, FLOOD)
+        for sock in held:
+            stack.callback(sock.close)
+        # all but the newest few were closed to make room, not left holding a thread
+        dropped = sum(closed_by_server(sock) for sock in held[: FLOOD - loopback.MAX_WAITING])
+        assert dropped == FLOOD - loopback.MAX_WAITING
+        assert threading.active_count() <= before + loopback.MAX_WAITING + 2
+        assert Tab().get(handoff.start_url)[:1] == (303,)
+
+
+def test_a_flood_against_the_sign_in_listener_leaves_the_start_url_to_the_browser() -> None:
+    listener = Listener(f"http://localhost:{pick_redirect_port()}/callback")
+    with listener, ExitStack() as stack:
+        start = listener.expect(AUTHORIZE, "s")
+        held = half_requests(start, FLOOD)
+        for sock in held:
+            stack.callback(sock.close)
+        dropped = sum(closed_by_server(sock) for sock in held[: FLOOD - loopback.MAX_WAITING])
+        assert dropped == FLOOD - loopback.MAX_WAITING
+        status, headers, _page = Tab().get(start)
+        assert status == 302 and headers["Location"] == AUTHORIZE
+
+
+def test_a_connection_of_another_user_is_closed_as_it_is_accepted() -> None:
+    asked: list[tuple[str, int]] = []
+
+    def not_ours(server: tuple[str, int], client: tuple[str, int]) -> bool:
+        asked.append(client)
+        return False
+
+    with Handoff(TARGET, peer_check=not_ours) as handoff:
+        port = urllib.parse.urlsplit(handoff.start_url).port
+        with socket.create_connection(("127.0.0.1", port or 80), timeout=10) as sock:
+            # closed before it says anything: no thread waits on what it might send
+            assert closed_by_server(sock)
+        assert len(asked) == 1
+        assert not handoff.wait(0)
