@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
         elif setting.flag:
             default = (
-                " (required)"
+                (" (required otherwise)" if "optional with" in setting.help else " (required)")
                 if setting.default == "required"
                 else f" (default: {setting.default})"
                 if setting.default

@@ -28,6 +28,9 @@ def test_every_setting_has_help_and_every_flag_shows_it(ws: Workspace) -> None:
             assert f"{setting.option} VALUE {setting.help}" in flat, setting.name
         else:
             assert f"{setting.option} VALUE" not in flat, setting.name  # never from argv
+    # required, unless its help names where it is not
+    assert "--user-pool-id VALUE the user pool, <region>_<id> (required)" in flat
+    assert "is checked against who signed in (required otherwise)" in flat
 
 
 @pytest.mark.parametrize(
