@@ -9,7 +9,7 @@ import stat
 from collections.abc import Callable
 
 from .errors import ConfigError
-from .safepath import follow_file_links, open_directory
+from .safepath import Unsafe, follow_file_links, open_directory
 
 # A section header as configparser reads one (a comment may follow it); a byte-order
 # mark may come before the first.
@@ -108,41 +108,78 @@ def write_private(
         directory.write_atomically(name, text.encode("utf-8"), keep)
 
 
-class ForeignFile(ConfigError):
-    """An AWS config file that belongs to another user: whoever owns it chooses the
-    commands the AWS CLI runs from it (credential_process), so nothing builds on it."""
+# The AWS CLI reads a file of any size; a larger one than this is not a config file.
+MAX_AWS_CONFIG_BYTES = 4 << 20
+WHY = {
+    "other-owner": "owned by another user",
+    "writable": "writable by other users",
+    "symlink": "a symbolic link",
+    "not-dir": "not a directory",
+    "not-file": "not a regular file",
+    "loop": "a loop of symbolic links",
+}
 
-    def __init__(self, path: str, uid: int) -> None:
-        real = os.path.realpath(path)  # for the wording only: the check was on the descriptor
-        shown = path if real == path else f"{path} (a link to {real})"
-        super().__init__(f"{shown} is owned by another user (uid {uid})")
+
+class ForeignFile(ConfigError):
+    """An AWS config file that others could have written or could swap: whoever can
+    chooses the commands the AWS CLI runs from it (credential_process), so nothing
+    builds on what it says."""
+
+    def __init__(self, path: str, problem: Unsafe) -> None:
+        why = WHY.get(problem.reason, problem.detail or problem.reason)
+        if problem.reason == "other-owner" and problem.info is not None:
+            why += f" (uid {problem.info.st_uid})"
+        where = problem.where
+        shown = f"{path} is {why}" if where == path else f"{path}: {where} is {why}"
+        super().__init__(shown)
         self.path = path
-        self.uid = uid
+        self.problem = problem
 
 
 def read_regular_file(path: str) -> str:
-    """An AWS config file's text ("" when there is none yet). Opened without blocking and
-    checked on the descriptor, so a FIFO or a device planted there cannot hang us, and
-    one of another user (root aside) is ForeignFile, whatever it says; symbolic links are
-    followed (dotfile managers link these files)."""
-    from .safepath import FILE_FLAGS, is_mine
+    """An AWS config file's text ("" when there is none yet), read as configure writes
+    it: every directory from ``/`` down is opened and checked, a symbolic link (dotfile
+    managers link these files) is followed only as ``follow_file_links`` allows, and the
+    file is opened once without following a link or blocking on a FIFO. ForeignFile
+    unless it is a regular file of the user or root that only its owner can change, in
+    directories nobody else can swap it in: what anyone else could have put there is
+    never read as the user's."""
+    from .platform import current
+    from .safepath import open_file, read_fd
 
+    folder, name = os.path.split(os.path.abspath(path))
     try:
-        fd = os.open(path, FILE_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        directory, _ = open_directory(folder, follow_last=True)
+    except Unsafe as exc:
+        if exc.reason == "missing":
+            return ""
+        raise ForeignFile(path, exc) from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"{path} is not a regular file")
-        if not is_mine(info) and info.st_uid != 0:
-            raise ForeignFile(path, info.st_uid)
-        # newline="": CRLF stays CRLF, so an edited file keeps its line endings
-        with os.fdopen(os.dup(fd), encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
+        directory, name = follow_file_links(directory, name, root_ok=True)
+    except Unsafe as exc:
+        raise ForeignFile(path, exc) from None
+    with directory:
+        try:
+            fd, info = open_file(directory, name)
+        except Unsafe as exc:
+            if exc.reason == "missing":
+                return ""
+            raise ForeignFile(path, exc) from None
+        try:
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError(f"{path} is not a regular file")
+            problem = current().settings_file_problem(directory, fd, info, directory.join(name))
+            if problem is not None:
+                raise ForeignFile(path, problem)
+            data = read_fd(fd, MAX_AWS_CONFIG_BYTES)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        finally:
+            os.close(fd)
+    if len(data) > MAX_AWS_CONFIG_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_AWS_CONFIG_BYTES} bytes")
+    try:
+        # bytes decoded as they are: CRLF stays CRLF, so an edited file keeps its endings
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    finally:
-        os.close(fd)

@@ -340,7 +340,9 @@ def _open_directory_by_path(
     return Directory(absolute, None, info), None
 
 
-def follow_file_links(directory: Directory, name: str) -> tuple[Directory, str]:
+def follow_file_links(
+    directory: Directory, name: str, *, root_ok: bool = False
+) -> tuple[Directory, str]:
     """Where a file's name leads when it is a symbolic link (``~/.aws/config`` linked
     into someone's dotfiles): the directory (open, checked) and the name of the file the
     links end at, so a write lands there instead of replacing the link with a copy.
@@ -348,8 +350,9 @@ def follow_file_links(directory: Directory, name: str) -> tuple[Directory, str]:
     Each link is read through its directory's descriptor; each target's directory is
     opened from ``/`` and checked like any other (Unsafe when others could swap entries
     in it or above it). A link in a directory others may write to is followed only when
-    it is ours or root's. The file at the end must be the user's own regular file, or
-    not exist yet. ``directory`` is closed when the walk moves on from it."""
+    it is ours or root's. The file at the end must be the user's own regular file (or,
+    with ``root_ok``, root's), or not exist yet. ``directory`` is closed when the walk
+    moves on from it."""
     where = directory.join(name)
     try:
         for _ in range(MAX_SYMLINKS):
@@ -361,7 +364,7 @@ def follow_file_links(directory: Directory, name: str) -> tuple[Directory, str]:
             if not stat.S_ISLNK(info.st_mode):
                 if not stat.S_ISREG(info.st_mode):
                     raise Unsafe("not-file", where, info)
-                if not is_mine(info):
+                if not is_mine(info) and not (root_ok and info.st_uid == 0):
                     raise Unsafe("other-owner", where, info)
                 return directory, name
             if directory.info.st_mode & 0o022 and not is_mine(info) and info.st_uid != 0:

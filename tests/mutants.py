@@ -795,10 +795,7 @@ MUTANTS: list[Mutant] = [
         "listener-errors-printed-on-stderr",
         'log.debug("sign-in listener: a request failed (%s)", sys.exc_info()[0])',
         "super().handle_error(request, client_address)",
-        (
-            "tests/security/test_sign_in_listener.py::"
-            "test_requests_that_break_off_or_do_not_parse_never_reach_stderr",
-        ),
+        ("tests/security/test_loopback_floods.py::test_requests_that_break_off_print_nothing",),
     ),
     Mutant(
         "listener-unparsable-target-not-answered",
@@ -806,7 +803,7 @@ MUTANTS: list[Mutant] = [
         "        except KeyError:\n",
         (
             "tests/security/test_sign_in_listener.py::"
-            "test_requests_that_break_off_or_do_not_parse_never_reach_stderr",
+            "test_stray_requests_of_this_users_programs_are_answered_and_never_reach_stderr",
         ),
     ),
     Mutant(
@@ -1042,8 +1039,9 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "ini-aws-config-read-with-crlf-turned-into-lf",
-        'os.fdopen(os.dup(fd), encoding="utf-8", newline="")',
-        'os.fdopen(os.dup(fd), encoding="utf-8")',
+        '        return data.decode("utf-8")\n    except UnicodeDecodeError as exc:',
+        '        return data.decode("utf-8").replace("\\r\\n", "\\n")\n'
+        "    except UnicodeDecodeError as exc:",
         ("tests/test_ini_corpus.py::test_a_new_profile_is_added_and_nothing_else_changes",),
     ),
     Mutant(
@@ -1467,10 +1465,12 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "link-target-of-another-user-written",
-        "                if not is_mine(info):\n"
-        '                    raise Unsafe("other-owner", where, info)',
-        '                if False:\n                    raise Unsafe("other-owner", where, info)',
-        ("tests/security/test_linked_aws_config.py::test_a_link_to_another_users_file_is_refused",),
+        "                if not is_mine(info) and not (root_ok and info.st_uid == 0):",
+        "                if False:",
+        (
+            "tests/security/test_linked_aws_config.py::"
+            "test_a_file_of_hers_that_appears_before_the_write_is_not_replaced",
+        ),
     ),
     # -- the credentials endpoint under bursts and floods ---------------------------------
     Mutant(
@@ -1659,15 +1659,6 @@ MUTANTS: list[Mutant] = [
         "            target = self._target",
         ("tests/security/test_console_link.py::test_the_address_leads_to_the_target_once",),
     ),
-    Mutant(
-        "aws-config-of-another-user-read",
-        "        if not is_mine(info) and info.st_uid != 0:\n            raise ForeignFile",
-        "        if False:\n            raise ForeignFile",
-        (
-            "tests/security/test_linked_aws_config.py::"
-            "test_a_file_of_hers_that_is_gone_before_the_write_never_enters_the_users",
-        ),
-    ),
     # -- the loopback servers under a flood of another user ------------------------------
     Mutant(
         "loopback-unknown-peer-trusted-on-linux",
@@ -1696,6 +1687,12 @@ MUTANTS: list[Mutant] = [
             "tests/security/test_console_link.py::"
             "test_another_users_request_is_refused_and_leaves_the_address_for_the_browser",
         ),
+    ),
+    Mutant(
+        "aws-config-others-may-write-read",
+        "            if problem is not None:\n                raise ForeignFile(path, problem)",
+        "            if False:\n                raise ForeignFile(path, problem)",
+        ("tests/security/test_linked_aws_config.py::test_a_file_others_may_write_is_not_built_on",),
     ),
 ]
 

@@ -15,7 +15,7 @@ import pytest
 
 from ..conftest import Workspace
 from ..fakes import SECTION
-from .conftest import ATTACKER_GID, ATTACKER_UID, need_root
+from .conftest import ATTACKER_GID, ATTACKER_UID, as_attacker, need_root
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +213,93 @@ def test_doctor_fails_an_aws_config_of_another_user(ws: Workspace, shared_tmp: P
     assert f"is owned by another user (uid {ATTACKER_UID}), who can change the commands" in (
         done.stdout
     )
+
+
+def test_a_link_of_hers_to_a_file_root_owns_is_not_read_even_if_gone_before_the_write(
+    monkeypatch: pytest.MonkeyPatch,
+    ws: Workspace,
+    shared_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Her own file is refused, so she points a link of hers (in sticky /tmp) at a file
+    # root owns whose text she chose (a process's /proc/PID/cmdline is listed as root's
+    # when it is not dumpable; here, a file the test makes as root), and takes the link
+    # away before the write: links of others in a directory anyone can write to are
+    # never followed, not even to read.
+    need_root()
+    from cognito_credproc import configure as configure_module
+    from cognito_credproc.cli import main
+    from cognito_credproc.inifile import write_private
+
+    chosen = ws.root / "her-text"
+    chosen.write_text(HERS)
+    shared_tmp.chmod(0o1777)
+    hers = shared_tmp / "aws-config"
+    made = as_attacker(f"ln -s {chosen} {hers}")
+    assert made.returncode == 0, made.stderr
+    assert hers.lstat().st_uid == ATTACKER_UID
+
+    def she_removes_hers_first(path: str, text: str, **kwargs: bool) -> None:
+        if path == str(hers) and hers.is_symlink():
+            hers.unlink()
+        write_private(path, text, **kwargs)
+
+    monkeypatch.setattr(configure_module, "write_private", she_removes_hers_first)
+    for key, value in ws.env.items():
+        monkeypatch.setenv(key, value)
+    code = main(["configure", "--profile", "dev", "--aws-config", str(hers), *IDS])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"will not write {hers} is owned by another user (uid {ATTACKER_UID})" in err
+    assert hers.is_symlink() and chosen.read_text() == HERS  # nothing read, nothing written
+
+
+def test_a_file_others_may_write_is_not_built_on(ws: Workspace, shared_tmp: Path) -> None:
+    # Root's own, but writable by all (a lock file left 0666, hard-linked into /tmp by
+    # her): she wrote what it says, and could rewrite the profile after configure.
+    need_root()
+    shared = shared_tmp / "aws-config"
+    shared.write_text(HERS)
+    shared.chmod(0o666)
+    link_aws_config(ws, shared)
+    code, err = configure(ws)
+    assert code == 2, err
+    assert f"{shared} is writable by other users" in err and "nothing was changed" in err
+    assert shared.read_text() == HERS
+    ws.write_config("[dev]\n" + "".join(f"{k} = {v}\n" for k, v in SECTION.items()))
+    done = ws.run("doctor", "--profile", "dev")
+    assert done.returncode == 1
+    assert f"{shared} is writable by other users, who can change the commands" in done.stdout
+
+
+def test_a_file_of_hers_that_appears_before_the_write_is_not_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+    ws: Workspace,
+    shared_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Nothing there when configure reads; her file there when it writes: the write's own
+    # checks refuse it (a file of another user is neither built on nor replaced).
+    need_root()
+    from cognito_credproc import configure as configure_module
+    from cognito_credproc.cli import main
+    from cognito_credproc.inifile import write_private
+
+    shared_tmp.chmod(0o1777)
+    theirs = shared_tmp / "aws-config"
+
+    def she_puts_hers_first(path: str, text: str, **kwargs: bool) -> None:
+        if path == str(theirs) and not theirs.exists():
+            theirs.write_text(HERS)
+            os.chown(theirs, ATTACKER_UID, ATTACKER_GID)
+        write_private(path, text, **kwargs)
+
+    monkeypatch.setattr(configure_module, "write_private", she_puts_hers_first)
+    for key, value in ws.env.items():
+        monkeypatch.setenv(key, value)
+    code = main(["configure", "--profile", "dev", "--aws-config", str(theirs), *IDS])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{theirs} is owned by another user" in err and "nothing was changed" in err
+    assert theirs.stat().st_uid == ATTACKER_UID and theirs.read_text() == HERS
+    assert not ws.config.exists()  # both files or neither: the settings were put back

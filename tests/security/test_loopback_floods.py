@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import struct
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -118,3 +119,20 @@ def test_a_connection_of_another_user_is_closed_as_it_is_accepted() -> None:
             assert closed_by_server(sock)
         assert len(asked) == 1
         assert not handoff.wait(0)
+
+
+def test_requests_that_break_off_print_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    # A program of this user (so past the check of who connects) that resets its
+    # connection mid-request: the handler's error goes to the debug log, never to the
+    # helper's stderr, which the SDKs show as it is.
+    listener = Listener(
+        f"http://localhost:{pick_redirect_port()}/callback", peer_check=lambda *_: True
+    )
+    with listener:
+        for _ in range(5):
+            sock = socket.create_connection(("127.0.0.1", listener.port), timeout=10)
+            sock.sendall(b"GET /callback?code=1 HTTP/1.0\r\n")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        assert Tab().get(f"http://127.0.0.1:{listener.port}/favicon.ico")[0] == 404
+    assert capfd.readouterr().err == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -109,6 +110,39 @@ def send(raw, reset=False):
 
 host = b"Host: 127.0.0.1:%d\\r\\n\\r\\n" % port
 """
+
+
+STRAYS = """
+for _ in range(3):
+    send(b"GET /favicon.ico HTTP/1.0\\r\\n" + host, reset=True)
+    # cut off before its headers end: whole, it would be a callback (if read before
+    # the reset arrives)
+    send(b"GET /callback?code=1 HTTP/1.0\\r\\n", reset=True)
+print(send(b"GET http://[::1/callback?code=1 HTTP/1.0\\r\\n" + host)[:12])
+send(b"GET /" + b"a" * 70000 + b" HTTP/1.0\\r\\n" + host)
+# forged callbacks, a wrong state and an error: neither ends the wait
+print(send(b"GET /callback?code=forged&state=guess HTTP/1.0\\r\\n" + host)[:12])
+print(send(b"GET /callback?error=access_denied HTTP/1.0\\r\\n" + host)[:12])
+"""
+
+
+def test_stray_requests_of_this_users_programs_are_answered_and_never_reach_stderr(
+    ws: Workspace, managed: ManagedPool
+) -> None:
+    # The user's own programs (another tab, a port scanner, a broken request) get past
+    # the check of who connects: what they send is answered as the stray request it is,
+    # never a traceback on the helper's stderr, and the wait goes on.
+    with waiting_for_the_browser(ws, managed) as run:
+        sent = subprocess.run(
+            [sys.executable, "-I", "-c", SEND.replace("PORT", str(run.port)) + STRAYS],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.splitlines() == ["b'HTTP/1.0 400'", "b'HTTP/1.0 403'", "b'HTTP/1.0 403'"]
+    signed_in_undisturbed(ws, managed, run.done)
 
 
 def test_requests_that_break_off_or_do_not_parse_never_reach_stderr(
