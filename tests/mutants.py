@@ -1694,6 +1694,15 @@ MUTANTS: list[Mutant] = [
         "            if False:\n                raise ForeignFile(path, problem)",
         ("tests/security/test_linked_aws_config.py::test_a_file_others_may_write_is_not_built_on",),
     ),
+    Mutant(
+        "loopback-owner-read-from-the-tables-always",
+        "        return diag_owner(server, client)\n    except OSError as exc:",
+        "        raise OSError(0, 'planted')\n    except OSError as exc:",
+        (
+            "tests/security/test_loopback_floods.py::"
+            "test_who_connects_is_asked_of_the_kernel_by_address_not_read_from_the_tables",
+        ),
+    ),
 ]
 
 # -- the machinery -----------------------------------------------------------------------

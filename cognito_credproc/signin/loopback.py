@@ -32,6 +32,7 @@ import logging
 import os
 import secrets
 import socket
+import struct
 import sys
 import threading
 import time
@@ -133,6 +134,72 @@ def _normal(address: Address) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Add
     return ip, int(address[1])
 
 
+# sock_diag (linux/sock_diag.h, linux/inet_diag.h): one exact lookup of a TCP socket
+# by its addresses, as ss(8) makes; its cost does not grow with the number of sockets.
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+NLM_F_REQUEST = 1
+NLMSG_ERROR = 2
+INET_DIAG_NOCOOKIE = 0xFFFFFFFF
+_NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
+_DIAG_REQUEST = struct.Struct("=BBBxI")  # family, protocol, extensions, states
+_DIAG_SOCKID = struct.Struct("!HH16s16s")  # ports and addresses, network order
+_DIAG_TAIL = struct.Struct("=III")  # interface, cookie (two words)
+_DIAG_MESSAGE = struct.Struct("=BBBB")  # family, state, timer, retransmits
+_DIAG_AFTER_ID = struct.Struct("=IIIII")  # expires, rqueue, wqueue, uid, inode
+
+
+def _diag_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bytes:
+    return ip.packed.ljust(16, b"\0")
+
+
+def diag_owner(server: Address, client: Address) -> int | None:
+    """The uid that owns the client end of a loopback connection to ``server``, asked of
+    the kernel by its addresses (sock_diag): None when no process holds it. OSError when
+    the kernel cannot be asked (not Linux, no sock_diag)."""
+    client_ip, client_port = _normal(client)
+    server_ip, server_port = _normal(server)
+    if client_ip.version != server_ip.version:
+        return None
+    family = socket.AF_INET if client_ip.version == 4 else socket.AF_INET6
+    request = _DIAG_REQUEST.pack(family, socket.IPPROTO_TCP, 0, 0xFFFFFFFF)
+    request += _DIAG_SOCKID.pack(
+        client_port, server_port, _diag_address(client_ip), _diag_address(server_ip)
+    )
+    request += _DIAG_TAIL.pack(0, INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE)
+    message = _NLMSG_HEADER.pack(
+        _NLMSG_HEADER.size + len(request), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, 1, 0
+    )
+    netlink: int | None = getattr(socket, "AF_NETLINK", None)
+    if netlink is None:
+        raise OSError(errno.EAFNOSUPPORT, "no netlink here")
+    with socket.socket(netlink, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG) as diag:
+        diag.settimeout(2)
+        diag.send(message + request)
+        answer = diag.recv(8192)
+    length, kind, _flags, _seq, _pid = _NLMSG_HEADER.unpack_from(answer)
+    if kind == NLMSG_ERROR:
+        (code,) = struct.unpack_from("=i", answer, _NLMSG_HEADER.size)
+        if -code == errno.ENOENT:
+            return None  # no such connection (any more)
+        raise OSError(-code, os.strerror(-code))
+    if kind != SOCK_DIAG_BY_FAMILY or length > len(answer):
+        raise OSError(errno.EPROTO, "unexpected sock_diag answer")
+    offset = _NLMSG_HEADER.size + _DIAG_MESSAGE.size + _DIAG_SOCKID.size + _DIAG_TAIL.size
+    _expires, _rq, _wq, uid, inode = _DIAG_AFTER_ID.unpack_from(answer, offset)
+    return uid if inode else None  # no inode: no process holds it (closed, time-wait)
+
+
+def peer_owner(server: Address, client: Address) -> int | None:
+    """The owner of the client end (see ``diag_owner``), from the kernel's tables where
+    sock_diag cannot be asked. OSError when neither can be read."""
+    try:
+        return diag_owner(server, client)
+    except OSError as exc:
+        log.debug("sign-in listener: sock_diag failed (%s); reading the tables", exc)
+    return connection_owner(server, client)
+
+
 def connection_owner(
     server: Address, client: Address, tables: tuple[str, ...] = PROC_NET_TCP
 ) -> int | None:
@@ -174,7 +241,7 @@ def peer_is_ours(server: Address, client: Address) -> bool:
     single-use is the protection. Where it should say and its table cannot be read
     (another user used up our open files, say), False: never trusted by default."""
     try:
-        owner = connection_owner(server, client)
+        owner = peer_owner(server, client)
     except OSError as exc:
         if current().knows_loopback_peers:
             log.debug("sign-in listener: cannot tell who connects (%s); refused", exc)

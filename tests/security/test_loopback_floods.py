@@ -10,6 +10,7 @@ sending their request at once, each for a bounded time, the oldest making room."
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import struct
 import threading
@@ -27,6 +28,7 @@ from cognito_credproc.signin.loopback import Handoff, Listener
 
 from ..oauth_common import pick_redirect_port
 from ..test_browser_units import AUTHORIZE, Tab
+from .conftest import ATTACKER_UID, attacker_process, need_root
 
 TARGET = "https://signin.example/federation?Action=login&SigninToken=secret-token"
 FLOOD = 200
@@ -49,6 +51,7 @@ def emfile(*args: object, **kwargs: object) -> int:
 def test_who_connects_unknown_where_the_kernel_should_say_is_not_trusted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(loopback, "diag_owner", emfile)
     monkeypatch.setattr(loopback, "connection_owner", emfile)
     with layer(Posix()):
         assert not loopback.peer_is_ours(("127.0.0.1", 8400), ("127.0.0.1", 50000))
@@ -136,3 +139,60 @@ def test_requests_that_break_off_print_nothing(capfd: pytest.CaptureFixture[str]
             sock.close()
         assert Tab().get(f"http://127.0.0.1:{listener.port}/favicon.ico")[0] == 404
     assert capfd.readouterr().err == ""
+
+
+def diag_available() -> bool:
+    try:
+        loopback.diag_owner(("127.0.0.1", 1), ("127.0.0.1", 2))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not diag_available(), reason="the kernel answers sock_diag on Linux")
+def test_who_connects_is_asked_of_the_kernel_by_address_not_read_from_the_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # She can make /proc/net/tcp as long as she likes (each connection she holds is a
+    # line), and reading it for each connection slowed the accept loop to a stop: the
+    # owner is asked of the kernel by the connection's addresses instead, and the tables
+    # are read only where that cannot be done.
+    need_root()
+    monkeypatch.setattr(loopback, "connection_owner", emfile)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        theirs = attacker_process(
+            "import socket, sys, time\n"
+            f"c = socket.create_connection(('127.0.0.1', {port}))\n"
+            "sys.stdout.write('connected\\n'); sys.stdout.flush(); time.sleep(5)\n"
+        )
+        try:
+            accepted, peer = server.accept()
+            with accepted:
+                ours = server.getsockname()[:2]
+                assert loopback.peer_owner(ours, peer[:2]) == ATTACKER_UID
+                assert not loopback.peer_is_ours(ours, peer[:2])
+                with socket.create_connection(ours, timeout=10) as mine:
+                    own, own_peer = server.accept()
+                    with own:
+                        assert loopback.peer_owner(ours, own_peer[:2]) == os.geteuid()
+                        assert loopback.peer_is_ours(ours, own_peer[:2])
+                        assert mine.fileno() >= 0
+        finally:
+            theirs.kill()
+            theirs.communicate()  # closes its pipes too
+
+
+def test_the_tables_answer_where_the_kernel_cannot_be_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers: list[tuple[object, object]] = []
+
+    def from_tables(server: tuple[str, int], client: tuple[str, int]) -> int:
+        answers.append((server, client))
+        return 4242
+
+    monkeypatch.setattr(loopback, "diag_owner", emfile)
+    monkeypatch.setattr(loopback, "connection_owner", from_tables)
+    assert loopback.peer_owner(("127.0.0.1", 8400), ("127.0.0.1", 50000)) == 4242
+    assert answers == [(("127.0.0.1", 8400), ("127.0.0.1", 50000))]
