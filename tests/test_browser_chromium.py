@@ -52,7 +52,8 @@ def test_headless_chromium_signs_in_through_browser(ws: Workspace, managed: Mana
     ws.write_config(managed.profile_section())
     done = ws.run("--profile", "dev", env={"BROWSER": str(chromium_wrapper(ws.root))}, timeout=90)
     assert done.returncode == 0, done.stderr + (ws.root / "chromium.log").read_text()[-2000:]
-    assert parse_output(done.stdout)["AccessKeyId"].startswith("ASIATEST")
+    # temporary keys start ASIA (IAM User Guide, "Unique identifiers")
+    assert parse_output(done.stdout)["AccessKeyId"].startswith("ASIA")
     # The helper is done once the code is exchanged; Chromium writes the page it ended
     # on when it closes, a moment later.
     finished = ws.root / "chromium.exit"

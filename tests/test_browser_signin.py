@@ -104,7 +104,8 @@ def test_plain_run_signs_in_through_the_browser_then_serves_the_cache(
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     data = parse_output(done.stdout)
-    assert data["AccessKeyId"].startswith("ASIATEST")
+    # temporary keys start ASIA (IAM User Guide, "Unique identifiers")
+    assert data["AccessKeyId"].startswith("ASIA")
     (visit,) = visits(ws)
     assert visit["callback_status"] == 200
     assert "Signed in as alice (profile dev)" in str(visit["callback_page"])

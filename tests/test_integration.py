@@ -44,7 +44,8 @@ def test_first_run_signs_in_and_prints_only_the_json(ws: Workspace, cognito: Cog
     data = parse_output(done.stdout)
     assert list(data) == ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]
     assert data["Version"] == 1
-    assert data["AccessKeyId"].startswith("ASIATEST")
+    # temporary keys start ASIA (IAM User Guide, "Unique identifiers")
+    assert data["AccessKeyId"].startswith("ASIA")
     assert ISO_Z.match(data["Expiration"])
     expires = datetime.strptime(data["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(
         tzinfo=timezone.utc
