@@ -21,6 +21,7 @@ from .errors import (
 )
 from .inifile import (
     BOM,
+    WHY,
     ForeignFile,
     holds_secret,
     put_section,
@@ -393,15 +394,7 @@ def _unwritable(name: str, path: str, exc: OSError | Unsafe, *, settings: bool) 
             refused.message += "; nothing was changed"
             refused.profile = name
             return refused
-        words = {
-            "other-owner": "owned by another user",
-            "writable": "writable by other users",
-            "symlink": "a symbolic link",
-            "not-dir": "not a directory",
-            "not-file": "not a regular file",
-            "loop": "a loop of symbolic links",
-        }
-        why = words.get(exc.reason, exc.reason)
+        why = WHY.get(exc.reason, exc.reason)
         linked = os.path.islink(path)  # for the wording only; the checks were on descriptors
         what = f"{path} (a symbolic link)" if linked else path
         if exc.reason in ("not-file", "loop"):

@@ -177,16 +177,19 @@ def diag_owner(server: Address, client: Address) -> int | None:
         diag.settimeout(2)
         diag.send(message + request)
         answer = diag.recv(8192)
-    length, kind, _flags, _seq, _pid = _NLMSG_HEADER.unpack_from(answer)
-    if kind == NLMSG_ERROR:
-        (code,) = struct.unpack_from("=i", answer, _NLMSG_HEADER.size)
-        if -code == errno.ENOENT:
-            return None  # no such connection (any more)
-        raise OSError(-code, os.strerror(-code))
-    if kind != SOCK_DIAG_BY_FAMILY or length > len(answer):
-        raise OSError(errno.EPROTO, "unexpected sock_diag answer")
-    offset = _NLMSG_HEADER.size + _DIAG_MESSAGE.size + _DIAG_SOCKID.size + _DIAG_TAIL.size
-    _expires, _rq, _wq, uid, inode = _DIAG_AFTER_ID.unpack_from(answer, offset)
+    try:
+        length, kind, _flags, _seq, _pid = _NLMSG_HEADER.unpack_from(answer)
+        if kind == NLMSG_ERROR:
+            (code,) = struct.unpack_from("=i", answer, _NLMSG_HEADER.size)
+            if -code == errno.ENOENT:
+                return None  # no such connection (any more)
+            raise OSError(-code, os.strerror(-code))
+        if kind != SOCK_DIAG_BY_FAMILY or length > len(answer):
+            raise OSError(errno.EPROTO, "unexpected sock_diag answer")
+        offset = _NLMSG_HEADER.size + _DIAG_MESSAGE.size + _DIAG_SOCKID.size + _DIAG_TAIL.size
+        _expires, _rq, _wq, uid, inode = _DIAG_AFTER_ID.unpack_from(answer, offset)
+    except struct.error:  # cut short: taken as no answer (the tables are read instead)
+        raise OSError(errno.EPROTO, "short sock_diag answer") from None
     return uid if inode else None  # no inode: no process holds it (closed, time-wait)
 
 
@@ -319,6 +322,11 @@ class _Guarded(ThreadingHTTPServer):
         self.request_read(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A request that breaks off (a reset, a browser cancelling its favicon) or that
+        # anyone on the machine sent: socketserver would print a traceback on our stderr.
+        log.debug("sign-in listener: a request failed (%s)", sys.exc_info()[0])
+
 
 class _Server(_Guarded):
     listener: Listener
@@ -331,11 +339,6 @@ class _Server(_Guarded):
         # skips TIME_WAIT. SO_REUSEPORT is never set: nobody shares this port with us.
         self.allow_reuse_address = current().reuse_address_is_private
         super().server_bind()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A request that breaks off (a reset, a browser cancelling its favicon) or that
-        # anyone on the machine sent: socketserver would print a traceback on our stderr.
-        log.debug("sign-in listener: a request failed (%s)", sys.exc_info()[0])
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -635,9 +638,6 @@ class _HandoffServer(_Guarded):
 
     def peer_check(self, server: Address, client: Address) -> bool:
         return self.handoff.peer_check(server, client)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("loopback hand-off: a request failed (%s)", sys.exc_info()[0])
 
 
 class _HandoffHandler(_Handler):

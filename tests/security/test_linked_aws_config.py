@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,32 @@ def test_a_plain_file_is_still_replaced_atomically(ws: Workspace) -> None:
 HERS = "[default]\ncredential_process = /tmp/evil-helper\n"
 
 
+def configure_racing(
+    monkeypatch: pytest.MonkeyPatch,
+    ws: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    aws_config: Path,
+    she_acts: Callable[[], None],
+) -> tuple[int, str]:
+    """configure run in this process with ``--aws-config``; ``she_acts`` runs just before
+    that file is written, between configure's read and its write: the race, played out
+    exactly. Returns the exit code and stderr."""
+    from cognito_credproc import configure as configure_module
+    from cognito_credproc.cli import main
+    from cognito_credproc.inifile import write_private
+
+    def her_move_first(path: str, text: str, **kwargs: bool) -> None:
+        if path == str(aws_config):
+            she_acts()
+        write_private(path, text, **kwargs)
+
+    monkeypatch.setattr(configure_module, "write_private", her_move_first)
+    for key, value in ws.env.items():
+        monkeypatch.setenv(key, value)
+    code = main(["configure", "--profile", "dev", "--aws-config", str(aws_config), *IDS])
+    return code, capsys.readouterr().err
+
+
 def test_a_file_of_hers_that_is_gone_before_the_write_never_enters_the_users(
     monkeypatch: pytest.MonkeyPatch,
     ws: Workspace,
@@ -173,25 +200,13 @@ def test_a_file_of_hers_that_is_gone_before_the_write_never_enters_the_users(
     # be written into the user's own new file. The race is played out exactly here: her
     # file goes just before the write.
     need_root()
-    from cognito_credproc import configure as configure_module
-    from cognito_credproc.cli import main
-
     theirs = shared_tmp / "aws-config"
     theirs.write_text(HERS)
     os.chown(theirs, ATTACKER_UID, ATTACKER_GID)
     shared_tmp.chmod(0o1777)
-    from cognito_credproc.inifile import write_private
-
-    def she_removes_hers_first(path: str, text: str, **kwargs: bool) -> None:
-        if path == str(theirs) and theirs.exists():
-            theirs.unlink()
-        write_private(path, text, **kwargs)
-
-    monkeypatch.setattr(configure_module, "write_private", she_removes_hers_first)
-    for key, value in ws.env.items():
-        monkeypatch.setenv(key, value)
-    code = main(["configure", "--profile", "dev", "--aws-config", str(theirs), *IDS])
-    err = capsys.readouterr().err
+    code, err = configure_racing(
+        monkeypatch, ws, capsys, theirs, lambda: theirs.unlink(missing_ok=True)
+    )
     assert code == 2, err
     assert f"will not write {theirs} is owned by another user (uid {ATTACKER_UID})" in err
     assert "nothing was changed" in err
@@ -227,10 +242,6 @@ def test_a_link_of_hers_to_a_file_root_owns_is_not_read_even_if_gone_before_the_
     # away before the write: links of others in a directory anyone can write to are
     # never followed, not even to read.
     need_root()
-    from cognito_credproc import configure as configure_module
-    from cognito_credproc.cli import main
-    from cognito_credproc.inifile import write_private
-
     chosen = ws.root / "her-text"
     chosen.write_text(HERS)
     shared_tmp.chmod(0o1777)
@@ -238,17 +249,7 @@ def test_a_link_of_hers_to_a_file_root_owns_is_not_read_even_if_gone_before_the_
     made = as_attacker(f"ln -s {chosen} {hers}")
     assert made.returncode == 0, made.stderr
     assert hers.lstat().st_uid == ATTACKER_UID
-
-    def she_removes_hers_first(path: str, text: str, **kwargs: bool) -> None:
-        if path == str(hers) and hers.is_symlink():
-            hers.unlink()
-        write_private(path, text, **kwargs)
-
-    monkeypatch.setattr(configure_module, "write_private", she_removes_hers_first)
-    for key, value in ws.env.items():
-        monkeypatch.setenv(key, value)
-    code = main(["configure", "--profile", "dev", "--aws-config", str(hers), *IDS])
-    err = capsys.readouterr().err
+    code, err = configure_racing(monkeypatch, ws, capsys, hers, lambda: hers.unlink())
     assert code == 2, err
     assert f"will not write {hers} is owned by another user (uid {ATTACKER_UID})" in err
     assert hers.is_symlink() and chosen.read_text() == HERS  # nothing read, nothing written
@@ -281,24 +282,14 @@ def test_a_file_of_hers_that_appears_before_the_write_is_not_replaced(
     # Nothing there when configure reads; her file there when it writes: the write's own
     # checks refuse it (a file of another user is neither built on nor replaced).
     need_root()
-    from cognito_credproc import configure as configure_module
-    from cognito_credproc.cli import main
-    from cognito_credproc.inifile import write_private
-
     shared_tmp.chmod(0o1777)
     theirs = shared_tmp / "aws-config"
 
-    def she_puts_hers_first(path: str, text: str, **kwargs: bool) -> None:
-        if path == str(theirs) and not theirs.exists():
-            theirs.write_text(HERS)
-            os.chown(theirs, ATTACKER_UID, ATTACKER_GID)
-        write_private(path, text, **kwargs)
+    def she_puts_hers_there() -> None:
+        theirs.write_text(HERS)
+        os.chown(theirs, ATTACKER_UID, ATTACKER_GID)
 
-    monkeypatch.setattr(configure_module, "write_private", she_puts_hers_first)
-    for key, value in ws.env.items():
-        monkeypatch.setenv(key, value)
-    code = main(["configure", "--profile", "dev", "--aws-config", str(theirs), *IDS])
-    err = capsys.readouterr().err
+    code, err = configure_racing(monkeypatch, ws, capsys, theirs, she_puts_hers_there)
     assert code == 2, err
     assert f"{theirs} is owned by another user" in err and "nothing was changed" in err
     assert theirs.stat().st_uid == ATTACKER_UID and theirs.read_text() == HERS
